@@ -1,0 +1,103 @@
+"""The `sentimon` command: one entry point that reaches every job."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sentimon.settings import get_settings
+
+app = typer.Typer(help="Sentimon: a streaming social-media sentiment monitor.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+topics_app = typer.Typer(help="Topics to watch and their matching rules.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(topics_app, name="topics")
+console = Console()
+
+
+@app.command("config")
+def show_config() -> None:
+    """Print the effective settings (secrets hidden)."""
+    settings = get_settings()
+    table = Table("setting", "value")
+    for name in type(settings).model_fields:
+        table.add_row(name, str(getattr(settings, name)))
+    table.add_row("→ database", settings.db_url)
+    table.add_row("→ mode", "embedded" if settings.embedded else "kafka")
+    console.print(table)
+
+
+@db_app.command("migrate")
+def db_migrate(revision: str = typer.Option("head", help="Target revision.")) -> None:
+    """Bring the configured database up to the latest schema."""
+    from sentimon.storage.db import migrate
+
+    url = get_settings().db_url
+    migrate(url, revision)
+    console.print(f"[green]database at {revision}[/] ({_safe(url)})")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument("base", help="Target revision.")) -> None:
+    """Step the schema back (to `base` drops every table)."""
+    from sentimon.storage.db import downgrade
+
+    downgrade(get_settings().db_url, revision)
+    console.print(f"[yellow]database at {revision}[/]")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the configured database."""
+    from sentimon.storage.db import current_revision
+
+    console.print(current_revision(get_settings().db_url) or "(empty database)")
+
+
+@topics_app.command("list")
+def topics_list() -> None:
+    """List topics and their rules."""
+    from sentimon.storage import topics
+    from sentimon.storage.db import make_engine
+
+    engine = make_engine(get_settings().db_url)
+    with engine.connect() as conn:
+        rows = topics.list_topics(conn)
+    table = Table("id", "name", "rule", "active")
+    for t in rows:
+        table.add_row(str(t.id), t.name, t.rule, "yes" if t.active else "paused")
+    console.print(table)
+
+
+@topics_app.command("add")
+def topics_add(
+    name: str, rule: str = typer.Argument(..., help='e.g. \'#acme OR "acme corp" -hiring\'')
+) -> None:
+    """Watch a new topic."""
+    from sentimon.storage import topics
+    from sentimon.storage.db import make_engine, migrate
+
+    url = get_settings().db_url
+    migrate(url)
+    with make_engine(url).begin() as conn:
+        topic_id = topics.create_topic(conn, name, rule)
+    console.print(f"[green]topic {topic_id} '{name}' added[/]")
+
+
+@topics_app.command("rm")
+def topics_rm(topic_id: int) -> None:
+    """Stop watching a topic and delete its aggregates."""
+    from sentimon.storage import topics
+    from sentimon.storage.db import make_engine
+
+    with make_engine(get_settings().db_url).begin() as conn:
+        topics.delete_topic(conn, topic_id)
+    console.print(f"topic {topic_id} deleted")
+
+
+def _safe(url: str) -> str:
+    """A URL fit for printing: the password masked."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,167 @@
+"""The `Post` schema that crosses every boundary, and the types derived from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
+MAX_TEXT_CHARS = 10_000
+MAX_MESSAGE_BYTES = 256 * 1024
+_ID_PATTERN = r"^[^\x00-\x1f]{1,256}$"
+
+
+class PostError(ValueError):
+    """A message that cannot become a Post; `reason` is what goes to the dead-letter topic."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Post(BaseModel):
+    """One social-media post, normalised by an ingest adapter."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True, frozen=True)
+
+    source: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+    id: str = Field(pattern=_ID_PATTERN)
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    author: str | None = Field(default=None, max_length=256)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    url: str | None = Field(default=None, max_length=2048)
+    lang: str | None = Field(default=None, max_length=16)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unknown_fields_to_metadata(cls, data: Any) -> Any:
+        """Keep fields we do not know in `metadata` instead of dropping or refusing them."""
+        if not isinstance(data, dict):
+            return data
+        known = set(cls.model_fields)
+        extra = {k: v for k, v in data.items() if k not in known}
+        if not extra:
+            return data
+        kept = {k: v for k, v in data.items() if k in known}
+        metadata = dict(kept.get("metadata") or {})
+        metadata.update(extra)
+        kept["metadata"] = metadata
+        return kept
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("text", "author", "url", "lang")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("contains NUL bytes")
+        return value
+
+    @field_validator("created_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("timestamp needs a time zone (e.g. 2024-01-01T12:00:00Z)")
+        return value.astimezone(UTC)
+
+    @property
+    def key(self) -> str:
+        """The Kafka key and dedupe key: one post per (source, id)."""
+        return f"{self.source}:{self.id}"
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(self.model_dump(mode="json"))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> Post:
+        """Parse and validate one message, raising PostError with a reason a person can act on."""
+        if isinstance(raw, bytes):
+            if len(raw) > MAX_MESSAGE_BYTES:
+                raise PostError(f"message is {len(raw)} bytes, over the {MAX_MESSAGE_BYTES} byte limit")
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise PostError(f"not valid UTF-8 at byte {exc.start}") from None
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise PostError(f"not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise PostError(f"expected a JSON object, got {type(data).__name__}")
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Post:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise PostError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem, naming the field: 'text: String should have at least 1 character'."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "post"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPost:
+    """A post with the classifier's verdict and the topics it matched."""
+
+    post: Post
+    label: str
+    probs: tuple[float, float, float]
+    model_version: str
+    topics: list[int] = field(default_factory=list)
+
+    @property
+    def negativity(self) -> float:
+        return self.probs[0]
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "post": self.post.model_dump(mode="json"),
+                "label": self.label,
+                "probs": list(self.probs),
+                "model_version": self.model_version,
+                "topics": self.topics,
+            }
+        )
+
+
+@dataclass(slots=True)
+class WindowAggregate:
+    """Per-topic totals for one 1-minute window: counts per class and summed probabilities."""
+
+    topic_id: int
+    window_start: datetime
+    n: int = 0
+    n_neg: int = 0
+    n_neu: int = 0
+    n_pos: int = 0
+    sum_neg: float = 0.0
+    sum_neu: float = 0.0
+    sum_pos: float = 0.0
+
+    @property
+    def neg_share(self) -> float:
+        """Negative share from calibrated probabilities (better than classify-and-count)."""
+        return self.sum_neg / self.n if self.n else 0.0
+
+    @property
+    def shares(self) -> tuple[float, float, float]:
+        if not self.n:
+            return (0.0, 0.0, 0.0)
+        return (self.sum_neg / self.n, self.sum_neu / self.n, self.sum_pos / self.n)

@@ -1,0 +1,168 @@
+"""Every table, in one place: SQLAlchemy Core definitions shared by Postgres and SQLite."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+
+# Integer on SQLite so that primary keys autoincrement there too.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+TZ = DateTime(timezone=True)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+topics = Table(
+    "topics",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("rule", Text, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("alert_config", JSON, nullable=False, default=dict),
+    Column("silenced_until", TZ),
+    Column("created_at", TZ, nullable=False, server_default=func.now()),
+    Column("updated_at", TZ, nullable=False, server_default=func.now()),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("post_id", String(256), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("author", String(256)),
+    Column("url", String(2048)),
+    Column("lang", String(16)),
+    Column("created_at", TZ, nullable=False),
+    Column("scored_at", TZ, nullable=False, server_default=func.now()),
+    Column("label", String(8), nullable=False),
+    Column("p_neg", Float, nullable=False),
+    Column("p_neu", Float, nullable=False),
+    Column("p_pos", Float, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("topic_ids", JSON, nullable=False, default=list),
+    Column("meta", JSON, nullable=False, default=dict),
+    UniqueConstraint("source", "post_id", name="uq_posts_source_post_id"),
+    Index("ix_posts_created_at", "created_at"),
+)
+
+topic_windows = Table(
+    "topic_windows",
+    metadata,
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+    Column("window_start", TZ, primary_key=True),
+    Column("n", Integer, nullable=False, default=0),
+    Column("n_neg", Integer, nullable=False, default=0),
+    Column("n_neu", Integer, nullable=False, default=0),
+    Column("n_pos", Integer, nullable=False, default=0),
+    Column("sum_neg", Float, nullable=False, default=0.0),
+    Column("sum_neu", Float, nullable=False, default=0.0),
+    Column("sum_pos", Float, nullable=False, default=0.0),
+    Column("top_neg_post", BigId, ForeignKey("posts.id", ondelete="SET NULL")),
+    Column("top_neg_score", Float),
+    Column("top_pos_post", BigId, ForeignKey("posts.id", ondelete="SET NULL")),
+    Column("top_pos_score", Float),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("window_start", TZ, nullable=False),
+    Column("opened_at", TZ, nullable=False, server_default=func.now()),
+    Column("fired_at", TZ),
+    Column("resolved_at", TZ),
+    Column("share_now", Float),
+    Column("baseline", Float),
+    Column("volume", Integer),
+    Column("explanation", JSON, nullable=False, default=dict),
+    Column("acked_by", String(64)),
+    Column("acked_at", TZ),
+    Index(
+        "uq_alerts_one_open",
+        "topic_id",
+        "kind",
+        unique=True,
+        postgresql_where=text("state <> 'resolved'"),
+        sqlite_where=text("state <> 'resolved'"),
+    ),
+)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("alert_id", BigId, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("sink", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("at", TZ, nullable=False, server_default=func.now()),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("post_id", String(256), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("label", String(8), nullable=False),
+    Column("labelled_by", String(64), nullable=False),
+    Column("origin", String(16), nullable=False, server_default="dashboard"),
+    Column("created_at", TZ, nullable=False, server_default=func.now()),
+    Column("used_by_model", String(64)),
+    Index("ix_labels_source_post", "source", "post_id"),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default="candidate"),
+    Column("metrics", JSON, nullable=False, default=dict),
+    Column("note", Text),
+    Column("created_at", TZ, nullable=False, server_default=func.now()),
+    Column("promoted_at", TZ),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("reason", Text, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("origin", String(128)),
+    Column("at", TZ, nullable=False, server_default=func.now()),
+)
