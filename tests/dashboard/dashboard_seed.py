@@ -1,0 +1,116 @@
+"""Test data for the dashboard: topics, scored posts, windows and alerts written through the tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from sentimon.storage.tables import alerts, posts, topic_windows
+
+_ids = count(1)
+
+
+def minute(dt: datetime) -> datetime:
+    return dt.replace(second=0, microsecond=0)
+
+
+def add_post(
+    conn: Connection,
+    text: str,
+    probs: tuple[float, float, float],
+    topic_ids: list[int],
+    *,
+    created_at: datetime | None = None,
+    source: str = "test",
+    url: str | None = None,
+    author: str | None = "someone",
+) -> int:
+    """A scored post; the label is the most probable class."""
+    label = ("negative", "neutral", "positive")[max(range(3), key=lambda i: probs[i])]
+    result = conn.execute(
+        insert(posts).values(
+            source=source,
+            post_id=f"p{next(_ids)}-{datetime.now(UTC).timestamp()}",
+            text=text,
+            author=author,
+            url=url,
+            created_at=created_at or datetime.now(UTC),
+            label=label,
+            p_neg=probs[0],
+            p_neu=probs[1],
+            p_pos=probs[2],
+            model_version="test-1",
+            topic_ids=topic_ids,
+            meta={},
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def add_window(
+    conn: Connection, topic_id: int, start: datetime, n: int, shares: tuple[float, float, float]
+) -> None:
+    """Add `n` posts with the given mean shares to a topic's 1-minute window (creating it if needed)."""
+    start = minute(start)
+    counts = [round(n * s) for s in shares]
+    key = (topic_windows.c.topic_id == topic_id) & (topic_windows.c.window_start == start)
+    row = conn.execute(select(topic_windows).where(key)).first()
+    if row is None:
+        conn.execute(
+            insert(topic_windows).values(
+                topic_id=topic_id,
+                window_start=start,
+                n=n,
+                n_neg=counts[0],
+                n_neu=counts[1],
+                n_pos=counts[2],
+                sum_neg=n * shares[0],
+                sum_neu=n * shares[1],
+                sum_pos=n * shares[2],
+            )
+        )
+        return
+    conn.execute(
+        update(topic_windows)
+        .where(key)
+        .values(
+            n=row.n + n,
+            n_neg=row.n_neg + counts[0],
+            n_neu=row.n_neu + counts[1],
+            n_pos=row.n_pos + counts[2],
+            sum_neg=row.sum_neg + n * shares[0],
+            sum_neu=row.sum_neu + n * shares[1],
+            sum_pos=row.sum_pos + n * shares[2],
+        )
+    )
+
+
+def add_history(
+    conn: Connection, topic_id: int, minutes: int, n: int, shares: tuple[float, float, float]
+) -> None:
+    """A steady past: one window per minute for the last `minutes` minutes (excluding now)."""
+    now = minute(datetime.now(UTC))
+    for back in range(1, minutes + 1):
+        add_window(conn, topic_id, now - timedelta(minutes=back), n, shares)
+
+
+def add_alert(conn: Connection, topic_id: int, **values: Any) -> int:
+    now = datetime.now(UTC)
+    row = {
+        "kind": "negative_spike",
+        "state": "open",
+        "severity": "high",
+        "window_start": minute(now),
+        "opened_at": now,
+        "fired_at": now,
+        "share_now": 0.7,
+        "baseline": 0.2,
+        "volume": 40,
+        "explanation": {"summary": "negative share 70% vs 20% baseline"},
+    }
+    row.update(values)
+    result = conn.execute(insert(alerts).values(topic_id=topic_id, **row))
+    return int(result.inserted_primary_key[0])
