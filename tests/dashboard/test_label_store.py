@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from dashboard_seed import add_post
 from sqlalchemy import Engine
 
 from sentimon.storage import labels
 from sentimon.storage.db import make_engine, migrate
 from sentimon.storage.topics import create_topic
-from dashboard_seed import add_post
 
 
 @pytest.fixture
