@@ -108,6 +108,8 @@ alerts = Table(
     Column("explanation", JSON, nullable=False, default=dict),
     Column("acked_by", String(64)),
     Column("acked_at", TZ),
+    Column("resolved_by", String(64)),
+    Column("notified_at", TZ),
     Index(
         "uq_alerts_one_open",
         "topic_id",
@@ -128,6 +130,20 @@ alert_deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("at", TZ, nullable=False, server_default=func.now()),
+    Column("event", String(16)),
+    Column("target", String(512)),
+    Index("ix_alert_deliveries_status", "status"),
+)
+
+# The spike detector's small serialised state per topic, so any worker can resume where the last stopped.
+alert_detector_state = Table(
+    "alert_detector_state",
+    metadata,
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("state", JSON, nullable=False, default=dict),
+    Column("last_window", TZ),
+    Column("updated_at", TZ, nullable=False, server_default=func.now()),
 )
 
 labels = Table(
