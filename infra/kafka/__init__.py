@@ -1,0 +1,1 @@
+"""Apache Kafka for the local stack: jars from Maven Central, config templates, broker control."""
