@@ -1,0 +1,189 @@
+"""Queries on scored posts: idempotent inserts keyed by (source, post id), and the reads pages need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, exists, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+
+from sentimon.schema import LABELS, ScoredPost
+from sentimon.storage.tables import posts
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    """A stored scored post, as pages show it."""
+
+    id: int
+    source: str
+    post_id: str
+    text: str
+    author: str | None
+    url: str | None
+    created_at: datetime
+    label: str
+    p_neg: float
+    p_neu: float
+    p_pos: float
+    model_version: str
+    topic_ids: tuple[int, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.post_id}"
+
+
+def upsert_insert(conn: Connection, table: Any) -> Any:
+    """The dialect's INSERT that supports ON CONFLICT (Postgres and SQLite spell it the same way)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for {conn.dialect.name}")
+
+
+def _row(sp: ScoredPost) -> dict[str, Any]:
+    post = sp.post
+    return {
+        "source": post.source,
+        "post_id": post.id,
+        "text": post.text,
+        "author": post.author,
+        "url": post.url,
+        "lang": post.lang,
+        "created_at": post.created_at,
+        "label": sp.label,
+        "p_neg": sp.probs[0],
+        "p_neu": sp.probs[1],
+        "p_pos": sp.probs[2],
+        "model_version": sp.model_version,
+        "topic_ids": list(sp.topics),
+        "meta": post.metadata,
+    }
+
+
+def insert_scored(conn: Connection, scored: Sequence[ScoredPost]) -> dict[str, int]:
+    """Insert posts not stored yet; returns {"source:id": row id} for the rows really inserted.
+
+    Duplicates (same source and post id) are skipped by the unique key, so replays change nothing.
+    """
+    if not scored:
+        return {}
+    stmt = (
+        upsert_insert(conn, posts)
+        .on_conflict_do_nothing(index_elements=[posts.c.source, posts.c.post_id])
+        .returning(posts.c.id, posts.c.source, posts.c.post_id)
+    )
+    result = conn.execute(stmt, [_row(sp) for sp in scored])
+    return {f"{r.source}:{r.post_id}": int(r.id) for r in result}
+
+
+def has_topic(conn: Connection, topic_id: int) -> ColumnElement[bool]:
+    """A filter on posts that matched `topic_id` (their JSON list of topic ids), per backend."""
+    if conn.dialect.name == "postgresql":
+        return posts.c.topic_ids.cast(postgresql.JSONB).contains([int(topic_id)])
+    each = func.json_each(posts.c.topic_ids).table_valued("value")
+    return exists().select_from(each).where(each.c.value == int(topic_id))
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _to_row(r: Any) -> PostRow:
+    return PostRow(
+        id=int(r.id),
+        source=r.source,
+        post_id=r.post_id,
+        text=r.text,
+        author=r.author,
+        url=r.url,
+        created_at=_aware(r.created_at),
+        label=r.label,
+        p_neg=float(r.p_neg),
+        p_neu=float(r.p_neu),
+        p_pos=float(r.p_pos),
+        model_version=r.model_version,
+        topic_ids=tuple(int(t) for t in (r.topic_ids or [])),
+    )
+
+
+def recent_posts(
+    conn: Connection,
+    topic_id: int | None = None,
+    *,
+    label: str | None = None,
+    contains: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+) -> list[PostRow]:
+    """Newest posts first, optionally of one topic, one label, a time range or containing some text."""
+    query = select(posts)
+    if topic_id is not None:
+        query = query.where(has_topic(conn, topic_id))
+    if label is not None:
+        if label not in LABELS:
+            raise ValueError(f"label must be one of {LABELS}")
+        query = query.where(posts.c.label == label)
+    if contains:
+        query = query.where(func.lower(posts.c.text).contains(contains.lower(), autoescape=True))
+    if since is not None:
+        query = query.where(posts.c.created_at >= since)
+    if until is not None:
+        query = query.where(posts.c.created_at < until)
+    query = query.order_by(posts.c.created_at.desc(), posts.c.id.desc()).limit(limit)
+    return [_to_row(r) for r in conn.execute(query)]
+
+
+def top_posts(
+    conn: Connection,
+    topic_id: int,
+    start: datetime,
+    end: datetime,
+    polarity: str = "negative",
+    limit: int = 5,
+) -> list[PostRow]:
+    """The most negative (or positive) posts of a topic with created_at in [start, end)."""
+    column = {"negative": posts.c.p_neg, "positive": posts.c.p_pos}.get(polarity)
+    if column is None:
+        raise ValueError("polarity must be 'negative' or 'positive'")
+    query = (
+        select(posts)
+        .where(has_topic(conn, topic_id), posts.c.created_at >= start, posts.c.created_at < end)
+        .order_by(column.desc(), posts.c.id)
+        .limit(limit)
+    )
+    return [_to_row(r) for r in conn.execute(query)]
+
+
+def get_post(conn: Connection, source: str, post_id: str) -> PostRow | None:
+    row = conn.execute(select(posts).where(posts.c.source == source, posts.c.post_id == post_id)).first()
+    return _to_row(row) if row else None
+
+
+def get_posts_by_ids(conn: Connection, row_ids: Sequence[int]) -> dict[int, PostRow]:
+    """Rows by primary key (e.g. the representative posts a window points to)."""
+    if not row_ids:
+        return {}
+    return {int(r.id): _to_row(r) for r in conn.execute(select(posts).where(posts.c.id.in_(list(row_ids))))}
+
+
+def count_posts(conn: Connection, source: str | None = None) -> int:
+    query = select(func.count()).select_from(posts)
+    if source is not None:
+        query = query.where(posts.c.source == source)
+    return int(conn.execute(query).scalar_one())
+
+
+def label_counts(conn: Connection) -> dict[str, int]:
+    """How many stored posts carry each label (all topics)."""
+    rows = conn.execute(select(posts.c.label, func.count()).group_by(posts.c.label))
+    counts = dict.fromkeys(LABELS, 0)
+    counts.update({label: int(n) for label, n in rows})
+    return counts

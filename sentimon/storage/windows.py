@@ -1,0 +1,181 @@
+"""Queries on per-topic window aggregates: atomic increments, latest windows, series with roll-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, func, select
+
+from sentimon.schema import WindowAggregate
+from sentimon.storage.posts import upsert_insert
+from sentimon.storage.tables import topic_windows, topics
+
+BUCKETS = {
+    "1m": timedelta(minutes=1),
+    "5m": timedelta(minutes=5),
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_COUNTS = ("n", "n_neg", "n_neu", "n_pos", "sum_neg", "sum_neu", "sum_pos")
+tw = topic_windows
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRow:
+    """A stored window with the ids and scores of its most negative and most positive posts."""
+
+    agg: WindowAggregate
+    top_neg_post: int | None
+    top_neg_score: float | None
+    top_pos_post: int | None
+    top_pos_score: float | None
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _agg(r: Any) -> WindowAggregate:
+    return WindowAggregate(
+        topic_id=int(r.topic_id),
+        window_start=_aware(r.window_start),
+        n=int(r.n),
+        n_neg=int(r.n_neg),
+        n_neu=int(r.n_neu),
+        n_pos=int(r.n_pos),
+        sum_neg=float(r.sum_neg),
+        sum_neu=float(r.sum_neu),
+        sum_pos=float(r.sum_pos),
+    )
+
+
+def _window_row(r: Any) -> WindowRow:
+    return WindowRow(_agg(r), r.top_neg_post, r.top_neg_score, r.top_pos_post, r.top_pos_score)
+
+
+def existing_topic_ids(conn: Connection, topic_ids: Iterable[int]) -> set[int]:
+    """Which of these topics still exist, locked against deletion until the transaction ends (Postgres)."""
+    ids = sorted(set(topic_ids))
+    if not ids:
+        return set()
+    query = select(topics.c.id).where(topics.c.id.in_(ids)).order_by(topics.c.id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(key_share=True)
+    return {int(i) for i in conn.execute(query).scalars()}
+
+
+def add_increments(conn: Connection, increments: Sequence[dict[str, Any]]) -> list[WindowRow]:
+    """Add increments to their windows (creating them), returning the windows' new totals.
+
+    Each increment holds topic_id, window_start, the counts and sums, and optionally top_neg_post /
+    top_neg_score / top_pos_post / top_pos_score; a representative is replaced only by a higher score.
+    Rows are written in key order so that concurrent workers lock windows in the same order.
+    """
+    if not increments:
+        return []
+    rows = sorted(
+        (
+            {
+                "topic_id": int(inc["topic_id"]),
+                "window_start": inc["window_start"],
+                **{c: inc[c] for c in _COUNTS},
+                **{c: inc.get(c) for c in ("top_neg_post", "top_neg_score", "top_pos_post", "top_pos_score")},
+            }
+            for inc in increments
+        ),
+        key=lambda r: (r["topic_id"], r["window_start"]),
+    )
+    stmt = upsert_insert(conn, tw)
+    ex = stmt.excluded
+    better_neg = ex.top_neg_score > func.coalesce(tw.c.top_neg_score, -1.0)
+    better_pos = ex.top_pos_score > func.coalesce(tw.c.top_pos_score, -1.0)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[tw.c.topic_id, tw.c.window_start],
+        set_={
+            **{c: tw.c[c] + ex[c] for c in _COUNTS},
+            "top_neg_post": case((better_neg, ex.top_neg_post), else_=tw.c.top_neg_post),
+            "top_neg_score": case((better_neg, ex.top_neg_score), else_=tw.c.top_neg_score),
+            "top_pos_post": case((better_pos, ex.top_pos_post), else_=tw.c.top_pos_post),
+            "top_pos_score": case((better_pos, ex.top_pos_score), else_=tw.c.top_pos_score),
+        },
+    ).returning(*tw.c)
+    return [_window_row(r) for r in conn.execute(stmt, rows)]
+
+
+def get_windows(
+    conn: Connection,
+    topic_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[WindowRow]:
+    """Minute windows, by topic then time, optionally of one topic and within [start, end)."""
+    query = select(tw)
+    if topic_id is not None:
+        query = query.where(tw.c.topic_id == topic_id)
+    if start is not None:
+        query = query.where(tw.c.window_start >= start)
+    if end is not None:
+        query = query.where(tw.c.window_start < end)
+    return [_window_row(r) for r in conn.execute(query.order_by(tw.c.topic_id, tw.c.window_start))]
+
+
+def latest_windows(conn: Connection, topic_ids: Iterable[int] | None = None) -> dict[int, WindowAggregate]:
+    """The newest window of each topic (the live number when Redis is not around)."""
+    newest = select(tw.c.topic_id, func.max(tw.c.window_start).label("ws")).group_by(tw.c.topic_id)
+    if topic_ids is not None:
+        newest = newest.where(tw.c.topic_id.in_(list(topic_ids)))
+    sub = newest.subquery()
+    query = select(tw).join(sub, and_(tw.c.topic_id == sub.c.topic_id, tw.c.window_start == sub.c.ws))
+    return {int(r.topic_id): _agg(r) for r in conn.execute(query)}
+
+
+def bucket_start(ts: datetime, size: timedelta) -> datetime:
+    """Start of the bucket holding ts, aligned to the epoch (days start at 00:00 UTC)."""
+    return _EPOCH + ((_aware(ts) - _EPOCH) // size) * size
+
+
+def rollup(aggs: Iterable[WindowAggregate], bucket: str) -> list[WindowAggregate]:
+    """Sum minute windows into buckets of 1m/5m/1h/1d per topic."""
+    size = BUCKETS[bucket]
+    out: dict[tuple[int, datetime], WindowAggregate] = {}
+    for agg in aggs:
+        key = (agg.topic_id, bucket_start(agg.window_start, size))
+        total = out.setdefault(key, WindowAggregate(agg.topic_id, key[1]))
+        for c in _COUNTS:
+            setattr(total, c, getattr(total, c) + getattr(agg, c))
+    return [out[k] for k in sorted(out)]
+
+
+def series(
+    conn: Connection, topic_id: int, start: datetime, end: datetime, bucket: str = "1m"
+) -> list[WindowAggregate]:
+    """A topic's aggregates over [start, end), rolled up to `bucket` (1m, 5m, 1h or 1d); gaps omitted."""
+    if bucket not in BUCKETS:
+        raise ValueError(f"bucket must be one of {', '.join(BUCKETS)}")
+    size = BUCKETS[bucket]
+    rows = get_windows(conn, topic_id, bucket_start(start, size), end)
+    return rollup((r.agg for r in rows), bucket)
+
+
+def totals(
+    conn: Connection, start: datetime, end: datetime, topic_ids: Iterable[int] | None = None
+) -> dict[int, WindowAggregate]:
+    """Per-topic sums over [start, end): volume, counts per class and probability sums."""
+    query = (
+        select(tw.c.topic_id, *(func.sum(tw.c[c]).label(c) for c in _COUNTS))
+        .where(tw.c.window_start >= start, tw.c.window_start < end)
+        .group_by(tw.c.topic_id)
+    )
+    if topic_ids is not None:
+        query = query.where(tw.c.topic_id.in_(list(topic_ids)))
+    out = {}
+    for r in conn.execute(query):
+        agg = WindowAggregate(int(r.topic_id), _aware(start))
+        for c in _COUNTS:
+            setattr(agg, c, type(getattr(agg, c))(getattr(r, c) or 0))
+        out[agg.topic_id] = agg
+    return out

@@ -1,0 +1,85 @@
+"""The batch step: validate raw messages, classify the valid ones in one call, match topics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sentimon.schema import Post, PostError, ScoredPost
+from stream_processor.classifier import Classifier, checked
+from stream_processor.matcher import TopicMatcher
+
+DLQ_RAW_LIMIT = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One message as it came off the queue; `origin` is "topic/partition/offset" when known."""
+
+    value: bytes | None
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message that could not become a post, with the reason a person needs to fix it."""
+
+    reason: str
+    raw: bytes
+    origin: str | None = None
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What one batch produced: scored posts (deduplicated by key) and dead letters."""
+
+    scored: list[ScoredPost] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    origins: dict[str, str | None] = field(default_factory=dict)
+    duplicates: int = 0
+    received: int = 0
+
+
+def validate(messages: Sequence[RawMessage]) -> tuple[list[tuple[Post, str | None]], list[DeadLetter], int]:
+    """Posts that parsed (first copy of each key wins), dead letters, and how many in-batch repeats."""
+    posts: list[tuple[Post, str | None]] = []
+    dead: list[DeadLetter] = []
+    seen: set[str] = set()
+    repeats = 0
+    for message in messages:
+        if message.value is None or not message.value:
+            dead.append(DeadLetter("empty message", b"", message.origin))
+            continue
+        try:
+            post = Post.from_json(message.value)
+        except PostError as exc:
+            dead.append(DeadLetter(exc.reason, message.value[:DLQ_RAW_LIMIT], message.origin))
+            continue
+        if post.key in seen:
+            repeats += 1
+            continue
+        seen.add(post.key)
+        posts.append((post, message.origin))
+    return posts, dead, repeats
+
+
+def score(posts: Sequence[Post], classifier: Classifier, matcher: TopicMatcher) -> list[ScoredPost]:
+    """Classify all texts in one call and attach the matching topics."""
+    if not posts:
+        return []
+    predictions = checked(classifier.classify([p.text for p in posts]), len(posts))
+    version = str(classifier.version)
+    return [
+        ScoredPost(post, label, probs, version, matcher.match(post.text))
+        for post, (label, probs) in zip(posts, predictions, strict=True)
+    ]
+
+
+def process_batch(
+    messages: Sequence[RawMessage], classifier: Classifier, matcher: TopicMatcher
+) -> BatchResult:
+    """validate → classify once → match; no I/O, so the Faust worker and the embedded runner share it."""
+    valid, dead, repeats = validate(messages)
+    scored = score([p for p, _ in valid], classifier, matcher)
+    origins = {p.key: origin for p, origin in valid}
+    return BatchResult(scored, dead, origins, repeats, len(messages))

@@ -1,0 +1,47 @@
+"""The classifier contract the processor needs, and the one place that loads the real model."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from sentimon.schema import LABELS
+
+Prediction = tuple[str, tuple[float, float, float]]
+
+
+class ClassifierError(RuntimeError):
+    """The classifier returned something unusable (wrong length, bad probabilities)."""
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    """What `model.inference.load()` returns: one call per batch, labels with (p_neg, p_neu, p_pos)."""
+
+    version: str
+
+    def classify(self, texts: Sequence[str]) -> list[Prediction]: ...
+
+
+def load_classifier(path: Path | None = None) -> Classifier:
+    """Load the model once per process (GPU when present); imported lazily to keep start-up cheap."""
+    from model.inference import load  # the model helper's API
+
+    return load(path)
+
+
+def checked(predictions: Sequence[Prediction], expected: int) -> list[Prediction]:
+    """Refuse predictions that would corrupt aggregates, rather than store them."""
+    if len(predictions) != expected:
+        raise ClassifierError(f"classifier returned {len(predictions)} predictions for {expected} texts")
+    out: list[Prediction] = []
+    for label, probs in predictions:
+        if label not in LABELS or len(probs) != 3:
+            raise ClassifierError(f"bad prediction {label!r} {probs!r}")
+        p = (float(probs[0]), float(probs[1]), float(probs[2]))
+        if not all(math.isfinite(x) and 0.0 <= x <= 1.0 for x in p) or abs(sum(p) - 1.0) > 1e-3:
+            raise ClassifierError(f"probabilities {p} are not a distribution")
+        out.append((label, p))
+    return out

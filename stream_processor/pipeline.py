@@ -1,0 +1,93 @@
+"""One processing step shared by the Faust worker and the embedded runner: compute, commit, publish."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from stream_processor.batch import BatchResult, RawMessage, process_batch
+from stream_processor.classifier import Classifier
+from stream_processor.matcher import TopicMatcher
+from stream_processor.sinks.base import Batch, Sink, SinkUnavailable
+from stream_processor.windows import WindowState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class BatchReport:
+    """What one batch did, for metrics and logs."""
+
+    received: int = 0
+    valid: int = 0
+    dead: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    classify_s: float = 0.0
+    db_s: float = 0.0
+    live_ok: bool = True
+    windows: list[WindowState] = field(default_factory=list)
+
+
+@dataclass
+class Processor:
+    """Holds the model, the current topic rules and the sinks. Rules can be swapped between batches.
+
+    The order is the delivery guarantee: `commit` (the store's one transaction) must succeed before
+    the caller acknowledges the messages; live views are fed afterwards and may lag, never lead.
+    """
+
+    classifier: Classifier
+    store: Sink
+    live: Sequence[Sink] = ()
+    matcher: TopicMatcher = field(default_factory=TopicMatcher)
+    live_down: set[str] = field(default_factory=set)
+
+    def compute(self, messages: Sequence[RawMessage]) -> tuple[BatchResult, float]:
+        """CPU work only (validate, classify once, match): safe to run in a worker thread."""
+        started = time.perf_counter()
+        result = process_batch(messages, self.classifier, self.matcher)
+        return result, time.perf_counter() - started
+
+    def stage(self, result: BatchResult) -> None:
+        self.store.add(Batch(scored=result.scored, dead=result.dead))
+
+    def commit(self) -> tuple[list[WindowState], float]:
+        """Flush the store; raises SinkUnavailable (staged batch kept) so the caller can wait and retry."""
+        started = time.perf_counter()
+        totals = self.store.flush()
+        return totals, time.perf_counter() - started
+
+    def publish(self, totals: list[WindowState]) -> bool:
+        """Feed the live views; one that is down keeps its staged totals and catches up on a later call."""
+        ok = True
+        for view in self.live:
+            view.add(Batch(windows=totals))
+            try:
+                view.flush()
+            except SinkUnavailable as exc:
+                ok = False
+                if view.name not in self.live_down:
+                    log.warning("live view %s is down, processing continues: %s", view.name, exc)
+                self.live_down.add(view.name)
+                continue
+            if view.name in self.live_down:
+                log.info("live view %s is back, caught up", view.name)
+                self.live_down.discard(view.name)
+        return ok
+
+    def report(
+        self, result: BatchResult, classify_s: float, db_s: float, totals: list[WindowState]
+    ) -> BatchReport:
+        return BatchReport(
+            received=result.received,
+            valid=len(result.scored),
+            dead=len(result.dead),
+            inserted=int(getattr(self.store, "last_inserted", len(result.scored))),
+            duplicates=int(getattr(self.store, "last_duplicates", 0)) + result.duplicates,
+            classify_s=classify_s,
+            db_s=db_s,
+            windows=totals,
+        )

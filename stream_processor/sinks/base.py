@@ -1,0 +1,48 @@
+"""The sink contract: stage a batch with `add`, make it durable with `flush` before offsets move on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sentimon.schema import ScoredPost
+from stream_processor.batch import DeadLetter
+from stream_processor.windows import WindowState
+
+
+class SinkUnavailable(RuntimeError):
+    """The sink's backend could not be reached; what was staged is kept for the next flush."""
+
+
+@dataclass(slots=True)
+class Batch:
+    """What a sink is given. The store reads `scored` and `dead`; live views read `windows`.
+
+    `windows` holds absolute window totals, as the store reported them after its commit, so that
+    applying a batch twice (a replay) leaves a live view unchanged.
+    """
+
+    scored: list[ScoredPost] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    windows: list[WindowState] = field(default_factory=list)
+
+
+class Sink(Protocol):
+    """Every sink: Postgres/SQLite (the truth), Redis and in-memory live views.
+
+    - `add` stages a batch and never does I/O;
+    - `flush` applies everything staged atomically and returns the windows it changed (their totals);
+      flushing a batch already applied changes nothing;
+    - when the backend is down `flush` raises SinkUnavailable and keeps what was staged, so a later
+      flush applies it exactly once.
+    """
+
+    name: str
+
+    def add(self, batch: Batch) -> None: ...
+
+    def flush(self) -> list[WindowState]: ...
+
+    def pending(self) -> int:
+        """How many items are staged and not yet applied."""
+        ...

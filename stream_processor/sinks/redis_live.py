@@ -1,0 +1,100 @@
+"""The Redis live view: latest window and recent series per topic, plus a pub/sub message per update."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import redis
+
+from sentimon.storage import redis_keys
+from stream_processor.codec import window_from_json, window_to_json
+from stream_processor.sinks.base import Batch, SinkUnavailable
+from stream_processor.windows import WindowState, supersedes
+
+log = logging.getLogger(__name__)
+
+# Totals only grow, so an update is applied only when it is for a newer window or has more posts:
+# replays and out-of-order writes from several workers can never move a number backwards.
+_UPDATE = """
+local ws = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local existing = redis.call('ZRANGEBYSCORE', KEYS[2], ws, ws)
+if #existing > 0 and tonumber(cjson.decode(existing[1])['n']) >= n then
+  return 0
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], ws, ws)
+redis.call('ZADD', KEYS[2], ws, ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. tostring(ws - tonumber(ARGV[5])))
+local cur_ws = tonumber(redis.call('HGET', KEYS[1], 'ts') or '-1')
+local cur_n = tonumber(redis.call('HGET', KEYS[1], 'n') or '-1')
+if ws > cur_ws or (ws == cur_ws and n > cur_n) then
+  redis.call('HSET', KEYS[1], 'ts', ARGV[1], 'n', ARGV[2], 'data', ARGV[3])
+end
+redis.call('PUBLISH', ARGV[4], ARGV[3])
+return 1
+"""
+
+
+class RedisLiveView:
+    """Writes absolute totals with one pipelined script call per window; when Redis is down the newest
+    totals stay staged (bounded per topic) and are written when it is back."""
+
+    name = "redis"
+
+    def __init__(self, client: redis.Redis, keep_seconds: int = 6 * 3600, max_staged_per_topic: int = 360):
+        self.client = client
+        self.keep_seconds = keep_seconds
+        self.max_staged_per_topic = max_staged_per_topic
+        self._script = client.register_script(_UPDATE)
+        self._staged: dict[tuple[int, datetime], WindowState] = {}
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisLiveView:
+        return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2))
+
+    def add(self, batch: Batch) -> None:
+        for window in batch.windows:
+            if supersedes(window, self._staged.get(window.key)):
+                self._staged[window.key] = window.copy()
+        self._bound()
+
+    def _bound(self) -> None:
+        """While Redis is away keep only each topic's newest windows: the live view needs no more."""
+        per_topic: dict[int, list[datetime]] = {}
+        for topic_id, start in self._staged:
+            per_topic.setdefault(topic_id, []).append(start)
+        for topic_id, starts in per_topic.items():
+            for start in sorted(starts)[: max(0, len(starts) - self.max_staged_per_topic)]:
+                del self._staged[(topic_id, start)]
+
+    def pending(self) -> int:
+        return len(self._staged)
+
+    def flush(self) -> list[WindowState]:
+        if not self._staged:
+            return []
+        windows = sorted(self._staged.values(), key=lambda w: (w.window_start, w.topic_id))
+        pipe = self.client.pipeline(transaction=False)
+        for w in windows:
+            keys = [redis_keys.topic_latest(w.topic_id), redis_keys.topic_series(w.topic_id)]
+            args = [int(w.window_start.timestamp()), w.n, window_to_json(w), redis_keys.UPDATES_CHANNEL,
+                    self.keep_seconds]  # fmt: skip
+            self._script(keys=keys, args=args, client=pipe)
+        try:
+            results = pipe.execute()
+        except redis.RedisError as exc:
+            raise SinkUnavailable(f"redis unavailable: {exc}") from exc
+        self._staged.clear()
+        return [w for w, applied in zip(windows, results, strict=True) if applied]
+
+
+def read_latest(client: redis.Redis, topic_id: int) -> WindowState | None:
+    """The newest window of a topic as the live view holds it."""
+    raw = client.hget(redis_keys.topic_latest(topic_id), "data")
+    return window_from_json(raw) if raw else None
+
+
+def read_series(client: redis.Redis, topic_id: int) -> list[WindowState]:
+    """The recent windows of a topic, oldest first."""
+    return [window_from_json(m) for m in client.zrange(redis_keys.topic_series(topic_id), 0, -1)]

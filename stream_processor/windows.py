@@ -1,0 +1,130 @@
+"""Per-topic 1-minute window aggregates: build increments from scored posts, merge and roll them up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from sentimon.schema import LABELS, ScoredPost, WindowAggregate
+
+WINDOW = timedelta(minutes=1)
+BUCKETS = {
+    "1m": timedelta(minutes=1),
+    "5m": timedelta(minutes=5),
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def window_start(ts: datetime, size: timedelta = WINDOW) -> datetime:
+    """The start of the bucket holding `ts`, aligned to the Unix epoch (so days start at 00:00 UTC)."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    offset = (ts.astimezone(UTC) - _EPOCH) // size
+    return _EPOCH + offset * size
+
+
+@dataclass(frozen=True, slots=True)
+class Representative:
+    """A post chosen to illustrate a window: its key ("source:id"), score, text and stored row id."""
+
+    score: float
+    key: str
+    text: str = ""
+    row_id: int | None = None
+
+    def beats(self, other: Representative | None) -> bool:
+        """Higher score wins; ties go to the smaller key so that every path picks the same post."""
+        if other is None:
+            return True
+        return (self.score, other.key) > (other.score, self.key)
+
+
+@dataclass(slots=True)
+class WindowState(WindowAggregate):
+    """A window aggregate with its most negative and most positive post."""
+
+    top_neg: Representative | None = field(default=None)
+    top_pos: Representative | None = field(default=None)
+
+    @property
+    def key(self) -> tuple[int, datetime]:
+        return (self.topic_id, self.window_start)
+
+    def add_post(self, post: ScoredPost) -> None:
+        label_index = LABELS.index(post.label)
+        self.n += 1
+        if label_index == 0:
+            self.n_neg += 1
+        elif label_index == 1:
+            self.n_neu += 1
+        else:
+            self.n_pos += 1
+        self.sum_neg += post.probs[0]
+        self.sum_neu += post.probs[1]
+        self.sum_pos += post.probs[2]
+        snippet = post.post.text[:280]
+        neg = Representative(post.probs[0], post.post.key, snippet)
+        pos = Representative(post.probs[2], post.post.key, snippet)
+        if neg.beats(self.top_neg):
+            self.top_neg = neg
+        if pos.beats(self.top_pos):
+            self.top_pos = pos
+
+    def merge(self, other: WindowState) -> None:
+        """Add another increment of the same window (or of a window inside the same roll-up bucket)."""
+        self.n += other.n
+        self.n_neg += other.n_neg
+        self.n_neu += other.n_neu
+        self.n_pos += other.n_pos
+        self.sum_neg += other.sum_neg
+        self.sum_neu += other.sum_neu
+        self.sum_pos += other.sum_pos
+        if other.top_neg is not None and other.top_neg.beats(self.top_neg):
+            self.top_neg = other.top_neg
+        if other.top_pos is not None and other.top_pos.beats(self.top_pos):
+            self.top_pos = other.top_pos
+
+    def copy(self) -> WindowState:
+        return replace(self)
+
+
+def aggregate(scored: Iterable[ScoredPost]) -> dict[tuple[int, datetime], WindowState]:
+    """Increments per (topic, window) for these posts; a post with several topics counts in each."""
+    out: dict[tuple[int, datetime], WindowState] = {}
+    for post in scored:
+        start = window_start(post.post.created_at)
+        for topic_id in post.topics:
+            state = out.get((topic_id, start))
+            if state is None:
+                state = out[(topic_id, start)] = WindowState(topic_id, start)
+            state.add_post(post)
+    return out
+
+
+def supersedes(new: WindowState, old: WindowState | None) -> bool:
+    """For live views holding absolute totals: a later window, or the same window with more posts.
+
+    Totals only grow, so this makes out-of-order and repeated updates harmless.
+    """
+    if old is None:
+        return True
+    if new.window_start != old.window_start:
+        return new.window_start > old.window_start
+    return new.n > old.n
+
+
+def rollup(states: Iterable[WindowState], bucket: str | timedelta) -> list[WindowState]:
+    """Merge minute windows into coarser buckets (per topic), ordered by topic then time."""
+    size = BUCKETS[bucket] if isinstance(bucket, str) else bucket
+    out: dict[tuple[int, datetime], WindowState] = {}
+    for state in states:
+        key = (state.topic_id, window_start(state.window_start, size))
+        merged = out.get(key)
+        if merged is None:
+            out[key] = replace(state, window_start=key[1])
+        else:
+            merged.merge(state)
+    return [out[k] for k in sorted(out)]
