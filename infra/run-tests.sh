@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command of `make test` and CI: starts the real local stack, runs the whole pytest suite
+# against it (the fixtures find the running stack by its settings), stops the stack, and fails when
+# pytest collected no test. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+
+"$PYTHON" -m infra.stack up
+trap '"$PYTHON" -m infra.stack down' EXIT
+
+set +e
+"$PYTHON" -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "run-tests: pytest collected no tests; that is a failure" >&2
+  exit 1
+fi
+exit "$status"
