@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from infra.kafka.broker import answers as kafka_answers
-from infra.kafka.broker import ensure_topics, kafka_handle, start_kafka, stop_kafka
+from infra.kafka.broker import ensure_topics, kafka_handle, start_kafka, stop_kafka, wait_kafka
 from infra.postgres import PgHandle, create_database, pg_handle, start_postgres, stop_postgres
 from infra.postgres import answers as pg_answers
 from infra.procs import Handle, port_in_use
@@ -71,17 +71,20 @@ def env_for_stack(settings: Settings) -> dict[str, str]:
 
 
 def up(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Handle]:
-    """Start whatever is not running yet, wait until each answers, create topics and the database."""
+    """Start whatever is not running yet, wait until each answers, create topics and the database.
+
+    The broker's JVM boots while Postgres and Redis start, so the slowest part is paid once."""
     root = home(settings)
     ports = (settings.stack_kafka_port, settings.stack_kafka_controller_port)
-    kafka = start_kafka(root / "kafka", *ports, say=say)
-    say(f"kafka up on {kafka.url}")
-    ensure_topics(kafka.url, stack_topics(settings))
+    kafka = start_kafka(root / "kafka", *ports, say=say, wait=False)
     pg = start_postgres(root / "postgres", settings.stack_postgres_port)
     create_database(pg, DATABASE)
     say(f"postgres up on port {pg.port}")
     redis = start_redis(root / "redis", settings.stack_redis_port)
     say(f"redis up on port {redis.port}")
+    wait_kafka(kafka)
+    ensure_topics(kafka.url, stack_topics(settings))
+    say(f"kafka up on {kafka.url}")
     return {"kafka": kafka, "postgres": pg, "redis": redis}
 
 

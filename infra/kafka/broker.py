@@ -32,9 +32,10 @@ def start_kafka(
     heap: str = "512m",
     timeout: float = START_TIMEOUT,
     say: Callable[[str], None] = print,
+    wait: bool = True,
 ) -> Handle:
     """Start (formatting storage on first use) a single-node KRaft cluster under home; return once the
-    broker answers admin requests on 127.0.0.1:port."""
+    broker answers admin requests on 127.0.0.1:port (wait=False: return once launched, see wait_kafka)."""
     handle = kafka_handle(home, port)
     if handle.pid() is None:
         java = tools.java()
@@ -49,8 +50,14 @@ def start_kafka(
         log4j = f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}"
         argv = [java, f"-Xmx{heap}", *JVM_OPTS, log4j, "-cp", classpath, "kafka.Kafka", str(config)]
         spawn(handle, argv)
-    wait_ready(handle, lambda: answers(handle.url), timeout)
+    if wait:
+        wait_kafka(handle, timeout)
     return handle
+
+
+def wait_kafka(handle: Handle, timeout: float = START_TIMEOUT) -> None:
+    """Wait until the broker answers admin requests (after `start_kafka(..., wait=False)`)."""
+    wait_ready(handle, lambda: answers(handle.url), timeout)
 
 
 def stop_kafka(handle: Handle, *, timeout: float = 60.0) -> bool:
