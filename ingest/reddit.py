@@ -1,0 +1,195 @@
+"""Reddit: new posts and comments of chosen subreddits, polled with OAuth app credentials."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sentimon.schema import Post, PostError
+
+from .base import AuthError, BadURLError, Event
+from .text import html_to_text
+
+log = logging.getLogger(__name__)
+AUTH_URL = "https://www.reddit.com"
+API_URL = "https://oauth.reddit.com"
+_SUBREDDIT = re.compile(r"^[A-Za-z0-9_]{2,21}$")
+_GONE = frozenset({"[removed]", "[deleted]"})
+LISTINGS = {"posts": "new", "comments": "comments"}
+
+
+def thing_to_post(thing: dict[str, Any]) -> Post | None:
+    """A listing child (t3 link or t1 comment) as a Post; None for removed or empty ones."""
+    kind, data = thing["kind"], thing["data"]
+    if kind == "t3":
+        body = html_to_text(data.get("selftext") or "")
+        text = data["title"] + (f"\n\n{body}" if body and body not in _GONE else "")
+    elif kind == "t1":
+        text = data.get("body") or ""
+        if text in _GONE:
+            return None
+    else:
+        return None
+    if not text.strip():
+        return None
+    return Post.from_dict(
+        {
+            "source": "reddit",
+            "id": data["name"],
+            "text": text,
+            "author": data.get("author"),
+            "created_at": datetime.fromtimestamp(float(data["created_utc"]), UTC),
+            "url": f"https://www.reddit.com{data['permalink']}" if data.get("permalink") else None,
+            "metadata": {
+                "subreddit": data.get("subreddit"),
+                "kind": "post" if kind == "t3" else "comment",
+                "score": data.get("score"),
+                "link_id": data.get("link_id"),
+            },
+        }
+    )
+
+
+def listing_events(listing: Any, since: float) -> list[Event]:
+    """New things of a listing, oldest first; each event's cursor is its created_utc."""
+    children = listing.get("data", {}).get("children") if isinstance(listing, dict) else None
+    if not isinstance(children, list):
+        return [Event(malformed="not a Reddit listing (no data.children)")]
+    events: list[tuple[float, Event]] = []
+    for thing in children:
+        try:
+            created = float(thing["data"]["created_utc"])
+        except (KeyError, TypeError, ValueError):
+            events.append((since, Event(malformed="listing child without data.created_utc")))
+            continue
+        if created < since:
+            continue
+        try:
+            post = thing_to_post(thing)
+        except PostError as exc:
+            events.append((created, Event(malformed=exc.reason, cursor=created)))
+            continue
+        except (KeyError, TypeError) as exc:
+            events.append((created, Event(malformed=f"listing child without {exc}", cursor=created)))
+            continue
+        events.append(
+            (created, Event(post=post, cursor=created) if post else Event(cursor=created, filtered=True))
+        )
+    events.sort(key=lambda pair: pair[0])
+    return [event for _, event in events]
+
+
+def check_subreddits(names: list[str]) -> list[str]:
+    cleaned = [n.removeprefix("r/").strip() for n in names if n.strip()]
+    bad = [n for n in cleaned if not _SUBREDDIT.match(n)]
+    if not cleaned or bad:
+        raise BadURLError(f"reddit: invalid subreddit name(s): {', '.join(bad) or '(none given)'}")
+    return cleaned
+
+
+@dataclass(slots=True)
+class _Token:
+    value: str
+    expires_at: float
+
+
+class RedditSource:
+    """Polls /r/a+b/new and /r/a+b/comments; the cursor is the newest created_utc per listing."""
+
+    finite = False
+
+    def __init__(
+        self,
+        subreddits: list[str],
+        client_id: str,
+        client_secret: str,
+        user_agent: str = "sentimon-ingest/0.1",
+        kinds: tuple[str, ...] = ("posts", "comments"),
+        poll_interval_s: float = 10.0,
+        auth_url: str = AUTH_URL,
+        api_url: str = API_URL,
+    ):
+        if not client_id or not client_secret:
+            raise AuthError("reddit: set the app's client id and secret (--client-id/--client-secret)")
+        self.subreddits = check_subreddits(subreddits)
+        self.client_id, self.client_secret = client_id, client_secret
+        self.user_agent = user_agent
+        self.kinds = tuple(k for k in kinds if k in LISTINGS) or ("posts",)
+        self.poll_interval_s = poll_interval_s
+        self.auth_url, self.api_url = auth_url.rstrip("/"), api_url.rstrip("/")
+        self.name = "reddit:" + "+".join(self.subreddits)
+        self._token: _Token | None = None
+
+    async def stream(self, cursor: Any) -> AsyncIterator[Event]:
+        from .net import network_errors, new_session
+
+        position: dict[str, float] = dict(cursor) if isinstance(cursor, dict) else {}
+        async with new_session(headers={"User-Agent": self.user_agent}) as session:
+            while True:
+                for kind in self.kinds:
+                    async with network_errors(f"reddit {kind}"):
+                        listing = await self._get_listing(session, kind)
+                    for event in listing_events(listing, position.get(kind, 0.0)):
+                        if event.cursor is not None:
+                            position[kind] = max(position.get(kind, 0.0), float(event.cursor))
+                        yield Event(event.post, dict(position), event.malformed, event.filtered)
+                await asyncio.sleep(self.poll_interval_s)
+
+    async def _get_listing(self, session: Any, kind: str) -> Any:
+        from .net import check_status
+
+        url = f"{self.api_url}/r/{'+'.join(self.subreddits)}/{LISTINGS[kind]}"
+        for attempt in range(2):
+            token = await self._access_token(session)
+            headers = {"Authorization": f"bearer {token}"}
+            async with session.get(
+                url, params={"limit": "100", "raw_json": "1"}, headers=headers
+            ) as response:
+                if response.status == 401 and attempt == 0:
+                    self._token = None  # expired early: fetch a new one once
+                    continue
+                await check_status(response, f"reddit {kind}")
+                await _respect_rate_limit(response.headers)
+                return await response.json(content_type=None)
+        raise AuthError("reddit: the API refused a fresh access token")
+
+    async def _access_token(self, session: Any) -> str:
+        """An app-only OAuth token (client credentials grant), renewed a minute before it expires."""
+        import aiohttp
+
+        from .net import check_status
+
+        if self._token and self._token.expires_at - 60 > time.monotonic():
+            return self._token.value
+        auth = aiohttp.BasicAuth(self.client_id, self.client_secret)
+        url = f"{self.auth_url}/api/v1/access_token"
+        async with session.post(url, data={"grant_type": "client_credentials"}, auth=auth) as response:
+            if response.status == 401:
+                raise AuthError(
+                    "reddit: the client id or secret was refused (HTTP 401); check the app credentials"
+                )
+            await check_status(response, "reddit token")
+            body = await response.json(content_type=None)
+        if not isinstance(body, dict) or "access_token" not in body:
+            reason = body.get("error") if isinstance(body, dict) else body
+            raise AuthError(f"reddit: no access token granted ({reason}); check the app type and credentials")
+        self._token = _Token(body["access_token"], time.monotonic() + float(body.get("expires_in", 3600)))
+        return self._token.value
+
+
+async def _respect_rate_limit(headers: Any) -> None:
+    """Reddit says how many requests remain and when the window resets; wait out an empty budget."""
+    try:
+        remaining = float(headers.get("X-Ratelimit-Remaining", "1"))
+        reset = float(headers.get("X-Ratelimit-Reset", "0"))
+    except ValueError:
+        return
+    if remaining < 1 and reset > 0:
+        log.warning("reddit: rate limit reached, waiting %.0fs", reset)
+        await asyncio.sleep(reset)
