@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The test command of `make test` and CI: starts the real local stack, runs the whole pytest suite
-# against it (the fixtures find the running stack by its settings), stops the stack, and fails when
-# pytest collected no test. Extra arguments go to pytest.
+# against it (the fixtures find the running stack by its settings), stops the stack again, and fails
+# when pytest collected no test. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 
-"$PYTHON" -m infra.stack up
-trap '"$PYTHON" -m infra.stack down' EXIT
+# A stack that was already running (a developer's) is used and left running; one started here is stopped.
+if "$PYTHON" -m infra.stack status >/dev/null 2>&1; then
+  echo "run-tests: using the running stack"
+else
+  "$PYTHON" -m infra.stack up
+  trap '"$PYTHON" -m infra.stack down' EXIT
+fi
 
 set +e
 "$PYTHON" -m pytest "$@"
