@@ -136,7 +136,7 @@ def up_command() -> None:
         with console.status("starting the stack…"):
             up(settings, say=console.print)
     except (MissingTool, ServiceError) as exc:
-        console.print(f"[red]stack up failed:[/] {exc}")
+        console.print(f"[red]stack up failed:[/] {exc}", soft_wrap=True)  # keep the command copyable
         raise typer.Exit(1) from None
     console.print(f"[green]stack up[/] in {time.monotonic() - started:.1f}s, data under {home(settings)}")
     for key, value in env_for_stack(settings).items():

@@ -142,3 +142,13 @@ def _round_trip_redis(url: str) -> None:
     with redis.Redis.from_url(url) as client:
         client.set("probe", "hello")
         assert client.get("probe") == b"hello"
+
+
+def test_stack_up_without_java_says_how_to_install_it(
+    stack_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = CliRunner().invoke(stack.app, ["up"])
+    assert result.exit_code == 1
+    assert "apt-get install -y openjdk-17-jre-headless" in result.output
+    assert [row.state for row in stack.status(stack_settings)] == ["down", "down", "down"]
