@@ -1,0 +1,38 @@
+# Sentimon: the two Quick start commands (`make run`, `make test`) and the checks CI runs.
+PYTHON ?= python3
+STAMP  := var/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
+
+.PHONY: install system-deps run test test-fast lint check stack-up stack-down
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m pip install -q -e '.[dev]'
+	@mkdir -p var && rm -f var/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	bash infra/system-deps.sh
+
+## The monitor on its embedded default: demo scenario, SQLite, in-memory live view, dashboard.
+run: install
+	sentimon run --demo
+
+## The whole suite against the real local stack (Kafka, Postgres, Redis, Chromium).
+test: system-deps install
+	bash infra/run-tests.sh
+
+## Unit tests only: no services needed.
+test-fast: install
+	$(PYTHON) -m pytest -m "not integration and not browser" -q
+
+lint: install
+	ruff check .
+	ruff format --check .
+
+check: lint test
+
+stack-up: install
+	sentimon stack up
+
+stack-down:
+	sentimon stack down
