@@ -152,7 +152,7 @@ def answers(bootstrap: str) -> bool:
 
 
 def _write_config(home: Path, port: int, controller_port: int) -> Path:
-    template = string.Template((HERE / "server.properties.in").read_text())
+    template = string.Template((HERE / "server-template.properties").read_text())
     text = template.substitute(port=port, controller_port=controller_port, data_dir=home / "data")
     home.mkdir(parents=True, exist_ok=True)
     config = home / "server.properties"
