@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from sentimon.settings import Settings
 
 DATABASE = "sentimon"
-SERVICES = ("kafka", "postgres", "redis")
 app = typer.Typer(help="The local real stack: Kafka, PostgreSQL and Redis on loopback.", no_args_is_help=True)
 
 
@@ -38,14 +37,25 @@ def home(settings: Settings) -> Path:
     return Path(settings.stack_dir).absolute()
 
 
-def handles(settings: Settings) -> dict[str, Handle]:
+@dataclass(frozen=True)
+class StackHandles:
     """Where each service of the stack lives, running or not."""
+
+    kafka: Handle
+    postgres: PgHandle
+    redis: Handle
+
+    def by_name(self) -> dict[str, Handle]:
+        return {"kafka": self.kafka, "postgres": self.postgres, "redis": self.redis}
+
+
+def handles(settings: Settings) -> StackHandles:
     root = home(settings)
-    return {
-        "kafka": kafka_handle(root / "kafka", settings.stack_kafka_port),
-        "postgres": pg_handle(root / "postgres", settings.stack_postgres_port),
-        "redis": redis_handle(root / "redis", settings.stack_redis_port),
-    }
+    return StackHandles(
+        kafka=kafka_handle(root / "kafka", settings.stack_kafka_port),
+        postgres=pg_handle(root / "postgres", settings.stack_postgres_port),
+        redis=redis_handle(root / "redis", settings.stack_redis_port),
+    )
 
 
 def stack_topics(settings: Settings) -> dict[str, int]:
@@ -61,16 +71,14 @@ def stack_topics(settings: Settings) -> dict[str, int]:
 def env_for_stack(settings: Settings) -> dict[str, str]:
     """The SENTIMON_* variables that point a process at this stack."""
     h = handles(settings)
-    pg = h["postgres"]
-    assert isinstance(pg, PgHandle)
     return {
-        "SENTIMON_KAFKA_BOOTSTRAP": h["kafka"].url,
-        "SENTIMON_DATABASE_URL": pg.database_url(DATABASE),
-        "SENTIMON_REDIS_URL": h["redis"].url,
+        "SENTIMON_KAFKA_BOOTSTRAP": h.kafka.url,
+        "SENTIMON_DATABASE_URL": h.postgres.database_url(DATABASE),
+        "SENTIMON_REDIS_URL": h.redis.url,
     }
 
 
-def up(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Handle]:
+def up(settings: Settings, say: Callable[[str], None] = print) -> StackHandles:
     """Start whatever is not running yet, wait until each answers, create topics and the database.
 
     The broker's JVM boots while Postgres and Redis start, so the slowest part is paid once."""
@@ -85,37 +93,31 @@ def up(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Hand
     wait_kafka(kafka)
     ensure_topics(kafka.url, stack_topics(settings))
     say(f"kafka up on {kafka.url}")
-    return {"kafka": kafka, "postgres": pg, "redis": redis}
+    return StackHandles(kafka=kafka, postgres=pg, redis=redis)
 
 
 def down(settings: Settings) -> dict[str, bool]:
     """Stop every service of the stack; True for each one that was running."""
     h = handles(settings)
-    return {
-        "kafka": stop_kafka(h["kafka"]),
-        "postgres": stop_postgres(h["postgres"]),
-        "redis": stop_redis(h["redis"]),
-    }
+    return {"kafka": stop_kafka(h.kafka), "postgres": stop_postgres(h.postgres), "redis": stop_redis(h.redis)}
 
 
 def status(settings: Settings) -> list[ServiceStatus]:
     """Which services run and answer."""
     h = handles(settings)
-    pg = h["postgres"]
-    assert isinstance(pg, PgHandle)
     probes: dict[str, Callable[[], bool]] = {
-        "kafka": lambda: kafka_answers(h["kafka"].url),
-        "postgres": lambda: pg_answers(pg),
-        "redis": lambda: redis_answers(h["redis"].port),
+        "kafka": lambda: kafka_answers(h.kafka.url),
+        "postgres": lambda: pg_answers(h.postgres),
+        "redis": lambda: redis_answers(h.redis.port),
     }
     rows = []
-    for name in SERVICES:
-        handle, pid = h[name], h[name].pid()
+    for name, handle in h.by_name().items():
+        pid = handle.pid()
         if pid is not None:
             state = "up" if probes[name]() else "not answering"
         else:
             state = "port taken" if port_in_use(handle.port) else "down"
-        url = pg.database_url(DATABASE) if name == "postgres" else handle.url
+        url = h.postgres.database_url(DATABASE) if name == "postgres" else handle.url
         rows.append(ServiceStatus(name, handle.port, pid, state, url))
     return rows
 
