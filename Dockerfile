@@ -11,7 +11,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # The CPU build of PyTorch first, in its own layer: the largest dependency changes least often.
-RUN pip install torch --index-url https://download.pytorch.org/whl/cpu
+# (Pass --build-arg TORCH_INDEX=https://pypi.org/simple for the default CUDA build on GPU hosts.)
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+RUN pip install torch --index-url "${TORCH_INDEX}"
 
 # The project and its runtime dependencies (editable, so migrations and the shipped model stay in /app).
 COPY . /app
