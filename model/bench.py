@@ -1,0 +1,91 @@
+"""``sentimon bench classify``: tweets/s of the default model (CPU, batched, after warm-up) next to
+VADER on the same texts in the same run."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from model.data import DEFAULT_DATA_DIR, iter_lines
+
+_WORDS = ("love", "hate", "great", "awful", "today", "tomorrow", "game", "phone", "new", "movie", "watch",
+          "can't", "wait", "so", "sad", "happy", "the", "a", "to", "is", "it", "on", "my", "you", "this",
+          "that", "with", "for", "not", "really", "just", "lol", "omg", "best", "worst", "ever", "going",
+          "night", "morning", "work", "school", "friday", "weekend", "music", "show", "team", "win", "lose",
+          "tired", "excited")
+_EXTRAS = ("@user", "#win", "http://t.co/x1", ":)", ":(", "!!!", "😂", "👍", "soooo", "2nd", "&amp;")
+
+
+def synthetic_texts(n: int, seed: int = 0) -> list[str]:
+    """Tweet-like texts (8–28 tokens) for machines without the shared data."""
+    rng = random.Random(seed)
+    pool = list(_WORDS) * 3 + list(_EXTRAS)
+    return [" ".join(rng.choice(pool) for _ in range(rng.randint(8, 28))) for _ in range(n)]
+
+
+def bench_texts(n: int, data_dir: Path = DEFAULT_DATA_DIR, seed: int = 0) -> tuple[list[str], str]:
+    """n real tweets from the shared unlabelled corpus when present, else synthetic ones."""
+    folder = Path(data_dir) / "unlabeled-tweets"
+    if folder.is_dir():
+        lines = list(iter_lines(folder))
+        if lines:
+            rng = random.Random(seed)
+            return [rng.choice(lines) for _ in range(n)], str(folder)
+    return synthetic_texts(n, seed), "synthetic"
+
+
+def throughput(fn: Callable[[list[str]], object], texts: list[str], repeats: int = 3) -> float:
+    """Median texts/second over repeats, after one warm-up call on a slice."""
+    fn(texts[: min(len(texts), 2048)])
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn(texts)
+        rates.append(len(texts) / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def vader_fn() -> Callable[[list[str]], object]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    return lambda texts: [analyzer.polarity_scores(t) for t in texts]
+
+
+def bench_classify(json_out: bool, n: int = 20000, model_path: str | None = None, threads: int | None = None,
+                   int8: bool | None = None, batch_size: int = 512) -> dict:
+    """Measure and print model vs VADER tweets/s; returns the figures (keys model_tps, vader_tps, ratio)."""
+    import torch
+
+    from model.inference import load
+
+    clf = load(model_path, device="cpu", threads=threads, int8=int8, batch_size=batch_size)
+    texts, source = bench_texts(n)
+    model_tps = throughput(clf.classify, texts)
+    vader_tps = throughput(vader_fn(), texts)
+    result = {"model_tps": round(model_tps, 1), "vader_tps": round(vader_tps, 1),
+              "ratio": round(model_tps / vader_tps, 3), "n": n, "texts": source, "model": clf.version,
+              "device": "cpu", "threads": torch.get_num_threads(), "batch_size": batch_size,
+              "int8": any("quantized" in type(m).__module__ for m in clf.net.modules())}
+    if json_out:
+        print(json.dumps(result))
+    else:
+        _print_table(result)
+    return result
+
+
+def _print_table(r: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"classify throughput, {r['n']} texts ({r['texts']}), CPU threads {r['threads']}")
+    for col in ("system", "tweets/s", "vs VADER"):
+        table.add_column(col, justify="right" if col != "system" else "left")
+    label = f"{r['model']}{' (int8)' if r['int8'] else ''}, batch {r['batch_size']}"
+    table.add_row(label, f"{r['model_tps']:,.0f}", f"{r['ratio']:.2f}×")
+    table.add_row("VADER (vaderSentiment)", f"{r['vader_tps']:,.0f}", "1.00×")
+    Console().print(table)

@@ -1,0 +1,39 @@
+"""Render a model card dict as Markdown (data, hyperparameters, metrics, speed, hashes, reproduce)."""
+
+from __future__ import annotations
+
+import json
+
+
+def _fmt(v) -> str:
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+def _metric_rows(metrics: dict) -> list[str]:
+    rows = ["| split | n | AvgRec | F1^PN | accuracy |", "|---|---:|---:|---:|---:|"]
+    for split, m in metrics.items():
+        if isinstance(m, dict) and "avgrec" in m:
+            rows.append(f"| {split} | {m.get('n', '')} | {_fmt(m['avgrec'])} | {_fmt(m.get('f1pn', ''))} "
+                        f"| {_fmt(m.get('acc', ''))} |")
+        elif isinstance(m, dict):
+            rows.append(f"| {split} | " + ", ".join(f"{k}={_fmt(v)}" for k, v in m.items()) + " | | | |")
+    return rows
+
+
+def render_markdown(card: dict) -> str:
+    lines = [f"# Model card: {card.get('version', '?')}", "",
+             f"- task: {card.get('task')}  ·  parameters: {card.get('parameters')}  ·  vocab: "
+             f"{card.get('vocab_size')}  ·  weights: {card.get('weights_dtype')}"
+             f"  ·  created {card.get('created')}",
+             "", "## Metrics", "", *_metric_rows(card.get("metrics", {})), ""]
+    if card.get("speed"):
+        lines += ["## Speed", "", *(f"- {k}: {_fmt(v)}" for k, v in card["speed"].items()), ""]
+    if card.get("calibration"):
+        lines += ["## Calibration (fitted on the validation split)", "", "```json",
+                  json.dumps(card["calibration"]), "```", ""]
+    lines += ["## Data", "", "```json", json.dumps(card.get("data", {}), indent=2), "```", "",
+              "## Hyperparameters", "", "```json", json.dumps(card.get("hyperparameters", {}), indent=2),
+              "```", "", "## Files (sha256)", "",
+              *(f"- `{k}`: `{v}`" for k, v in card.get("files", {}).items()), "",
+              "## Reproduce", "", "```sh", *card.get("reproduce", []), "```", ""]
+    return "\n".join(lines)

@@ -1,0 +1,183 @@
+"""``sentimon model …``: pretrain, finetune, eval (heavy imports stay inside the commands)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="Train, fine-tune and evaluate the RNN sentiment model.", no_args_is_help=True)
+
+
+
+@app.callback()
+def main() -> None:
+    """RNN sentiment model: pretrain → finetune → eval."""
+
+
+SET_HELP = "Extra training setting KEY=VALUE (repeatable), e.g. --set weight_dropout=0.2"
+
+
+def _overrides(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--set expects KEY=VALUE, got {pair!r}")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key.strip()] = raw
+    return out
+
+
+def _config(base: dict, options: dict, sets: list[str]):
+    from model.train import TrainConfig
+
+    try:
+        return TrainConfig.with_overrides(base, **{**options, **_overrides(sets)})
+    except (TypeError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@app.command()
+def pretrain(
+    out: Path = typer.Option(Path("var/models/lm"), help="Model folder to write"),
+    data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
+    epochs: int = typer.Option(2),
+    batch_size: int = typer.Option(128),
+    lr: float = typer.Option(3e-3),
+    vocab_size: int = typer.Option(25000),
+    emb_dim: int = typer.Option(256),
+    hidden: int = typer.Option(256),
+    layers: int = typer.Option(1),
+    cell: str = typer.Option("lstm", help="lstm or gru"),
+    seed: int = typer.Option(0),
+    threads: int = typer.Option(2, help="CPU threads for torch"),
+    max_texts: int = typer.Option(0, help="Use only this many texts (0 = all)"),
+    init_from: Path = typer.Option(None, help="Continue from an LM folder"),
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+) -> None:
+    """Pretrain the RNN language model on unlabelled tweets + sentiment140 + SemEval training texts."""
+    from model.train import pretrain as run
+
+    base = {"task": "lm", "lr_decay": 1.0, "gradual_unfreeze": False, "class_weights": False, "patience": 99,
+            "emb_dropout": 0.02, "input_dropout": 0.1, "weight_dropout": 0.1, "output_dropout": 0.1,
+            "half": False}
+    options = {"out": str(out), "data_dir": str(data_dir) if data_dir else None, "epochs": epochs,
+               "batch_size": batch_size, "lr": lr, "vocab_size": vocab_size, "emb_dim": emb_dim,
+               "hidden": hidden, "layers": layers, "cell": cell, "seed": seed, "threads": threads,
+               "max_texts": max_texts, "init_from": str(init_from) if init_from else None}
+    folder = run(_config(base, options, set_), command=_command())
+    typer.echo(f"language model saved to {folder}")
+
+
+def _command() -> str:
+    import shlex
+    import sys
+
+    return "sentimon model " + shlex.join(sys.argv[1:])
+
+
+CLF_BASE = {"task": "clf", "epochs": 6, "lr": 2e-3, "batch_size": 64, "emb_dropout": 0.05,
+            "input_dropout": 0.25,
+            "weight_dropout": 0.3, "output_dropout": 0.4, "patience": 2, "half": True}
+
+
+@app.command()
+def finetune(
+    init_from: Path = typer.Option(None, help="LM folder (encoder reused) or classifier folder"),
+    out: Path = typer.Option(Path("var/models/clf"), help="Model folder to write"),
+    data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
+    train_data: Path = typer.Option(None, help="Labelled file/folder instead of the SemEval training split"),
+    val_data: Path = typer.Option(None, help="Labelled file/folder instead of SemEval 2016 dev+devtest"),
+    fmt: str = typer.Option("semeval", "--format", help="semeval, csv or jsonl (--train-data/--val-data)"),
+    epochs: int = typer.Option(None),
+    batch_size: int = typer.Option(None),
+    lr: float = typer.Option(None),
+    distant_epochs: float = typer.Option(None, help="Epochs of sentiment140 distant supervision first"),
+    name: str = typer.Option(None, help="Model name used in the version string"),
+    seed: int = typer.Option(None),
+    threads: int = typer.Option(None, help="CPU threads for torch"),
+    max_texts: int = typer.Option(None, help="Use only this many training texts (0 = all)"),
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+) -> None:
+    """Fine-tune the classifier from a checkpoint (same loop as pretraining, other settings)."""
+    from model.finetune import finetune as run
+    from model.registry import ModelError, read_card
+
+    base = dict(CLF_BASE)
+    if init_from:
+        try:
+            card = read_card(init_from)
+        except ModelError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        if card.get("task") == "clf":  # continue a classifier with its own settings
+            base = {**card.get("hyperparameters", {}).get("train", {}), "epochs": 2, "distant_epochs": 0.0}
+    options = {"init_from": str(init_from) if init_from else None, "out": str(out),
+               "data_dir": str(data_dir) if data_dir else None,
+               "train_data": str(train_data) if train_data else None,
+               "val_data": str(val_data) if val_data else None, "data_format": fmt, "epochs": epochs,
+               "batch_size": batch_size, "lr": lr, "distant_epochs": distant_epochs, "name": name,
+               "seed": seed, "threads": threads, "max_texts": max_texts}
+    folder = run(_config(base, options, set_), command=_command())
+    typer.echo(f"classifier saved to {folder}")
+
+
+@app.command("eval")
+def eval_(
+    data: Path = typer.Option(..., help="Labelled file or folder"),
+    fmt: str = typer.Option("semeval", "--format", help="semeval, csv or jsonl"),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object"),
+    predictions: Path = typer.Option(None, help="Write per-text predictions (JSONL) here"),
+    model_path: Path = typer.Option(None, "--model", help="Model folder (default: the shipped model)"),
+    confusion_png: Path = typer.Option(None, help="Write the confusion matrix as PNG here"),
+    record: str = typer.Option(None, help="Store the metrics in the model card under this split name"),
+    threads: int = typer.Option(None, help="CPU threads for torch"),
+) -> None:
+    """AvgRec, F1^PN, accuracy, per-class P/R/F1 and the confusion matrix of a model on labelled data."""
+    from model.data import DataError
+    from model.evaluate import evaluate, summary_lines, write_predictions
+    from model.inference import load
+    from model.registry import ModelError, update_card
+
+    try:
+        clf = load(model_path, threads=threads)
+        metrics, rows = evaluate(clf, data, fmt)
+    except (ModelError, DataError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if predictions:
+        write_predictions(rows, predictions)
+    if confusion_png:
+        from model.curves import save_confusion_png
+
+        save_confusion_png(metrics["confusion"], confusion_png, f"{clf.version} · {Path(data).name}")
+    if record:
+        update_card(clf.path, metrics={record: {k: v for k, v in metrics.items() if k != "seconds"}})
+    typer.echo(json.dumps(metrics) if json_out else "\n".join(summary_lines(metrics)))
+
+
+@app.command()
+def bench(
+    n: int = typer.Option(20000, help="Number of texts"),
+    json_out: bool = typer.Option(False, "--json"),
+    model_path: Path = typer.Option(None, "--model", help="Model folder (default: the shipped model)"),
+    threads: int = typer.Option(None, help="CPU threads for torch"),
+    int8: bool = typer.Option(None, "--int8/--fp32", help="Force dynamic int8 quantisation on or off"),
+    record: bool = typer.Option(False, help="Store the figures in the model card (speed section)"),
+) -> None:
+    """Tweets/s of a model on CPU next to VADER (same texts, same run)."""
+    from model.bench import bench_classify
+    from model.inference import resolve_path
+    from model.registry import update_card
+
+    result = bench_classify(json_out, n, str(model_path) if model_path else None, threads, int8)
+    if record:
+        key = "cpu_int8" if result["int8"] else "cpu_fp32"
+        update_card(resolve_path(model_path), speed={key: result})
+
+
+if __name__ == "__main__":
+    app()

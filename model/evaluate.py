@@ -1,0 +1,44 @@
+"""Score a classifier on a labelled file: task metrics, predictions, confusion-matrix PNG."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from model.data import LABELS, read_labelled
+from model.inference import Classifier
+from model.metrics import scores
+
+
+def evaluate(clf: Classifier, data: Path, fmt: str = "semeval") -> tuple[dict, list[dict]]:
+    """(metrics, per-text predictions) of ``clf`` on a labelled file or folder."""
+    texts, gold = read_labelled(Path(data), fmt)
+    t0 = time.perf_counter()
+    preds = clf.classify(texts)
+    seconds = time.perf_counter() - t0
+    pred_ids = [LABELS.index(label) for label, _ in preds]
+    metrics = scores(gold, pred_ids)
+    metrics.update(model=clf.version, data=str(data), seconds=round(seconds, 3), device=clf.device)
+    rows = [{"text": t, "gold": LABELS[g], "label": label, "probs": [round(p, 5) for p in probs]}
+            for t, g, (label, probs) in zip(texts, gold, preds, strict=True)]
+    return metrics, rows
+
+
+def write_predictions(rows: list[dict], out: Path) -> None:
+    """One JSON object per line: text, gold, label, probs (negative, neutral, positive)."""
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def summary_lines(m: dict) -> list[str]:
+    lines = [f"model {m['model']} on {m['data']} (n={m['n']})",
+             f"AvgRec {m['avgrec']:.4f}   F1^PN {m['f1pn']:.4f}   accuracy {m['acc']:.4f}", "",
+             f"{'class':<10}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}"]
+    for name, c in m["per_class"].items():
+        lines.append(f"{name:<10}{c['precision']:>10.4f}{c['recall']:>10.4f}{c['f1']:>10.4f}{c['support']:>10}")
+    lines += ["", "confusion (rows gold, columns predicted: " + ", ".join(LABELS) + ")"]
+    lines += ["  " + " ".join(f"{v:>7}" for v in row) for row in m["confusion"]]
+    return lines

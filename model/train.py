@@ -1,0 +1,253 @@
+"""One training loop for both jobs: LM pretraining and classifier fine-tuning (the latter is the same
+code started from a checkpoint with a few overrides), with early stopping and saved curves."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from model import calibrate
+from model.batching import encode_all, length_batches, pad
+from model.curves import save_curves
+from model.data import DEFAULT_DATA_DIR
+from model.metrics import scores
+from model.nets import Classifier, LanguageModel, NetConfig, param_groups, unfreeze_top
+from model.predict import batch_logits, lm_loss
+from model.registry import load_model, save_model
+from model.vocab import Vocab
+
+
+@dataclass
+class TrainConfig:
+    """All knobs of a run; saved in the model card so the run can be repeated."""
+
+    task: str = "clf"  # "lm" (pretrain) or "clf" (fine-tune / train a classifier)
+    out: str = "var/models/run"
+    name: str = "sentimon-rnn"
+    init_from: str | None = None  # model folder: an LM (encoder reused) or a classifier (all reused)
+    data_dir: str = str(DEFAULT_DATA_DIR)
+    train_data: str | None = None  # labelled file/folder instead of the SemEval training split
+    val_data: str | None = None  # labelled file/folder instead of the SemEval 2016 dev+devtest split
+    data_format: str = "semeval"
+    seed: int = 0
+    threads: int = 2
+    max_texts: int = 0  # cap on training texts (0 = all): quick runs and tests
+    vocab_size: int = 25000
+    min_count: int = 3
+    max_tokens: int = 64
+    emb_dim: int = 200
+    hidden: int = 256
+    layers: int = 1
+    cell: str = "lstm"
+    emb_dropout: float = 0.1
+    input_dropout: float = 0.25
+    weight_dropout: float = 0.3
+    hidden_dropout: float = 0.2
+    output_dropout: float = 0.3
+    epochs: int = 3
+    batch_size: int = 64
+    lr: float = 3e-3
+    lr_decay: float = 2.6  # discriminative LR: each lower layer group gets lr / lr_decay
+    weight_decay: float = 0.01
+    clip: float = 1.0
+    warmup: float = 0.1  # fraction of steps with rising LR (slanted triangular schedule)
+    gradual_unfreeze: bool = True  # epoch 1 trains the head, each later epoch one more group
+    patience: int = 2  # epochs without validation improvement before stopping
+    class_weights: bool = True  # inverse class frequency in the loss: AvgRec weighs classes equally
+    distant_epochs: float = 0.0  # epochs of sentiment140 (emoticon-labelled) before the SemEval data
+    log_every: int = 50
+    half: bool = True  # store float16 weights (classifier)
+
+    @classmethod
+    def with_overrides(cls, base: dict | None = None, **overrides) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        bad = [k for k in overrides if k not in known]
+        if bad:
+            raise ValueError(f"unknown training settings: {', '.join(bad)}")
+        merged = {k: v for k, v in (base or {}).items() if k in known}
+        merged.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**merged)
+
+    def net(self, vocab_size: int) -> NetConfig:
+        keys = {f.name for f in fields(NetConfig)} - {"vocab_size", "n_classes", "lm_cutoffs"}
+        return NetConfig(vocab_size=vocab_size, **{k: getattr(self, k) for k in keys})
+
+
+def seed_everything(seed: int, threads: int) -> random.Random:
+    torch.manual_seed(seed)
+    torch.set_num_threads(max(1, threads))
+    return random.Random(seed)
+
+
+def stlr(step: int, total: int, warmup: float, ratio: float = 32.0) -> float:
+    """Slanted triangular LR multiplier (ULMFiT): short linear rise, long linear decay."""
+    cut = max(1, int(total * warmup))
+    p = step / cut if step < cut else 1 - (step - cut) / max(1, total - cut)
+    return (1 + max(0.0, p) * (ratio - 1)) / ratio
+
+
+@dataclass
+class Stage:
+    """One pass over a dataset: encoded sequences, labels (None for LM), epochs, LR multiplier."""
+
+    seqs: list[list[int]]
+    labels: list[int] | None
+    epochs: float
+    name: str
+
+
+class Trainer:
+    """Owns model, optimizer and schedule for one run; ``fit`` returns the curve rows."""
+
+    def __init__(self, cfg: TrainConfig, model: Classifier | LanguageModel, rng: random.Random):
+        self.cfg, self.model, self.rng = cfg, model, rng
+        self.opt = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.lr_decay, cfg.weight_decay),
+                                     lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.base_lrs = [g["lr"] for g in self.opt.param_groups]
+        self.rows: list[dict] = []
+        self.step = 0
+
+    def loss(self, ids: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor | None,
+             weight: torch.Tensor | None) -> torch.Tensor:
+        if y is None:
+            return self.model(ids, lengths)
+        return F.cross_entropy(self.model(ids, lengths), y, weight=weight)
+
+    def run_epoch(self, stage: Stage, fraction: float, total_steps: int, weight: torch.Tensor | None,
+                  epoch: float) -> None:
+        cfg = self.cfg
+        batches = list(length_batches([len(s) for s in stage.seqs], cfg.batch_size, True, self.rng))
+        batches = batches[: max(1, math.ceil(len(batches) * fraction))]
+        self.model.train()
+        running, count = 0.0, 0
+        bar = tqdm(batches, desc=f"{stage.name} epoch {epoch:g}", unit="batch", mininterval=2.0)
+        for idx in bar:
+            mult = stlr(self.step, total_steps, cfg.warmup)
+            for g, lr in zip(self.opt.param_groups, self.base_lrs, strict=True):
+                g["lr"] = lr * mult
+            ids, lengths = pad([stage.seqs[i] for i in idx])
+            y = torch.tensor([stage.labels[i] for i in idx]) if stage.labels is not None else None
+            loss = self.loss(ids, lengths, y, weight)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], cfg.clip)
+            self.opt.step()
+            self.step += 1
+            running, count = running + loss.item(), count + 1
+            if count == cfg.log_every:
+                self.rows.append({"stage": stage.name, "epoch": epoch, "step": self.step,
+                                  "train_loss": running / count, "lr": self.opt.param_groups[-1]["lr"]})
+                bar.set_postfix(loss=f"{running / count:.3f}")
+                running, count = 0.0, 0
+
+
+def class_weight(labels: list[int], k: int = 3) -> torch.Tensor:
+    counts = torch.bincount(torch.tensor(labels), minlength=k).float().clamp(min=1)
+    return counts.sum() / (k * counts)
+
+
+def _stage_steps(stage: Stage, batch_size: int) -> int:
+    return math.ceil(math.ceil(len(stage.seqs) / batch_size) * stage.epochs)
+
+
+def fit(trainer: Trainer, stages: list[Stage], evaluate, weight: torch.Tensor | None,
+        unfreeze: bool, on_best=None) -> dict:
+    """Run the stages; after each (possibly partial) epoch evaluate, keep the best state, stop early.
+
+    ``evaluate()`` returns a dict with a 'score' (higher is better) and other columns."""
+    cfg, model = trainer.cfg, trainer.model
+    total = sum(_stage_steps(s, cfg.batch_size) for s in stages)
+    best, best_state, bad, epoch_no = None, None, 0, 0
+    n_groups = len(model.layer_groups())
+    for stage in stages:
+        done = 0.0
+        while done < stage.epochs - 1e-9 and bad < cfg.patience:
+            frac = min(1.0, stage.epochs - done)
+            epoch_no += 1
+            unfreeze_top(model, epoch_no if unfreeze else n_groups)
+            trainer.run_epoch(stage, frac, total, weight, epoch_no)
+            done += frac
+            result = evaluate()
+            trainer.rows.append({"stage": stage.name, "epoch": epoch_no, "step": trainer.step, **result})
+            print(f"[{stage.name}] epoch {epoch_no}: " + ", ".join(f"{k}={v:.4f}" for k, v in result.items()))
+            if stage is stages[-1] and (best is None or result["score"] > best["score"]):
+                best, bad = result, 0
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                if on_best is not None:  # e.g. write the LM folder after every improving epoch
+                    on_best(best)
+            elif stage is stages[-1]:
+                bad += 1
+    unfreeze_top(model, n_groups)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return best or {}
+
+
+def pretrain(cfg: TrainConfig, command: str = "") -> Path:
+    """Language-model pretraining on the unlabelled corpus (+ SemEval training texts)."""
+    from model.data import pretrain_texts
+
+    rng = seed_everything(cfg.seed, cfg.threads)
+    t0 = time.time()
+    texts = pretrain_texts(Path(cfg.data_dir))
+    rng.shuffle(texts)
+    if cfg.max_texts:
+        texts = texts[: cfg.max_texts]
+    n_val = min(3000, max(1, len(texts) // 50))
+    val_texts, train_texts = texts[:n_val], texts[n_val:]
+    vocab = Vocab(itos=[], max_tokens=cfg.max_tokens)
+    if cfg.init_from:
+        model, vocab, _, _ = load_model(Path(cfg.init_from), task="lm")
+    else:
+        from model.vocab import build_vocab
+
+        vocab = build_vocab(train_texts, cfg.vocab_size, cfg.min_count, cfg.max_tokens)
+        model = LanguageModel(cfg.net(len(vocab)))
+    return train_lm(cfg, model, vocab, train_texts, val_texts, rng, t0, command)
+
+
+def train_lm(cfg: TrainConfig, model: LanguageModel, vocab: Vocab, train_texts: list[str],
+             val_texts: list[str], rng: random.Random, t0: float, command: str = "") -> Path:
+    train_seqs = encode_all(vocab, train_texts, lm=True)
+    val_seqs = encode_all(vocab, val_texts, lm=True)
+    trainer = Trainer(cfg, model, rng)
+
+    def evaluate() -> dict:
+        loss = lm_loss(model, val_seqs)
+        return {"score": -loss, "val_loss": loss, "val_ppl": math.exp(min(loss, 50))}
+
+    out = Path(cfg.out)
+    data = {"pretrain_texts": len(train_texts), "val_texts": len(val_texts),
+            "sources": ["unlabeled-tweets", "sentiment140-sample", "SemEval 2013-2016 training texts"]}
+
+    def save(best: dict) -> None:
+        metrics = {"val": {"loss": best.get("val_loss"), "ppl": best.get("val_ppl")},
+                   "epochs_done": trainer.rows[-1]["epoch"], "train_seconds": round(time.time() - t0, 1)}
+        save_model(out, model, vocab, name=cfg.name + "-lm", train=asdict(cfg), metrics=metrics, data=data,
+                   reproduce=[command] if command else [])
+        save_curves(trainer.rows, out)
+
+    fit(trainer, [Stage(train_seqs, None, cfg.epochs, "lm")], evaluate, None, unfreeze=False, on_best=save)
+    return out
+
+
+def calibrate_and_score(model: Classifier, vocab: Vocab, texts: list[str],
+                        labels: list[int]) -> tuple[dict, dict]:
+    """Fit temperature/bias and AvgRec decision offsets on held-out data → (calibration, metrics)."""
+    logits = batch_logits(model, vocab, texts)
+    y = torch.tensor(labels)
+    temperature, bias = calibrate.fit_temperature(logits, y)
+    log_probs = torch.log_softmax(logits / temperature + torch.tensor(bias), dim=1)
+    decision = calibrate.fit_decision_bias(log_probs, y)
+    cal = {"temperature": temperature, "bias": bias, "decision": decision}
+    _, pred = calibrate.calibrated(logits, temperature, bias, decision)
+    metrics = scores(labels, pred.tolist())
+    metrics["nll"] = float(F.nll_loss(log_probs, y))
+    return cal, metrics
