@@ -27,7 +27,17 @@ def render_markdown(card: dict) -> str:
              f"  ·  created {card.get('created')}",
              "", "## Metrics", "", *_metric_rows(card.get("metrics", {})), ""]
     if card.get("speed"):
-        lines += ["## Speed", "", *(f"- {k}: {_fmt(v)}" for k, v in card["speed"].items()), ""]
+        lines += ["## Speed (`sentimon bench classify`: tweets/s, same texts, same run)", ""]
+        for key, v in card["speed"].items():
+            if isinstance(v, dict) and "model_tps" in v:
+                lines.append(f"- {key}: model {v['model_tps']:,.0f}/s, VADER {v['vader_tps']:,.0f}/s, ratio "
+                             f"{v['ratio']:.2f} (n={v.get('n')}, threads={v.get('threads')}, "
+                             f"batch={v.get('batch_size')}, int8={v.get('int8')})")
+            else:
+                lines.append(f"- {key}: {_fmt(v)}")
+        lines.append("")
+    if card.get("serving"):
+        lines += ["## Serving", "", f"`{json.dumps(card['serving'])}`", ""]
     if card.get("calibration"):
         lines += ["## Calibration (fitted on the validation split)", "", "```json",
                   json.dumps(card["calibration"]), "```", ""]

@@ -135,6 +135,7 @@ def eval_(
     confusion_png: Path = typer.Option(None, help="Write the confusion matrix as PNG here"),
     record: str = typer.Option(None, help="Store the metrics in the model card under this split name"),
     threads: int = typer.Option(None, help="CPU threads for torch"),
+    int8: bool = typer.Option(None, "--int8/--fp32", help="Force dynamic int8 quantisation on or off (CPU)"),
 ) -> None:
     """AvgRec, F1^PN, accuracy, per-class P/R/F1 and the confusion matrix of a model on labelled data."""
     from model.data import DataError
@@ -143,7 +144,7 @@ def eval_(
     from model.registry import ModelError, update_card
 
     try:
-        clf = load(model_path, threads=threads)
+        clf = load(model_path, threads=threads, int8=int8)
         metrics, rows = evaluate(clf, data, fmt)
     except (ModelError, DataError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -176,7 +177,49 @@ def bench(
     result = bench_classify(json_out, n, str(model_path) if model_path else None, threads, int8)
     if record:
         key = "cpu_int8" if result["int8"] else "cpu_fp32"
-        update_card(resolve_path(model_path), speed={key: result})
+        card = update_card(resolve_path(model_path), speed={key: result})
+        fastest = max(card["speed"], key=lambda k: card["speed"][k].get("model_tps", 0))
+        update_card(resolve_path(model_path), serving={"cpu_int8": fastest == "cpu_int8"})
+
+
+@app.command()
+def distill(
+    teacher: Path = typer.Option(..., help="Fine-tuned classifier folder to imitate"),
+    out: Path = typer.Option(Path("var/models/student"), help="Model folder to write"),
+    data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
+    hidden: int = typer.Option(128, help="Student LSTM size"),
+    epochs: int = typer.Option(2),
+    unlabelled: int = typer.Option(100_000, help="Unlabelled tweets added to the SemEval training texts"),
+    lr: float = typer.Option(3e-3),
+    name: str = typer.Option("sentimon-lstm-student"),
+    seed: int = typer.Option(0),
+    threads: int = typer.Option(2, help="CPU threads for torch"),
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+) -> None:
+    """Distil a teacher classifier into a smaller, faster student (CPU serving)."""
+    from model.distill import distill as run
+
+    base = {**CLF_BASE, "lr_decay": 1.0, "gradual_unfreeze": False, "class_weights": False,
+            "emb_dropout": 0.02, "input_dropout": 0.1, "weight_dropout": 0.1, "output_dropout": 0.1}
+    options = {"out": str(out), "data_dir": str(data_dir) if data_dir else None, "hidden": hidden,
+               "epochs": epochs, "lr": lr, "name": name, "seed": seed, "threads": threads, "batch_size": 128}
+    folder = run(_config(base, options, set_), teacher, unlabelled, command=_command())
+    typer.echo(f"student saved to {folder}")
+
+
+@app.command("list")
+def list_(root: Path = typer.Option(Path("var/models"), help="Folder holding model folders")) -> None:
+    """Model folders under ROOT with version, task and validation/benchmark AvgRec."""
+    from model.registry import list_models
+
+    for row in list_models(root):
+        if "error" in row:
+            typer.echo(f"{row['path']}  BROKEN: {row['error']}")
+            continue
+        m = row["metrics"]
+        score = "  ".join(f"{k} AvgRec {v['avgrec']:.4f}" for k, v in m.items() if isinstance(v, dict)
+                          and "avgrec" in v)
+        typer.echo(f"{row['path']}  {row['version']}  {row['task']}  {score}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ def evaluate(clf: Classifier, data: Path, fmt: str = "semeval") -> tuple[dict, l
     seconds = time.perf_counter() - t0
     pred_ids = [LABELS.index(label) for label, _ in preds]
     metrics = scores(gold, pred_ids)
-    metrics.update(model=clf.version, data=str(data), seconds=round(seconds, 3), device=clf.device)
+    int8 = any("quantized" in type(m).__module__ for m in clf.net.modules())
+    metrics.update(model=clf.version, data=str(data), seconds=round(seconds, 3), device=clf.device, int8=int8)
     rows = [{"text": t, "gold": LABELS[g], "label": label, "probs": [round(p, 5) for p in probs]}
             for t, g, (label, probs) in zip(texts, gold, preds, strict=True)]
     return metrics, rows

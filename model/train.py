@@ -157,33 +157,52 @@ def _stage_steps(stage: Stage, batch_size: int) -> int:
     return math.ceil(math.ceil(len(stage.seqs) / batch_size) * stage.epochs)
 
 
+def plan(stages: list[Stage], n_groups: int, unfreeze: bool) -> list[tuple[Stage, float, int]]:
+    """(stage, fraction of an epoch, trainable top groups) per step between evaluations.
+
+    Gradual unfreezing opens one more layer group per epoch; with a distant-supervision stage first,
+    its first epoch is cut into one piece per group so the big noisy set trains the whole network."""
+    runs: list[tuple[Stage, float, int]] = []
+    for stage in stages:
+        left = stage.epochs
+        while left > 1e-9:
+            runs.append((stage, min(1.0, left), n_groups))
+            left -= min(1.0, left)
+    if not unfreeze or not runs:
+        return runs
+    if len(stages) > 1:
+        stage, frac, _ = runs[0]
+        return [(stage, frac / n_groups, k + 1) for k in range(n_groups)] + runs[1:]
+    return [(stage, frac, min(n_groups, i + 1)) for i, (stage, frac, _) in enumerate(runs)]
+
+
 def fit(trainer: Trainer, stages: list[Stage], evaluate, weight: torch.Tensor | None,
         unfreeze: bool, on_best=None) -> dict:
-    """Run the stages; after each (possibly partial) epoch evaluate, keep the best state, stop early.
+    """Run the planned steps; evaluate after each, keep the best state of the last stage, stop early.
 
     ``evaluate()`` returns a dict with a 'score' (higher is better) and other columns."""
     cfg, model = trainer.cfg, trainer.model
     total = sum(_stage_steps(s, cfg.batch_size) for s in stages)
-    best, best_state, bad, epoch_no = None, None, 0, 0
+    best, best_state, bad, epoch = None, None, 0, 0.0
     n_groups = len(model.layer_groups())
-    for stage in stages:
-        done = 0.0
-        while done < stage.epochs - 1e-9 and bad < cfg.patience:
-            frac = min(1.0, stage.epochs - done)
-            epoch_no += 1
-            unfreeze_top(model, epoch_no if unfreeze else n_groups)
-            trainer.run_epoch(stage, frac, total, weight, epoch_no)
-            done += frac
-            result = evaluate()
-            trainer.rows.append({"stage": stage.name, "epoch": epoch_no, "step": trainer.step, **result})
-            print(f"[{stage.name}] epoch {epoch_no}: " + ", ".join(f"{k}={v:.4f}" for k, v in result.items()))
-            if stage is stages[-1] and (best is None or result["score"] > best["score"]):
-                best, bad = result, 0
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                if on_best is not None:  # e.g. write the LM folder after every improving epoch
-                    on_best(best)
-            elif stage is stages[-1]:
-                bad += 1
+    for stage, frac, open_groups in plan(stages, n_groups, unfreeze):
+        if bad >= cfg.patience:
+            break
+        unfreeze_top(model, open_groups)
+        epoch = round(epoch + frac, 4)
+        trainer.run_epoch(stage, frac, total, weight, epoch)
+        result = evaluate()
+        trainer.rows.append({"stage": stage.name, "epoch": epoch, "step": trainer.step, **result})
+        print(f"[{stage.name}] epoch {epoch:g}: " + ", ".join(f"{k}={v:.4f}" for k, v in result.items()))
+        if stage is not stages[-1]:
+            continue
+        if best is None or result["score"] > best["score"]:
+            best, bad = result, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if on_best is not None:  # e.g. write the LM folder after every improving epoch
+                on_best(best)
+        else:
+            bad += 1
     unfreeze_top(model, n_groups)
     if best_state is not None:
         model.load_state_dict(best_state)

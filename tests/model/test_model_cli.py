@@ -65,3 +65,12 @@ def test_finetune_rejects_unknown_settings(tiny_lm, tmp_path):
                                  "--set", "no_such_knob=1"])
     assert result.exit_code != 0
     assert "no_such_knob" in result.output
+
+
+def test_list_shows_versions_and_flags_broken_folders(tiny_clf, tmp_path):
+    shutil.copytree(tiny_clf, tmp_path / "good")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "card.json").write_text("{")
+    result = runner.invoke(app, ["list", "--root", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "val AvgRec" in result.output and "BROKEN" in result.output

@@ -9,7 +9,7 @@ import torch
 
 from model.batching import encode_all, pad
 from model.nets import Classifier, LanguageModel
-from model.train import Stage, TrainConfig, Trainer, stlr
+from model.train import Stage, TrainConfig, Trainer, plan, stlr
 from model.vocab import build_vocab
 from tests.model.tiny_data import make_texts
 
@@ -68,3 +68,33 @@ def test_pretrain_then_finetune_writes_complete_folders(tiny_lm, tiny_clf):
     assert (tiny_clf / "confusion-val.png").is_file()
     header = (tiny_clf / "curves.csv").read_text().splitlines()[0]
     assert "val_avgrec" in header and "train_loss" in header
+
+
+def test_unfreezing_plan_opens_one_group_per_epoch():
+    clf = Stage([[1]], [0], 3, "clf")
+    assert [(f, g) for _, f, g in plan([clf], 3, True)] == [(1.0, 1), (1.0, 2), (1.0, 3)]
+    assert [(f, g) for _, f, g in plan([clf], 3, False)] == [(1.0, 3)] * 3
+    half = Stage([[1]], [0], 1.5, "clf")
+    assert [f for _, f, _ in plan([half], 3, False)] == [1.0, 0.5]
+
+
+def test_distant_stage_unfreezes_within_its_first_epoch():
+    distant, clf = Stage([[1]], [0], 1, "distant"), Stage([[1]], [0], 2, "clf")
+    runs = plan([distant, clf], 3, True)
+    assert [(s.name, round(f, 3), g) for s, f, g in runs] == [
+        ("distant", 0.333, 1), ("distant", 0.333, 2), ("distant", 0.333, 3), ("clf", 1.0, 3), ("clf", 1.0, 3)]
+
+
+def test_distilled_student_is_smaller_and_learns_the_teacher(tiny_clf, data_dir, tmp_path):
+    from model.distill import distill
+    from model.inference import load
+
+    cfg = TrainConfig(data_dir=str(data_dir), out=str(tmp_path / "student"), hidden=12, epochs=3, lr=2e-2,
+                      batch_size=16, threads=1, gradual_unfreeze=False, class_weights=False, patience=3,
+                      lr_decay=1.0)
+    folder = distill(cfg, tiny_clf, n_unlabelled=100, command="sentimon model distill --tiny")
+    student, teacher = load(folder, int8=False), load(tiny_clf, int8=False)
+    assert student.net.cfg.hidden == 12 < teacher.net.cfg.hidden
+    assert json.loads((folder / "card.json").read_text())["metrics"]["val"]["avgrec"] > 0.6
+    texts = ["love great happy", "hate awful sad", "meeting report schedule"]
+    assert [x[0] for x in student.classify(texts)] == [x[0] for x in teacher.classify(texts)]
