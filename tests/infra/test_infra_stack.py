@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,10 @@ def test_stack_up_serves_kafka_postgres_redis_then_down_stops_them(stack_setting
 
     _check_topics(env["SENTIMON_KAFKA_BOOTSTRAP"], stack_settings)
     _round_trip_kafka_python(env["SENTIMON_KAFKA_BOOTSTRAP"], stack_settings.topic_raw)
-    asyncio.run(_round_trip_aiokafka(env["SENTIMON_KAFKA_BOOTSTRAP"], stack_settings.topic_scored))
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own, whatever loop an earlier fixture left running
+        pool.submit(
+            asyncio.run, _round_trip_aiokafka(env["SENTIMON_KAFKA_BOOTSTRAP"], stack_settings.topic_scored)
+        ).result()
     _round_trip_postgres(env["SENTIMON_DATABASE_URL"])
     _round_trip_redis(env["SENTIMON_REDIS_URL"])
 
