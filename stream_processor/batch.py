@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import orjson
+
 from sentimon.schema import Post, PostError, ScoredPost
 from stream_processor.classifier import Classifier, checked
 from stream_processor.matcher import TopicMatcher
@@ -18,6 +20,7 @@ class RawMessage:
 
     value: bytes | None
     origin: str | None = None
+    key: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,19 @@ class DeadLetter:
     reason: str
     raw: bytes
     origin: str | None = None
+    post_key: str | None = None
+    key: bytes | None = None
+
+
+def guess_key(raw: bytes) -> str | None:
+    """Best-effort "source:id" of an invalid message, so its log line can still name the post."""
+    try:
+        data = orjson.loads(raw)
+    except (orjson.JSONDecodeError, TypeError):
+        return None
+    if isinstance(data, dict) and "id" in data:
+        return f"{str(data.get('source'))[:32]}:{str(data['id'])[:256]}"
+    return None
 
 
 @dataclass(slots=True)
@@ -47,13 +63,14 @@ def validate(messages: Sequence[RawMessage]) -> tuple[list[tuple[Post, str | Non
     seen: set[str] = set()
     repeats = 0
     for message in messages:
-        if message.value is None or not message.value:
-            dead.append(DeadLetter("empty message", b"", message.origin))
+        if not message.value:
+            dead.append(DeadLetter("empty message", b"", message.origin, None, message.key))
             continue
         try:
             post = Post.from_json(message.value)
         except PostError as exc:
-            dead.append(DeadLetter(exc.reason, message.value[:DLQ_RAW_LIMIT], message.origin))
+            raw = message.value[:DLQ_RAW_LIMIT]
+            dead.append(DeadLetter(exc.reason, raw, message.origin, guess_key(message.value), message.key))
             continue
         if post.key in seen:
             repeats += 1

@@ -43,11 +43,15 @@ class RedisLiveView:
     name = "redis"
 
     def __init__(self, client: redis.Redis, keep_seconds: int = 6 * 3600, max_staged_per_topic: int = 360):
-        self.client = client
         self.keep_seconds = keep_seconds
         self.max_staged_per_topic = max_staged_per_topic
-        self._script = client.register_script(_UPDATE)
         self._staged: dict[tuple[int, datetime], WindowState] = {}
+        self.use(client)
+
+    def use(self, client: redis.Redis) -> None:
+        """Write through another connection from now on (what was staged stays staged)."""
+        self.client = client
+        self._script = client.register_script(_UPDATE)
 
     @classmethod
     def from_url(cls, url: str) -> RedisLiveView:

@@ -39,7 +39,8 @@ class SqlStore:
     def flush(self) -> list[WindowState]:
         if not self._staged:
             return []
-        scored = _unique([sp for b in self._staged for sp in b.scored])
+        staged_posts = [sp for b in self._staged for sp in b.scored]
+        scored = _unique(staged_posts)
         dead = [d for b in self._staged for d in b.dead]
         try:
             with self.engine.begin() as conn:
@@ -53,7 +54,7 @@ class SqlStore:
         self._staged.clear()
         self.last_inserted, self.last_duplicates, self.last_dead = (
             len(inserted),
-            len(scored) - len(inserted),
+            len(staged_posts) - len(inserted),
             stored_dead,
         )
         by_row = {inserted[sp.post.key]: sp for sp in scored if sp.post.key in inserted}

@@ -28,3 +28,35 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped model when it is there; else a small model with fixed random weights saved through
+    the model registry, so the real inference code still runs end to end."""
+    shipped = Path(__file__).resolve().parents[2] / "model" / "default"
+    if (shipped / "card.json").exists():
+        return shipped
+    import torch
+
+    from model.nets import Classifier, NetConfig
+    from model.registry import save_model
+    from model.vocab import SPECIALS, Vocab
+    from stream_processor.embedded import demo
+
+    words = sorted({w for texts in demo._TEXTS.values() for t in texts for w in t.lower().split()})
+    torch.manual_seed(0)
+    net = Classifier(NetConfig(vocab_size=len(SPECIALS) + len(words), emb_dim=16, hidden=24))
+    folder = tmp_path_factory.mktemp("model") / "random"
+    calibration = {"temperature": 0.05, "bias": [0.0, 0.0, 0.0], "decision": [0.0, 0.0, 0.0]}
+    save_model(folder, net, Vocab(itos=[*SPECIALS, *words]), name="test-random", train={}, metrics={},
+               calibration=calibration)  # fmt: skip
+    return folder
+
+
+@pytest.fixture(scope="session")
+def classifier(model_path: Path):  # type: ignore[no-untyped-def]
+    """The same model the workers load, for computing what the aggregates must be."""
+    from model.inference import load
+
+    return load(model_path, threads=1)

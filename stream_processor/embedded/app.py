@@ -1,0 +1,129 @@
+"""Start the embedded default: SQLite (or the configured database), the model, a feeder, the dashboard."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from sentimon.settings import Settings
+from stream_processor.classifier import Classifier
+from stream_processor.embedded.runner import RunOptions, RunSummary
+from stream_processor.sinks.memory import MemoryLiveView
+
+log = logging.getLogger(__name__)
+console = Console(stderr=True)
+
+
+@dataclass
+class EmbeddedOptions:
+    replay: Path | None = None
+    speed: float = 1.0
+    dashboard: bool = True
+    status_every_s: float = 10.0
+
+
+def run_embedded(
+    settings: Settings, run: RunOptions, opts: EmbeddedOptions, classifier: Classifier | None = None
+) -> RunSummary:
+    """Blocking: process the demo or a replay until it ends, N messages, T seconds, or Ctrl-C."""
+    from sentimon.storage.db import make_engine, migrate
+    from stream_processor.classifier import load_classifier
+    from stream_processor.embedded.runner import EmbeddedRunner
+    from stream_processor.embedded.sources import Feeder, demo_items, replay_items
+    from stream_processor.pipeline import Processor
+    from stream_processor.rulebook import RuleBook
+    from stream_processor.sinks.sql import SqlStore
+
+    migrate(settings.db_url)
+    engine = make_engine(settings.db_url)
+    if opts.replay is None:
+        seed_demo_topics(engine)
+    classifier = classifier or load_classifier(settings.model_path)
+    view = MemoryLiveView()
+    live: list = [view]
+    if settings.redis_url:
+        from stream_processor.sinks.redis_live import RedisLiveView
+
+        live.append(RedisLiveView.from_url(settings.redis_url))
+    processor = Processor(classifier, SqlStore(engine), live)
+    q: queue.Queue = queue.Queue(maxsize=max(1000, run.batch_size * 8))
+    items = replay_items(opts.replay) if opts.replay else demo_items()
+    feeder = Feeder(items, q, opts.speed, "replay" if opts.replay else "demo")
+    run.periodic = [*run.periodic, (opts.status_every_s, lambda: print_status(view, runner))]
+    runner = EmbeddedRunner(processor, RuleBook(engine), q, run)
+    dashboard = start_dashboard(settings) if opts.dashboard else None
+    _on_signals(runner.stop_event.set)
+    feeder.start()
+    try:
+        summary = runner.run()
+        if dashboard is not None and summary.source_done and not runner.stop_event.is_set():
+            console.print("[green]replay finished[/]; the dashboard stays up until Ctrl-C")
+            while not runner.stop_event.wait(1.0) and dashboard.poll() is None:
+                continue
+    finally:
+        feeder.stop()
+        stop_dashboard(dashboard)
+        engine.dispose()
+    console.print(
+        f"[green]processed {summary.received} messages[/] ({summary.inserted} new posts, "
+        f"{summary.dead} dead letters) in {summary.seconds:.1f}s"
+    )
+    return summary
+
+
+def seed_demo_topics(engine: object) -> None:
+    """Create the demo's topics if they are missing (never touches topics a user changed)."""
+    from sentimon.storage import topics
+    from stream_processor.embedded.demo import DEMO_TOPICS
+
+    with engine.begin() as conn:  # type: ignore[attr-defined]
+        for name, rule in DEMO_TOPICS.items():
+            if topics.get_topic_by_name(conn, name) is None:
+                topics.create_topic(conn, name, rule)
+
+
+def print_status(view: MemoryLiveView, runner: object) -> None:
+    health = runner.health  # type: ignore[attr-defined]
+    parts = []
+    for topic_id, w in sorted(view.latest_all().items()):
+        parts.append(f"topic {topic_id}: {w.n} posts, {w.neg_share:.0%} negative")
+    console.print(f"[dim]{health.processed} processed, {health.dead} dead letters · {' · '.join(parts)}[/]")
+
+
+def start_dashboard(settings: Settings) -> subprocess.Popen | None:
+    """`sentimon dashboard` beside the runner, reading the same database; skipped if not installed."""
+    if importlib.util.find_spec("dashboard.cli") is None:
+        console.print("[yellow]dashboard not installed; running without it[/]")
+        return None
+    env = {**os.environ, "SENTIMON_DATABASE_URL": settings.db_url}
+    cmd = [sys.executable, "-m", "dashboard.cli", "--port", str(settings.dashboard_port)]
+    console.print(f"dashboard on [bold]http://localhost:{settings.dashboard_port}[/]")
+    return subprocess.Popen(cmd, env=env)
+
+
+def stop_dashboard(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _on_signals(stop: object) -> None:
+    def handler(signum: int, _frame: object) -> None:
+        log.info("signal %s: finishing the current batch", signum)
+        stop()  # type: ignore[operator]
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)

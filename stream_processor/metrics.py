@@ -1,0 +1,74 @@
+"""Prometheus metrics and the health state every runner updates after each batch."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+from stream_processor.pipeline import BatchReport
+
+POSTS_IN = Counter("sentimon_posts_in_total", "Messages taken from the input queue")
+POSTS_SCORED = Counter("sentimon_posts_scored_total", "Posts classified and newly stored")
+POSTS_DUPLICATE = Counter("sentimon_posts_duplicate_total", "Posts skipped because already stored")
+POSTS_DLQ = Counter("sentimon_posts_dlq_total", "Messages sent to the dead-letter queue")
+BATCH_SIZE = Histogram(
+    "sentimon_batch_size", "Messages per batch", buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500)
+)
+BATCH_SECONDS = Histogram("sentimon_batch_seconds", "From taking a batch to acknowledging it")
+CLASSIFY_SECONDS = Histogram("sentimon_classify_seconds", "Validate, classify and match one batch")
+DB_SECONDS = Histogram("sentimon_db_seconds", "The database transaction of one batch")
+LAG = Gauge("sentimon_consumer_lag", "Messages behind the end of the partition", ["partition"])
+DB_UP = Gauge("sentimon_db_up", "1 when the last database flush worked")
+LIVE_UP = Gauge("sentimon_live_view_up", "1 when the last live-view flush worked")
+TOPICS = Gauge("sentimon_topics_active", "Topics whose rules are being matched")
+RULE_RELOADS = Counter("sentimon_rule_reloads_total", "Times the topic rules were reloaded")
+RULE_ERRORS = Gauge("sentimon_rule_errors", "Active topics whose rule does not parse")
+
+
+@dataclass
+class Health:
+    """What /health reports: ok while batches flow and the database answers."""
+
+    started_at: float = field(default_factory=time.time)
+    model_version: str | None = None
+    db_ok: bool = True
+    live_ok: bool = True
+    last_batch_at: float | None = None
+    processed: int = 0
+    dead: int = 0
+    topics: int = 0
+    rule_errors: dict[int, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.db_ok else "degraded"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, **asdict(self)}
+
+
+def observe(report: BatchReport, total_s: float, health: Health) -> None:
+    """Count one committed batch."""
+    POSTS_IN.inc(report.received)
+    POSTS_SCORED.inc(report.inserted)
+    POSTS_DUPLICATE.inc(report.duplicates)
+    POSTS_DLQ.inc(report.dead)
+    BATCH_SIZE.observe(report.received)
+    BATCH_SECONDS.observe(total_s)
+    CLASSIFY_SECONDS.observe(report.classify_s)
+    DB_SECONDS.observe(report.db_s)
+    DB_UP.set(1)
+    LIVE_UP.set(1 if report.live_ok else 0)
+    health.db_ok, health.live_ok = True, report.live_ok
+    health.last_batch_at = time.time()
+    health.processed += report.received
+    health.dead += report.dead
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics page body and its content type."""
+    return generate_latest(), CONTENT_TYPE_LATEST

@@ -1,0 +1,1 @@
+"""The Faust worker: consume posts.raw, process micro-batches, commit, then acknowledge."""

@@ -1,0 +1,115 @@
+"""Build the Faust app: the raw-posts agent, timers (rule reload, periodic tasks), /health and /metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from sentimon.schema import ScoredPost
+from sentimon.settings import Settings
+from stream_processor import metrics
+from stream_processor.batch import DeadLetter, RawMessage
+from stream_processor.worker.core import WorkerCore
+from stream_processor.worker.options import WorkerOptions
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> faust.App:
+    """A Faust app whose single agent hands micro-batches to `core` and acks only afterwards."""
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.consumer_group,
+        broker=[f"kafka://{b.strip()}" for b in (settings.kafka_bootstrap or "").split(",") if b.strip()],
+        store="memory://",
+        datadir=str(Path(settings.data_dir) / "faust"),
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=settings.partitions,
+        topic_disable_leader=True,
+        topic_allow_declare=False,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=0.5,
+        broker_session_timeout=options.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, options.session_timeout_s / 4),
+        broker_request_timeout=max(90.0, options.session_timeout_s * 2),
+        producer_acks=-1,
+        producer_max_request_size=2 * 1024 * 1024,
+        web_enabled=True,
+        web_port=options.web_port,
+        web_in_thread=False,
+    )
+    raw = app.topic(settings.topic_raw, key_type=bytes, value_type=bytes)
+    dlq = app.topic(settings.topic_dlq, key_type=bytes, value_type=bytes)
+    scored = app.topic(settings.topic_scored, key_type=bytes, value_type=bytes)
+
+    async def send_dead(letter: DeadLetter) -> Any:
+        headers = {"reason": letter.reason.encode(), "origin": (letter.origin or "").encode(),
+                   "post_id": (letter.post_key or "").encode()}  # fmt: skip
+        return await dlq.send(key=letter.key, value=letter.raw, headers=headers, force=True)
+
+    async def send_scored(sp: ScoredPost) -> Any:
+        return await scored.send(key=sp.post.key.encode(), value=sp.to_json(), force=True)
+
+    @app.agent(raw, concurrency=1)
+    async def process(stream: faust.StreamT) -> None:
+        # noack_take: Faust must not ack (and later commit) an offset before our transaction commits.
+        async for events in stream.noack_take(options.batch_size, within=options.latency_s):
+            messages = [_raw(e) for e in events]
+            await core.handle(messages, send_dead, send_scored)
+            for event in events:
+                await stream.ack(event)
+            _observe_lag(app, events)
+
+    @app.timer(interval=options.rules_poll_s)
+    async def reload_rules() -> None:
+        await core.reload_rules()
+
+    for seconds, callback in options.periodic:
+        _add_periodic(app, core, seconds, callback)
+
+    @app.page("/health")
+    async def health(web: Any, request: Any) -> Any:
+        body = core.health.as_dict()
+        body["uptime_s"] = round(time.time() - core.health.started_at, 1)
+        return web.json(body, status=200 if core.health.db_ok else 503)
+
+    @app.page("/metrics")
+    async def metrics_page(web: Any, request: Any) -> Any:
+        body, content_type = metrics.exposition()
+        return web.bytes(body, content_type=content_type.split(";")[0])
+
+    return app
+
+
+def _raw(event: Any) -> RawMessage:
+    msg = event.message
+    return RawMessage(event.value, f"{msg.topic}/{msg.partition}/{msg.offset}", event.key)
+
+
+def _observe_lag(app: faust.App, events: list[Any]) -> None:
+    last: dict[Any, int] = {}
+    for event in events:
+        last[event.message.tp] = max(last.get(event.message.tp, -1), event.message.offset)
+    for tp, offset in last.items():
+        try:
+            behind = max(0, app.consumer.highwater(tp) - offset - 1)
+            metrics.LAG.labels(partition=str(tp.partition)).set(behind)
+        except Exception:  # highwater is unknown until the first fetch response
+            continue
+
+
+def _add_periodic(app: faust.App, core: WorkerCore, seconds: float, callback: Any) -> None:
+    name = getattr(callback, "__name__", "periodic")
+
+    async def run() -> None:
+        try:
+            await core.in_io(callback)
+        except Exception:
+            log.exception("periodic task %s failed", name)
+
+    app.timer(interval=seconds, name=f"periodic-{name}")(run)

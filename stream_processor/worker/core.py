@@ -1,0 +1,106 @@
+"""What the Faust agent does with each micro-batch, in the order that makes the effects exactly-once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from stream_processor import metrics
+from stream_processor.batch import BatchResult, RawMessage
+from stream_processor.embedded.runner import log_dead_letter
+from stream_processor.pipeline import Processor
+from stream_processor.rulebook import RuleBook
+from stream_processor.sinks.base import SinkUnavailable
+
+log = logging.getLogger(__name__)
+Send = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class WorkerCore:
+    """Owns the processor and two single-thread executors (model work, blocking I/O) so the event
+    loop keeps heartbeating while a batch is classified or the database is waited for."""
+
+    processor: Processor
+    rulebook: RuleBook
+    health: metrics.Health = field(default_factory=metrics.Health)
+    cpu: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "classify"))
+    io: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "io"))
+    max_backoff_s: float = 5.0
+
+    async def in_io(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.io, fn, *args)
+
+    async def reload_rules(self) -> None:
+        """Poll the topics table; a new matcher is used from the next batch on."""
+        try:
+            changed = await self.in_io(self.rulebook.refresh)
+        except Exception as exc:  # the database may be away; keep the rules we have
+            log.warning("could not check topic rules: %s", exc)
+            return
+        if changed:
+            self.processor.matcher = self.rulebook.matcher
+            metrics.RULE_RELOADS.inc()
+            metrics.TOPICS.set(len(self.rulebook.matcher.topic_ids))
+            metrics.RULE_ERRORS.set(len(self.rulebook.matcher.errors))
+            self.health.topics = len(self.rulebook.matcher.topic_ids)
+            self.health.rule_errors = dict(self.rulebook.matcher.errors)
+
+    async def ensure_rules(self) -> None:
+        """Before the first batch: wait until the rules could be read once."""
+        delay = 0.5
+        while self.rulebook.fingerprint is None:
+            await self.reload_rules()
+            if self.rulebook.fingerprint is None:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff_s)
+
+    async def handle(self, messages: Sequence[RawMessage], send_dead: Send, send_scored: Send) -> None:
+        """compute → commit (retry until the database takes it) → live views → produce → (caller acks)."""
+        began = time.perf_counter()
+        await self.ensure_rules()
+        loop = asyncio.get_running_loop()
+        result, classify_s = await loop.run_in_executor(self.cpu, self.processor.compute, messages)
+        self.processor.stage(result)
+        totals, db_s = await self._commit()
+        report = self.processor.report(result, classify_s, db_s, totals)
+        report.live_ok = await self.in_io(self.processor.publish, totals)
+        await self._produce(result, send_dead, send_scored)
+        metrics.observe(report, time.perf_counter() - began, self.health)
+
+    async def _commit(self) -> tuple[list, float]:
+        delay = 0.2
+        while True:
+            try:
+                return await self.in_io(self.processor.commit)
+            except SinkUnavailable as exc:
+                if self.health.db_ok:
+                    log.warning("database unavailable: pausing, the batch stays unacknowledged: %s", exc)
+                self.health.db_ok = False
+                metrics.DB_UP.set(0)
+            except Exception:
+                log.exception("database write failed; retrying the same batch")
+                self.health.db_ok = False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_backoff_s)
+
+    async def _produce(self, result: BatchResult, send_dead: Send, send_scored: Send) -> None:
+        """Dead letters to the DLQ and scored posts downstream; awaited, so a failure blocks the ack."""
+        delay = 0.2
+        while True:
+            try:
+                futures = [await send_dead(letter) for letter in result.dead]
+                futures += [await send_scored(sp) for sp in result.scored]
+                await asyncio.gather(*futures)
+                break
+            except Exception as exc:
+                log.warning("producing to Kafka failed, retrying: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff_s)
+        for letter in result.dead:
+            log_dead_letter(letter)

@@ -1,0 +1,65 @@
+"""Start a worker: settings → database, model, sinks → Faust app → run until stopped."""
+
+from __future__ import annotations
+
+import logging
+
+from sentimon.settings import Settings
+from stream_processor.worker.options import WorkerOptions
+
+log = logging.getLogger(__name__)
+
+
+def logging_config(level: str, json_logs: bool) -> dict:
+    """dictConfig for the Faust worker: our JSON lines instead of its coloured console format."""
+    plain = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    formatter = {"()": "stream_processor.logs.JsonFormatter"} if json_logs else plain
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"main": formatter},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "main"}},
+        "root": {"handlers": ["stderr"], "level": level.upper()},
+        "loggers": {
+            "aiokafka": {"level": "WARNING"},
+            "faust": {"level": "WARNING"},
+            "mode": {"level": "WARNING"},
+        },
+    }
+
+
+def run_worker(
+    settings: Settings, options: WorkerOptions, loglevel: str = "info", json_logs: bool = True
+) -> None:
+    """Blocking: load the model once, connect the sinks, and run the Faust worker until SIGTERM/SIGINT."""
+    import faust
+
+    from sentimon.storage.db import make_engine
+    from stream_processor.classifier import load_classifier
+    from stream_processor.metrics import Health
+    from stream_processor.pipeline import Processor
+    from stream_processor.rulebook import RuleBook
+    from stream_processor.sinks.sql import SqlStore
+    from stream_processor.worker.app import create_app
+    from stream_processor.worker.core import WorkerCore
+
+    if not settings.kafka_bootstrap:
+        raise SystemExit("the worker needs Kafka: set SENTIMON_KAFKA_BOOTSTRAP (or use `sentimon run`)")
+    engine = make_engine(settings.db_url)
+    classifier = load_classifier(settings.model_path)
+    live = []
+    if settings.redis_url:
+        from stream_processor.sinks.redis_live import RedisLiveView
+
+        live.append(RedisLiveView.from_url(settings.redis_url))
+    processor = Processor(classifier, SqlStore(engine), live)
+    core = WorkerCore(processor, RuleBook(engine), Health(model_version=str(classifier.version)))
+    app = create_app(settings, core, options)
+    worker = faust.Worker(
+        app,
+        loglevel=loglevel,
+        quiet=True,
+        redirect_stdouts=False,
+        logging_config=logging_config(loglevel, json_logs),
+    )
+    worker.execute_from_commandline()

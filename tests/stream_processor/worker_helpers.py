@@ -1,0 +1,161 @@
+"""Run real workers as subprocesses, feed Kafka, and read what landed in the database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import orjson
+from kafka import KafkaConsumer, KafkaProducer
+from sqlalchemy import Engine
+
+from infra.procs import free_port
+from sentimon.storage import posts, windows
+from stream_processor.windows import aggregate
+from tests.helpers import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+T0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=30)
+
+
+@dataclass
+class Worker:
+    proc: subprocess.Popen
+    log: Path
+    port: int
+
+    def health(self) -> dict | None:
+        try:
+            return httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1.0).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+
+    def metrics(self) -> str:
+        return httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=2.0).text
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def logs(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def start_worker(
+    env: dict[str, str], tmp: Path, name: str = "w", batch: int = 40, latency_ms: int = 100
+) -> Worker:
+    """`python -m stream_processor.worker` with SENTIMON_* pointing at this test's services."""
+    port = free_port()
+    log = tmp / f"{name}.log"
+    cmd = [sys.executable, "-m", "stream_processor.worker", "--batch-size", str(batch),
+           "--latency-ms", str(latency_ms), "--web-port", str(port), "--session-timeout", "8",
+           "--rules-poll", "0.5"]  # fmt: skip
+    full_env = {**os.environ, **env, "SENTIMON_DATA_DIR": str(tmp / name), "SENTIMON_TORCH_THREADS": "1"}
+    with log.open("ab") as fh:
+        proc = subprocess.Popen(cmd, env=full_env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
+    worker = Worker(proc, log, port)
+    try:
+        wait_until(lambda: _up(worker), timeout=90, interval=0.2, message=f"worker {name} to serve /health")
+    except AssertionError as exc:
+        worker.stop()
+        raise AssertionError(f"{exc}\n--- worker log ---\n{worker.logs()[-4000:]}") from None
+    return worker
+
+
+def _up(worker: Worker) -> bool:
+    if worker.proc.poll() is not None:
+        raise AssertionError(f"worker exited with {worker.proc.returncode}:\n{worker.logs()[-3000:]}")
+    return worker.health() is not None
+
+
+def post_json(i: int, text: str, minute: int = 0, source: str = "test") -> bytes:
+    at = T0 + timedelta(minutes=minute, seconds=i % 60)
+    return orjson.dumps({"source": source, "id": str(i), "text": text, "created_at": at.isoformat()})
+
+
+def produce(bootstrap: str, topic: str, values: Iterable[bytes]) -> int:
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_request_size=2 * 1024 * 1024
+    )
+    count = 0
+    for value in values:
+        key = _key(value)
+        producer.send(topic, key=key, value=value)
+        count += 1
+    producer.flush(timeout=30)
+    producer.close()
+    return count
+
+
+def _key(value: bytes) -> bytes | None:
+    try:
+        data = orjson.loads(value)
+        return f"{data['source']}:{data['id']}".encode()
+    except Exception:
+        return None
+
+
+def stored_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return posts.count_posts(conn)
+
+
+def window_table(
+    engine: Engine,
+) -> dict[tuple[int, datetime], tuple[int, int, int, int, float, float, float]]:
+    with engine.connect() as conn:
+        rows = windows.get_windows(conn)
+    return {(r.agg.topic_id, r.agg.window_start): _vals(r.agg) for r in rows}
+
+
+def _vals(a: object) -> tuple[int, int, int, int, float, float, float]:
+    return (a.n, a.n_neg, a.n_neu, a.n_pos, a.sum_neg, a.sum_neu, a.sum_pos)  # type: ignore[attr-defined]
+
+
+def expected_windows(
+    scored: list,
+) -> dict[tuple[int, datetime], tuple[int, int, int, int, float, float, float]]:
+    """What the window table must hold for these (distinct) scored posts."""
+    return {k: _vals(w) for k, w in aggregate(scored).items()}
+
+
+def assert_windows_equal(got: dict, want: dict, tol: float = 1e-4) -> None:
+    assert set(got) == set(want), (
+        f"windows differ: missing {set(want) - set(got)}, extra {set(got) - set(want)}"
+    )
+    for key, values in want.items():
+        assert got[key][:4] == values[:4], f"counts of {key}: got {got[key][:4]}, want {values[:4]}"
+        for g, w in zip(got[key][4:], values[4:], strict=True):
+            assert abs(g - w) < tol, f"probability sums of {key}: got {got[key][4:]}, want {values[4:]}"
+
+
+def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 30) -> list:
+    """All records of a topic once at least `expect` are there."""
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                             enable_auto_commit=False, consumer_timeout_ms=500)  # fmt: skip
+    records: list = []
+
+    def enough() -> bool:
+        records.extend(consumer)
+        return len(records) >= expect
+
+    try:
+        wait_until(enough, timeout=timeout, interval=0.1, message=f"{expect} records on {topic}")
+    finally:
+        consumer.close()
+    return records
