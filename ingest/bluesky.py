@@ -122,6 +122,8 @@ class JetstreamSource:
             raise TransientError(f"bluesky: handshake refused with HTTP {status}") from None
         except WebSocketException as exc:
             raise TransientError(f"bluesky: connection lost ({type(exc).__name__}: {exc})") from None
+        except OSError as exc:
+            raise TransientError(f"bluesky: network error with {self.url}: {exc}") from None
 
 
 async def _recv(ws: Any, timeout: float) -> str | bytes:

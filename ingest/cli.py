@@ -10,8 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="Bring posts from a source into Kafka posts.raw.", no_args_is_help=True)
+app = typer.Typer(help="Bring posts from a source into Kafka posts.raw.")
 console = Console(stderr=True)
+_ROOT_OPTIONS: dict[
+    str, float
+] = {}  # options given before the source name (`sentimon ingest --kafka-timeout 5 …`)
 
 SOURCES = [
     (
@@ -72,8 +75,28 @@ Langs = Annotated[
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every reconnect and skipped payload.")]
 
 
+@app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    list_: Annotated[bool, typer.Option("--list", help="List the sources and exit.")] = False,
+    kafka_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for Kafka at start and when its buffer is full.")
+    ] = 15.0,
+) -> None:
+    """Bring posts from a source into Kafka posts.raw."""
+    _ROOT_OPTIONS["kafka_timeout_s"] = kafka_timeout
+    if list_:
+        list_sources()
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+
+
 def _common(**kwargs: Any) -> Any:
     from .launch import Common
+
+    kwargs.setdefault("kafka_timeout_s", _ROOT_OPTIONS.get("kafka_timeout_s", 15.0))
 
     logging.basicConfig(
         level=logging.INFO if kwargs.pop("verbose", False) else logging.WARNING,

@@ -37,6 +37,7 @@ class Common:
     bootstrap: str | None = None
     topic: str | None = None
     stats_every_s: float = 30.0
+    kafka_timeout_s: float = 15.0
 
 
 def make_sink(settings: Settings, common: Common) -> Sink:
@@ -51,7 +52,9 @@ def make_sink(settings: Settings, common: Common) -> Sink:
         )
     from .producer import KafkaSink, ProducerConfig
 
-    return KafkaSink(ProducerConfig(bootstrap=bootstrap, topic=common.topic or settings.topic_raw))
+    config = ProducerConfig(bootstrap=bootstrap, topic=common.topic or settings.topic_raw)
+    config.connect_timeout_s = config.block_timeout_s = common.kafka_timeout_s
+    return KafkaSink(config)
 
 
 def _print_post(post: Post) -> None:

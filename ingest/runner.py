@@ -145,19 +145,23 @@ class Runner:
                 self._check_give_up(exc)
                 delay = self._delay_for(exc)
                 self.stats.reconnects += 1
-                reason = str(exc) or type(exc).__name__
-                log.warning("%s: %s; reconnecting in %.1fs", self.source.name, reason, delay)
+                log.warning("%s; reconnecting in %.1fs", self._describe(exc), delay)
                 await self._sleep(delay)
 
     def _check_give_up(self, exc: BaseException) -> None:
         """A source that never answered is most likely misconfigured: say so instead of retrying forever."""
         opts = self.options
         if opts.fail_fast and not self._got_event and not isinstance(exc, RateLimited | StreamIdle):
-            raise SourceError(f"{self.source.name}: cannot start: {exc or type(exc).__name__}") from exc
+            raise SourceError(f"cannot start: {self._describe(exc)}") from exc
         if opts.max_reconnects is not None and self.stats.reconnects >= opts.max_reconnects:
             raise SourceError(
-                f"{self.source.name}: gave up after {opts.max_reconnects} reconnects: {exc}"
+                f"gave up after {opts.max_reconnects} reconnects: {self._describe(exc)}"
             ) from exc
+
+    def _describe(self, exc: BaseException) -> str:
+        reason = str(exc) or type(exc).__name__
+        prefix = self.source.name.split(":")[0]
+        return reason if reason.startswith(prefix) else f"{self.source.name}: {reason}"
 
     def _delay_for(self, exc: BaseException) -> float:
         if isinstance(exc, RateLimited):

@@ -73,7 +73,7 @@ class Jetstream:
         if cursor is not None and not cursor.isdigit():
             return web.Response(status=400, text="invalid cursor")
         number = len(self.connections)
-        self.connections.append({"cursor": int(cursor) if cursor else None, **request.query})
+        self.connections.append({**request.query, "cursor": int(cursor) if cursor else None})
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         limit = self.drop_after[number] if number < len(self.drop_after) else None

@@ -109,14 +109,14 @@ def test_reconnects_from_the_latest_cursor_after_a_dropped_connection():
 
 def test_a_source_that_fails_before_any_event_is_a_clear_error():
     source = ScriptedSource(3, fail_at={1: TransientError("cannot connect to 127.0.0.1:9: refused")})
-    with pytest.raises(SourceError, match="cannot start: cannot connect"):
+    with pytest.raises(SourceError, match="cannot start: fake: cannot connect"):
         run(Runner(source, HeldSink(), options=fast()))
 
 
 def test_gives_up_after_max_reconnects():
     failures = {n: TransientError(f"drop {n}") for n in (2, 3, 4)}
     source = ScriptedSource(9, fail_at=failures)
-    with pytest.raises(SourceError, match="gave up after 2 reconnects"):
+    with pytest.raises(SourceError, match="gave up after 2 reconnects: fake: drop 4"):
         run(Runner(source, HeldSink(), options=fast(max_reconnects=2)))
 
 

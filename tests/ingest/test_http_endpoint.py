@@ -1,0 +1,99 @@
+"""The HTTP endpoint with a real client and real Kafka: 202 once Kafka has the posts, 4xx with reasons."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from ingest.http_endpoint import EndpointConfig, make_app
+from tests.ingest.conftest import read_topic
+from tests.ingest.servers import serve
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def with_endpoint(
+    sink: Any, config: EndpointConfig, body: Callable[[httpx.AsyncClient], Awaitable[Any]]
+) -> Any:
+    async def main() -> Any:
+        async with (
+            serve(make_app(sink, config)) as url,
+            httpx.AsyncClient(base_url=url, timeout=20) as client,
+        ):
+            return await body(client)
+
+    return asyncio.run(main())
+
+
+def test_posts_are_in_kafka_when_the_endpoint_answers_202(kafka_sink, kafka_topics):
+    sink = kafka_sink()
+    topic = (kafka_topics.bootstrap, kafka_topics.raw)
+
+    async def body(client: httpx.AsyncClient) -> None:
+        one = await client.post(
+            "/v1/posts", json={"id": "a1", "text": "Checkout keeps failing"}, headers=AUTH
+        )
+        assert one.status_code == 202 and one.json() == {"accepted": 1, "duplicates": 0}
+        assert [k for k, _ in await asyncio.to_thread(read_topic, *topic)] == ["http:a1"]  # already acked
+        batch = [{"source": "shop", "id": str(i), "text": f"review {i}", "created_at": "2024-09-10T10:00:00Z",
+                  "stars": i} for i in range(3)]  # fmt: skip
+        many = await client.post("/v1/posts", json={"posts": batch}, headers=AUTH)
+        assert many.status_code == 202 and many.json()["accepted"] == 3
+        again = await client.post("/v1/posts", json=batch + batch[:1], headers=AUTH)
+        assert again.status_code == 202 and again.json() == {"accepted": 0, "duplicates": 4}
+        stats = await client.get("/v1/stats", headers=AUTH)
+        assert stats.json()["sent"] == 4 and stats.json()["duplicates"] == 4
+
+    with_endpoint(sink, EndpointConfig(token=TOKEN), body)
+    records = dict(read_topic(*topic))
+    assert sorted(records) == ["http:a1", "shop:0", "shop:1", "shop:2"]
+    assert records["shop:2"].metadata == {"stars": 2}
+
+
+def test_bad_requests_get_4xx_with_the_reason_and_nothing_is_produced(kafka_sink, kafka_topics):
+    sink = kafka_sink()
+    config = EndpointConfig(token=TOKEN, max_body_bytes=4096, max_batch=5)
+
+    async def body(client: httpx.AsyncClient) -> dict[str, httpx.Response]:
+        post = {"id": "1", "text": "fine"}
+        return {
+            "no token": await client.post("/v1/posts", json=post),
+            "wrong token": await client.post(
+                "/v1/posts", json=post, headers={"Authorization": "Bearer nope"}
+            ),
+            "not json": await client.post(
+                "/v1/posts", content=b"{oops", headers={**AUTH, "Content-Type": "application/json"}
+            ),
+            "form": await client.post("/v1/posts", data={"text": "x"}, headers=AUTH),
+            "invalid": await client.post(
+                "/v1/posts", json=[post, {"id": "2", "text": ""}, "x"], headers=AUTH
+            ),
+            "too many": await client.post("/v1/posts", json=[post] * 6, headers=AUTH),
+            "too big": await client.post("/v1/posts", json={"id": "3", "text": "y" * 5000}, headers=AUTH),
+            "empty": await client.post("/v1/posts", json=[], headers=AUTH),
+            "health": await client.get("/healthz"),
+        }
+
+    got = with_endpoint(sink, config, body)
+    assert got["no token"].status_code == 401 and got["no token"].headers["WWW-Authenticate"].startswith(
+        "Bearer"
+    )
+    assert got["wrong token"].status_code == 401
+    assert got["not json"].status_code == 400 and "not JSON" in got["not json"].json()["error"]
+    assert got["form"].status_code == 415
+    invalid = got["invalid"].json()
+    assert got["invalid"].status_code == 422 and "none were accepted" in invalid["error"]
+    assert [p["index"] for p in invalid["problems"]] == [1, 2]
+    assert (
+        "text" in invalid["problems"][0]["reason"]
+        and "expected an object" in invalid["problems"][1]["reason"]
+    )
+    assert got["too many"].status_code == 413 and "limit of 5" in got["too many"].json()["error"]
+    assert got["too big"].status_code == 413
+    assert got["empty"].status_code == 400
+    assert got["health"].json() == {"ok": True}
+    assert read_topic(kafka_topics.bootstrap, kafka_topics.raw) == []
