@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, exists, func, insert, select, update
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from sentimon.schema import LABELS
+from sentimon.storage.posts import has_topic
 from sentimon.storage.tables import labels, posts
 
 
@@ -163,14 +163,6 @@ def uncertainty_queue(
     if topic_id is None:
         items = _interleave_by_topic(items)
     return items[:limit]
-
-
-def has_topic(conn: Connection, topic_id: int) -> ColumnElement[bool]:
-    """A filter on posts that matched `topic_id` (their JSON list of topic ids), per backend."""
-    if conn.dialect.name == "postgresql":
-        return posts.c.topic_ids.cast(JSONB).contains([int(topic_id)])
-    each = func.json_each(posts.c.topic_ids).table_valued("value")
-    return exists().select_from(each).where(each.c.value == int(topic_id))
 
 
 def _top_probability() -> ColumnElement[float]:

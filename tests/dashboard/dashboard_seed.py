@@ -89,11 +89,11 @@ def add_window(
 
 
 def add_history(
-    conn: Connection, topic_id: int, minutes: int, n: int, shares: tuple[float, float, float]
+    conn: Connection, topic_id: int, minutes: int, n: int, shares: tuple[float, float, float], first: int = 1
 ) -> None:
-    """A steady past: one window per minute for the last `minutes` minutes (excluding now)."""
+    """A steady past: one window per minute from `first` to `minutes` minutes ago."""
     now = minute(datetime.now(UTC))
-    for back in range(1, minutes + 1):
+    for back in range(first, minutes + 1):
         add_window(conn, topic_id, now - timedelta(minutes=back), n, shares)
 
 

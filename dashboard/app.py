@@ -1,0 +1,42 @@
+"""The dashboard's entry point: page set-up, the sign-in gate and the navigation between pages."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import session
+
+PAGES = [
+    ("views/overview.py", "Overview", ":material/dashboard:"),
+    ("views/topic_detail.py", "Topic detail", ":material/show_chart:"),
+    ("views/topics.py", "Topics", ":material/tune:"),
+    ("views/alerts.py", "Alerts", ":material/notifications:"),
+    ("views/labelling.py", "Labelling", ":material/label:"),
+    ("views/models.py", "Models", ":material/model_training:"),
+]
+
+
+def _slug(path: str) -> str:
+    return path.removeprefix("views/").removesuffix(".py")
+
+
+def main() -> None:
+    st.set_page_config(page_title="Sentimon", page_icon=":material/monitoring:", layout="wide")
+    user = session.current_user()
+    if user is None:
+        # Every address shows the login, so a deep link lands on its page once signed in.
+        gate = [
+            st.Page(session.login_page, title="Sign in", url_path=_slug(path), default=i == 0)
+            for i, (path, _, _) in enumerate(PAGES)
+        ]
+        st.navigation(gate, position="hidden").run()
+        return
+    session.sidebar(user)
+    pages = [
+        st.Page(path, title=title, icon=icon, url_path=_slug(path), default=i == 0)
+        for i, (path, title, icon) in enumerate(PAGES)
+    ]
+    st.navigation(pages).run()
+
+
+main()

@@ -1,0 +1,62 @@
+"""Plotly figures for the topic detail page: shares and volume over time, alerts marked on them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+COLORS = {"negative": "#d62728", "neutral": "#9e9e9e", "positive": "#2ca02c"}
+
+
+def series_figure(frame: pd.DataFrame, alerts: Sequence[tuple[datetime, float | None, str]]) -> go.Figure:
+    """Shares on top and volume below; one topic shows all three shares, several compare negativity.
+
+    `alerts` are (time, share when fired, label) triples drawn as markers on the share chart.
+    """
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06)
+    topics = list(dict.fromkeys(frame["topic"])) if not frame.empty else []
+    if len(topics) <= 1:
+        for share, color in COLORS.items():
+            fig.add_trace(
+                go.Scatter(x=frame["bucket_start"], y=frame[share], name=share, line={"color": color}),
+                row=1,
+                col=1,
+            )
+        fig.add_trace(
+            go.Bar(x=frame["bucket_start"], y=frame["volume"], name="volume", marker_color="#7f7f7f"),
+            row=2,
+            col=1,
+        )
+    else:
+        for topic in topics:
+            part = frame[frame["topic"] == topic]
+            fig.add_trace(
+                go.Scatter(x=part["bucket_start"], y=part["negative"], name=f"{topic} negative"), row=1, col=1
+            )
+            fig.add_trace(
+                go.Bar(x=part["bucket_start"], y=part["volume"], name=f"{topic} volume"), row=2, col=1
+            )
+    if alerts:
+        fig.add_trace(
+            go.Scatter(
+                x=[a[0] for a in alerts],
+                y=[a[1] if a[1] is not None else 1.0 for a in alerts],
+                mode="markers",
+                marker={"symbol": "triangle-down", "size": 14, "color": "#ff7f0e", "line": {"width": 1}},
+                name="alert",
+                text=[a[2] for a in alerts],
+                hovertemplate="%{text}<br>%{x}<extra>alert</extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    fig.update_yaxes(title_text="share", tickformat=".0%", range=[0, 1.05], row=1, col=1)
+    fig.update_yaxes(title_text="posts", row=2, col=1)
+    fig.update_layout(
+        height=520, margin={"l": 10, "r": 10, "t": 30, "b": 10}, barmode="group", hovermode="x unified"
+    )
+    return fig

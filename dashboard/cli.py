@@ -1,0 +1,75 @@
+"""`sentimon dashboard`: serve the Streamlit app (headless) on the configured port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="The Streamlit dashboard.")
+
+APP = Path(__file__).resolve().parent / "app.py"
+ROOT = APP.parent.parent
+
+
+def streamlit_command(port: int, address: str | None = None) -> list[str]:
+    """The `streamlit run` command line: headless, no usage stats, no file watching."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
+    if address:
+        cmd += ["--server.address", address]
+    return cmd
+
+
+def child_env() -> dict[str, str]:
+    """The environment for Streamlit: ours, with the repository importable from the app script."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+@app.command("dashboard")
+def dashboard(
+    port: int = typer.Option(None, help="Port to serve on (default: settings.dashboard_port)."),
+    address: str = typer.Option(None, help="Address to bind (default: Streamlit's, all interfaces)."),
+    migrate: bool = typer.Option(True, help="Bring the database schema up to date first."),
+) -> None:
+    """Serve the dashboard until interrupted."""
+    from sentimon.settings import get_settings
+
+    settings = get_settings()
+    if migrate:
+        from sentimon.storage.db import migrate as run_migrations
+
+        run_migrations(settings.db_url)
+    port = port or settings.dashboard_port
+    typer.echo(f"dashboard on http://localhost:{port}")
+    try:
+        code = subprocess.call(streamlit_command(port, address), env=child_env(), cwd=ROOT)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
+
+
+if __name__ == "__main__":
+    app()

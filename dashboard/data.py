@@ -1,0 +1,254 @@
+"""All data the pages show and every change they make, cached: the one module pages talk to."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from dashboard import live, trends
+from dashboard.auth import Credentials, User, credentials_from
+from dashboard.terms import Term, driving_terms
+from sentimon.schema import WindowAggregate
+from sentimon.settings import Settings, get_settings
+from sentimon.storage import alerts, labels, models, posts, topics, windows
+from sentimon.storage.db import make_engine
+
+
+@st.cache_resource
+def settings() -> Settings:
+    return get_settings()
+
+
+@st.cache_resource
+def engine() -> Engine:
+    return make_engine(settings().db_url)
+
+
+@st.cache_resource(show_spinner=False)
+def credentials() -> Credentials:
+    """Hashed once per process; the plain passwords are not kept."""
+    s = settings()
+    return credentials_from(s.admin_password.get_secret_value(), s.viewer_password.get_secret_value())
+
+
+@st.cache_resource
+def live_reader() -> live.LiveReader | None:
+    """The Redis live view when one is configured (None: read the database)."""
+    url = settings().redis_url
+    return live.LiveReader(url) if url else None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _minute(t: datetime) -> datetime:
+    return t.replace(second=0, microsecond=0)
+
+
+# ---- reads -------------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def topic_list() -> list[topics.Topic]:
+    with engine().connect() as conn:
+        return topics.list_topics(conn)
+
+
+def topic_names() -> dict[int, str]:
+    return {t.id: t.name for t in topic_list()}
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def overview_tiles() -> tuple[list[trends.Tile], str]:
+    """Every topic's tile and where the live numbers came from ('Redis' or 'the database')."""
+    t = now()
+    since = _minute(t) - trends.SPARK
+    rows = [(x.id, x.name, x.active) for x in topic_list()]
+    reader = live_reader()
+    recent = reader.recent([r[0] for r in rows], since) if reader else None
+    recent = {k: v for k, v in (recent or {}).items() if v}
+    source = "Redis" if recent else "the database"
+    with engine().connect() as conn:
+        if len(recent) < len(rows):  # topics Redis knows nothing about (yet) come from the database
+            stored = _group(r.agg for r in windows.get_windows(conn, start=since))
+            recent = {**stored, **recent}
+        alerts_open = alerts.open_alert_counts(conn)
+    return trends.build_tiles(
+        rows, recent, _baselines(_minute(t), tuple(r[0] for r in rows)), alerts_open, t
+    ), source
+
+
+def _group(aggs: Any) -> dict[int, list[WindowAggregate]]:
+    out: dict[int, list[WindowAggregate]] = defaultdict(list)
+    for agg in aggs:
+        out[agg.topic_id].append(agg)
+    return dict(out)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _baselines(at: datetime, topic_ids: tuple[int, ...]) -> dict[int, trends.Totals]:
+    """The day before the current quarter hour; it moves slowly, so cached for a minute."""
+    with engine().connect() as conn:
+        sums = windows.totals(conn, at - trends.CURRENT - trends.BASELINE, at - trends.CURRENT, topic_ids)
+    return {topic_id: trends.Totals.of([agg]) for topic_id, agg in sums.items()}
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def series(topic_ids: tuple[int, ...], start: datetime, end: datetime, bucket: str) -> pd.DataFrame:
+    """Each topic's series rolled up to `bucket`, in one frame (column `topic` tells them apart)."""
+    names = topic_names()
+    with engine().connect() as conn:
+        frames = [
+            trends.to_frame(windows.series(conn, t, start, end, bucket), names.get(t, str(t)))
+            for t in topic_ids
+        ]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=trends.SERIES_COLUMNS)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def top_posts(
+    topic_id: int, start: datetime, end: datetime, polarity: str, limit: int = 6
+) -> list[posts.PostRow]:
+    """The most negative (or positive) posts, among those the model labelled so."""
+    with engine().connect() as conn:
+        found = posts.top_posts(conn, topic_id, start, end, polarity, limit * 3)
+    return [p for p in found if p.label == polarity][:limit]
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def negativity_terms(topic_id: int, start: datetime, end: datetime) -> list[Term]:
+    """Terms behind the negativity in [start, end) against the week before `start`."""
+    with engine().connect() as conn:
+        recent = posts.recent_posts(conn, topic_id, since=start, until=end, limit=1000)
+        before = posts.recent_posts(conn, topic_id, since=start - timedelta(days=7), until=start, limit=3000)
+    return driving_terms([(p.text, p.p_neg) for p in recent], [(p.text, p.p_neg) for p in before])
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def alert_markers(topic_ids: tuple[int, ...], start: datetime) -> list[alerts.Alert]:
+    with engine().connect() as conn:
+        found = [a for t in topic_ids for a in alerts.list_alerts(conn, topic_id=t, limit=500)]
+    return [a for a in found if a.window_start >= start]
+
+
+@st.cache_data(ttl=3, show_spinner=False)
+def alert_list(open_only: bool, limit: int = 100) -> list[alerts.Alert]:
+    states = alerts.OPEN_STATES if open_only else (alerts.RESOLVED,)
+    with engine().connect() as conn:
+        return alerts.list_alerts(conn, states=states, limit=limit)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def recent_posts(limit: int = 500) -> list[posts.PostRow]:
+    with engine().connect() as conn:
+        return posts.recent_posts(conn, limit=limit)
+
+
+def label_queue(topic_id: int | None, exclude: tuple[str, ...], limit: int = 10) -> list[labels.QueueItem]:
+    """Not cached: it changes with every click."""
+    with engine().connect() as conn:
+        return labels.uncertainty_queue(conn, limit=limit, topic_id=topic_id, exclude=exclude)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def label_summary() -> tuple[int, dict[str, int], list[labels.Label]]:
+    """(labels waiting for retraining, labels per person, newest labels)."""
+    with engine().connect() as conn:
+        return labels.waiting_count(conn), labels.counts_by_person(conn), labels.list_labels(conn, limit=100)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def model_summary() -> tuple[
+    models.ModelVersion | None, list[models.ModelVersion], list[models.ModelVersion]
+]:
+    """(the live version, registered versions, retraining requests)."""
+    with engine().connect() as conn:
+        return models.live_version(conn), models.list_versions(conn), models.retrain_history(conn)
+
+
+# ---- changes (admins only; each clears the caches it makes stale) ------------------------------
+
+
+def _require(user: User, action: str) -> None:
+    if not user.can(action):
+        raise PermissionError(f"{user.role} may not {action.replace('_', ' ')}")
+
+
+def create_topic(user: User, name: str, rule: str, alert_config: dict[str, Any]) -> int:
+    _require(user, "edit_topics")
+    with engine().begin() as conn:
+        topic_id = topics.create_topic(conn, name, rule, alert_config)
+    _topics_changed()
+    return topic_id
+
+
+def update_topic(user: User, topic_id: int, **changes: Any) -> None:
+    _require(user, "edit_topics")
+    with engine().begin() as conn:
+        topics.update_topic(conn, topic_id, **changes)
+    _topics_changed()
+
+
+def delete_topic(user: User, topic_id: int) -> None:
+    _require(user, "edit_topics")
+    with engine().begin() as conn:
+        topics.delete_topic(conn, topic_id)
+    _topics_changed()
+
+
+def silence_topic(user: User, topic_id: int, minutes: int | None) -> None:
+    """Mute a topic's alert notices for a while (None lifts the silence)."""
+    _require(user, "alert_actions")
+    until = now() + timedelta(minutes=minutes) if minutes else None
+    with engine().begin() as conn:
+        topics.update_topic(conn, topic_id, silenced_until=until)
+    _topics_changed()
+
+
+def acknowledge_alert(user: User, alert_id: int) -> bool:
+    _require(user, "alert_actions")
+    with engine().begin() as conn:
+        done = alerts.acknowledge(conn, alert_id, user.name)
+    _alerts_changed()
+    return done
+
+
+def resolve_alert(user: User, alert_id: int) -> bool:
+    _require(user, "alert_actions")
+    with engine().begin() as conn:
+        done = alerts.resolve(conn, alert_id, user.name)
+    _alerts_changed()
+    return done
+
+
+def add_label(user: User, item: labels.QueueItem, label: str) -> None:
+    _require(user, "label")
+    with engine().begin() as conn:
+        labels.add_label(conn, item.source, item.post_id, item.text, label, user.name)
+    label_summary.clear()
+
+
+def request_retrain(user: User, note: str) -> str:
+    _require(user, "models")
+    with engine().begin() as conn:
+        request_id = models.request_retrain(conn, user.name, note)
+    model_summary.clear()
+    return request_id
+
+
+def _topics_changed() -> None:
+    topic_list.clear()
+    overview_tiles.clear()
+
+
+def _alerts_changed() -> None:
+    alert_list.clear()
+    alert_markers.clear()
+    overview_tiles.clear()

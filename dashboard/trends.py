@@ -1,0 +1,138 @@
+"""Turning 1-minute window aggregates into what people read: shares, baselines, tiles, series."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from sentimon.schema import WindowAggregate
+
+CURRENT = timedelta(minutes=15)  # "now" on the overview: the last quarter hour
+BASELINE = timedelta(hours=24)  # compared with the day before it
+SPARK = timedelta(hours=1)
+MIN_VOLUME = 5  # below this a share is too noisy to rank a topic by
+BUCKETS = {"1 min": "1m", "5 min": "5m", "1 hour": "1h", "1 day": "1d"}  # labels → storage roll-ups
+SERIES_COLUMNS = ["bucket_start", "topic", "volume", "negative", "neutral", "positive"]
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Posts and summed class probabilities over some span of windows."""
+
+    n: int = 0
+    sum_neg: float = 0.0
+    sum_neu: float = 0.0
+    sum_pos: float = 0.0
+
+    @property
+    def shares(self) -> tuple[float, float, float]:
+        if not self.n:
+            return (0.0, 0.0, 0.0)
+        return (self.sum_neg / self.n, self.sum_neu / self.n, self.sum_pos / self.n)
+
+    @classmethod
+    def of(cls, windows: Iterable[WindowAggregate]) -> Totals:
+        n = neg = neu = pos = 0.0
+        for w in windows:
+            n, neg, neu, pos = n + w.n, neg + w.sum_neg, neu + w.sum_neu, pos + w.sum_pos
+        return cls(int(n), neg, neu, pos)
+
+
+@dataclass(frozen=True, slots=True)
+class Tile:
+    """One topic on the overview."""
+
+    topic_id: int
+    name: str
+    active: bool
+    current: Totals
+    baseline: Totals
+    spark: list[float] = field(default_factory=list)
+    open_alerts: int = 0
+    last_window: datetime | None = None
+
+    @property
+    def neg_change(self) -> float | None:
+        """Change of the negative share against the baseline, in share points; None if unknown."""
+        if self.current.n < MIN_VOLUME or self.baseline.n < MIN_VOLUME:
+            return None
+        return self.current.shares[0] - self.baseline.shares[0]
+
+
+def attention_key(tile: Tile) -> tuple[int, int, float, int]:
+    """Sort key, most urgent first: open alerts, then rising negativity, then volume; paused last."""
+    change = tile.neg_change
+    return (
+        0 if tile.active else 1,
+        -tile.open_alerts,
+        -(change if change is not None else float("-inf")),
+        -tile.current.n,
+    )
+
+
+def build_tiles(
+    topics: Sequence[tuple[int, str, bool]],
+    windows: dict[int, list[WindowAggregate]],
+    baselines: dict[int, Totals],
+    open_alerts: dict[int, int],
+    now: datetime,
+) -> list[Tile]:
+    """Tiles for (id, name, active) topics from their recent windows, sorted by attention."""
+    tiles = []
+    for topic_id, name, active in topics:
+        recent = sorted(windows.get(topic_id, []), key=lambda w: w.window_start)
+        current = Totals.of(w for w in recent if w.window_start >= now - CURRENT)
+        tiles.append(
+            Tile(
+                topic_id=topic_id,
+                name=name,
+                active=active,
+                current=current,
+                baseline=baselines.get(topic_id, Totals()),
+                spark=spark_points(recent, now),
+                open_alerts=open_alerts.get(topic_id, 0),
+                last_window=recent[-1].window_start if recent else None,
+            )
+        )
+    return sorted(tiles, key=attention_key)
+
+
+def spark_points(windows: Sequence[WindowAggregate], now: datetime) -> list[float]:
+    """Negative share per minute over the last hour, gaps carried forward (a readable line)."""
+    by_minute = {w.window_start: w for w in windows if w.window_start >= now - SPARK}
+    start = (now - SPARK).replace(second=0, microsecond=0)
+    points: list[float] = []
+    last = None
+    for i in range(int(SPARK.total_seconds() // 60) + 1):
+        w = by_minute.get(start + timedelta(minutes=i))
+        if w is not None and w.n:
+            last = round(100 * w.sum_neg / w.n, 1)
+        if last is not None:
+            points.append(last)
+    return points
+
+
+def to_frame(buckets: Iterable[WindowAggregate], topic_name: str) -> pd.DataFrame:
+    """Rolled-up aggregates as a table: bucket start, volume and the three shares (from probabilities)."""
+    rows = [
+        (w.window_start, topic_name, w.n, *(round(s, 4) for s in Totals.of([w]).shares))
+        for w in sorted(buckets, key=lambda w: w.window_start)
+        if w.n
+    ]
+    frame = pd.DataFrame(rows, columns=SERIES_COLUMNS)
+    frame["bucket_start"] = pd.to_datetime(frame["bucket_start"], utc=True)
+    return frame
+
+
+def to_csv(series: pd.DataFrame) -> bytes:
+    """The series as CSV with ISO timestamps, ready for a download button."""
+    frame = series.copy()
+    frame["bucket_start"] = pd.to_datetime(frame["bucket_start"], utc=True).map(lambda t: t.isoformat())
+    return frame.to_csv(index=False).encode()
+
+
+def pct(share: float) -> str:
+    return f"{100 * share:.0f}%"

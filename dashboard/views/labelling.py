@@ -1,0 +1,97 @@
+"""Labelling: judge the posts the model is least sure about; the labels feed the next retraining."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, session, widgets
+from dashboard.safe import escape_markdown, one_line
+from sentimon.storage.labels import QueueItem
+
+KEYS = {"negative": "1", "neutral": "2", "positive": "3"}
+SKIPPED = "label_skipped"
+
+user = session.require_user()
+st.title("Labelling")
+waiting, per_person, recent = data.label_summary()
+c1, c2 = st.columns(2)
+c1.metric("Labels waiting for the next retraining", waiting)
+c2.metric("Labels given in all", sum(per_person.values()))
+
+
+def _label(item: QueueItem, label: str) -> None:
+    data.add_label(user, item, label)
+    st.session_state.label_last = f"{label} ← {one_line(item.text, 60)}"
+
+
+def _skip(item: QueueItem) -> None:
+    st.session_state.setdefault(SKIPPED, []).append(item.key)
+
+
+if session.admin_only(user, "label", "label posts"):
+    names = data.topic_names()
+    scope = st.selectbox(
+        "Queue",
+        [None, *names],
+        format_func=lambda t: "Most uncertain, all topics" if t is None else names[t],
+        key="label_scope",
+    )
+    queue = data.label_queue(scope, tuple(st.session_state.get(SKIPPED, [])), limit=6)
+    if not queue:
+        st.success("Nothing left to label here.")
+    else:
+        item = queue[0]
+        st.caption(
+            f"Model says {item.predicted} (entropy {item.entropy:.2f} bits) · {len(queue) - 1}+ more queued"
+        )
+        with st.container(key="label_current"):
+            widgets.post_card(
+                item.text,
+                item.predicted,
+                item.probs,
+                source=item.source,
+                url=item.url,
+                author=item.author,
+                created_at=item.created_at,
+            )
+        cols = st.columns(4)
+        for col, (label, key) in zip(cols, KEYS.items(), strict=False):
+            col.button(
+                f"{label.capitalize()}",
+                key=f"label_{label}",
+                shortcut=key,
+                on_click=_label,
+                args=(item, label),
+                width="stretch",
+                type="primary" if label == item.predicted else "secondary",
+            )
+        cols[3].button("Skip", key="label_skip", shortcut="S", on_click=_skip, args=(item,), width="stretch")
+        st.caption("Keys: 1 negative · 2 neutral · 3 positive · S skip")
+        if st.session_state.get("label_last"):
+            st.caption(f"Last: {escape_markdown(st.session_state.label_last)}")
+
+st.subheader("Who labelled what", anchor=False)
+if per_person:
+    with st.container(key="label_people"):
+        st.table(
+            [{"person": escape_markdown(p), "labels": n} for p, n in per_person.items()],
+            border="horizontal",
+            hide_index=True,
+        )
+if not recent:
+    st.caption("No labels yet.")
+else:
+    st.dataframe(
+        [
+            {
+                "when": widgets.when(x.created_at),
+                "who": x.labelled_by,
+                "label": x.label,
+                "post": one_line(x.text, 160),
+                "used by model": x.used_by_model or "waiting",
+            }
+            for x in recent
+        ],
+        hide_index=True,
+        key="label_recent",
+    )

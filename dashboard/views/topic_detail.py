@@ -1,0 +1,107 @@
+"""Topic detail: a topic's shares and volume over time, its alerts, posts and the words behind it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import streamlit as st
+
+from dashboard import charts, data, session, trends, widgets
+
+RANGES = {"Last hour": timedelta(hours=1), "Last day": timedelta(days=1), "Last week": timedelta(days=7)}
+DEFAULT_BUCKET = {"Last hour": "1 min", "Last day": "5 min", "Last week": "1 hour", "Custom": "1 hour"}
+
+session.require_user()
+st.title("Topic detail")
+names = data.topic_names()
+if not names:
+    st.info("No topics yet: add one on the Topics page.")
+    st.stop()
+
+wanted = st.query_params.get("topic", "")
+first = int(wanted) if wanted.isdigit() and int(wanted) in names else next(iter(names))
+left, middle, right = st.columns([5, 4, 2])
+chosen = left.multiselect(
+    "Topics (pick several to compare)",
+    list(names),
+    default=[first],
+    format_func=names.get,
+    max_selections=6,
+    key="detail_topics",
+)
+span = (
+    middle.segmented_control("Range", [*RANGES, "Custom"], default="Last day", key="detail_range")
+    or "Last day"
+)
+bucket = right.selectbox(
+    "Bucket",
+    list(trends.BUCKETS),
+    index=list(trends.BUCKETS).index(DEFAULT_BUCKET[span]),
+    key=f"detail_bucket_{span}",
+)
+if not chosen:
+    st.info("Pick at least one topic.")
+    st.stop()
+
+end = data.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+if span == "Custom":
+    today = end.date()
+    picked = st.date_input("Days", (today - timedelta(days=3), today), max_value=today, key="detail_custom")
+    if not isinstance(picked, tuple) or len(picked) != 2:
+        st.info("Pick the first and the last day.")
+        st.stop()
+    start = datetime.combine(picked[0], time.min, UTC)
+    end = min(end, datetime.combine(picked[1], time.min, UTC) + timedelta(days=1))
+else:
+    start = end - RANGES[span]
+
+frame = data.series(tuple(chosen), start, end, trends.BUCKETS[bucket])
+markers = [
+    (a.window_start, a.share_now, f"{names.get(a.topic_id, a.topic_id)}: {a.kind} ({a.state})")
+    for a in data.alert_markers(tuple(chosen), start)
+    if a.window_start < end
+]
+if frame.empty:
+    st.info("No posts for these topics in this range yet.")
+else:
+    st.plotly_chart(charts.series_figure(frame, markers), key="detail_chart")
+    st.download_button(
+        "Download series as CSV",
+        trends.to_csv(frame),
+        file_name=f"sentimon-series-{start:%Y%m%d%H%M}.csv",
+        mime="text/csv",
+        key="detail_csv",
+        icon=":material/download:",
+    )
+
+focus = chosen[0]
+if len(chosen) > 1:
+    focus = st.selectbox("Posts and terms for", chosen, format_func=names.get, key="detail_focus")
+st.subheader(f"Posts about {names[focus]}", anchor=False)
+neg_col, pos_col = st.columns(2)
+for column, order, title in ((neg_col, "negative", "Most negative"), (pos_col, "positive", "Most positive")):
+    with column:
+        st.markdown(f"**{title}**")
+        found = data.top_posts(focus, start, end, order)
+        if not found:
+            st.caption("None in this range.")
+        for post in found:
+            widgets.stored_post(post)
+
+st.subheader("What drives the negativity", anchor=False)
+recent_start = max(start, end - timedelta(hours=1))
+found_terms = data.negativity_terms(focus, recent_start, end)
+st.caption(
+    f"Terms carrying more of the negative weight since {widgets.when(recent_start)} than in the week before."
+)
+if found_terms:
+    st.dataframe(
+        [
+            {"term": t.term, "negative weight now": t.now, "in the week before": t.baseline, "lift": t.lift}
+            for t in found_terms
+        ],
+        hide_index=True,
+        key="detail_terms",
+    )
+else:
+    st.caption("Nothing stands out.")

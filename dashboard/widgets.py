@@ -1,0 +1,98 @@
+"""Pieces several pages draw: a topic tile, a post card (always escaped), small formatters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from dashboard.safe import escape_markdown, link_markdown
+from dashboard.trends import Tile, pct
+from sentimon.schema import LABELS
+from sentimon.storage.posts import PostRow
+
+LABEL_COLORS = {"negative": "red", "neutral": "gray", "positive": "green"}
+
+
+def ago(t: datetime | None, now: datetime | None = None) -> str:
+    """'3 min ago'-style age of a timestamp."""
+    if t is None:
+        return "never"
+    seconds = int(((now or datetime.now(UTC)) - t).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return "just now"
+
+
+def when(t: datetime | None) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if t else "—"
+
+
+def tile(t: Tile) -> None:
+    """One topic on the overview: shares now, sparkline, volume, change against baseline, alerts."""
+    neg, neu, pos = t.current.shares
+    change = t.neg_change
+    with st.container(border=True, key=f"tile-{t.topic_id}"):
+        head = escape_markdown(t.name)
+        if not t.active:
+            head += " · :gray[paused]"
+        if t.open_alerts:
+            head += f" · :red-background[{t.open_alerts} open alert{'s' if t.open_alerts > 1 else ''}]"
+        st.markdown(f"#### {head}")
+        delta, color = None, "inverse"
+        if change is not None:
+            delta = f"{100 * change:+.0f} pts vs 24 h" if abs(change) >= 0.005 else "as usual (24 h)"
+            color = "inverse" if abs(change) >= 0.005 else "off"
+        st.metric(
+            "Negative share (15 min)",
+            pct(neg) if t.current.n else "—",
+            delta=delta,
+            delta_color=color,
+            chart_data=t.spark or None,
+            chart_type="area",
+            help="Mean negative probability of the last 15 minutes; the line is the last hour.",
+        )
+        st.markdown(
+            f"Neutral **{pct(neu)}** · Positive **{pct(pos)}**  \n"
+            f"Volume (15 min): **{t.current.n}** · last post {ago(t.last_window)}"
+        )
+        st.page_link("views/topic_detail.py", label="Details", query_params={"topic": str(t.topic_id)})
+
+
+def post_card(
+    text: str,
+    label: str,
+    probs: tuple[float, float, float],
+    *,
+    source: str,
+    url: str | None = None,
+    author: str | None = None,
+    created_at: datetime | None = None,
+) -> None:
+    """A post: its text shown literally, the model's verdict, author, time and a link to the source."""
+    with st.container(border=True):
+        st.text(text)  # plain text: nothing in a post is parsed as markdown or HTML
+        parts = [f":{LABEL_COLORS.get(label, 'gray')}[**{label}**]"]
+        parts.append(" / ".join(f"{name[:3]} {p:.0%}" for name, p in zip(LABELS, probs, strict=True)))
+        if author:
+            parts.append(escape_markdown(f"by {author}"))
+        if created_at:
+            parts.append(ago(created_at))
+        parts.append(link_markdown(f"source: {source}", url))
+        st.caption(" · ".join(parts))
+
+
+def stored_post(post: PostRow) -> None:
+    """A post from the store, as a card."""
+    post_card(
+        post.text,
+        post.label,
+        (post.p_neg, post.p_neu, post.p_pos),
+        source=post.source,
+        url=post.url,
+        author=post.author,
+        created_at=post.created_at,
+    )

@@ -1,0 +1,152 @@
+"""Browser-test harness: a real Streamlit server on a test database, driven by Debian's Chromium."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from dashboard.cli import child_env, streamlit_command
+from sentimon.storage.db import make_engine, migrate
+from tests.helpers import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+ADMIN_PASSWORD = "admin-test-pw"
+VIEWER_PASSWORD = "viewer-test-pw"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@dataclass
+class Dashboard:
+    url: str
+    engine: Engine
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as reply:
+        return reply.status == 200
+
+
+def start_dashboard(
+    db_url: str, folder: Path, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Streamlit on a free port against `db_url`; our SENTIMON_* settings only, nothing inherited."""
+    port = free_port()
+    env = {k: v for k, v in child_env().items() if not k.startswith("SENTIMON_")}
+    env.update(
+        SENTIMON_ENV="test",
+        SENTIMON_DATABASE_URL=db_url,
+        SENTIMON_DATA_DIR=str(folder),
+        SENTIMON_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        SENTIMON_VIEWER_PASSWORD=VIEWER_PASSWORD,
+        **(extra_env or {}),
+    )
+    log = (folder / "streamlit.log").open("wb")
+    proc = subprocess.Popen(
+        streamlit_command(port, "127.0.0.1"), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(
+            lambda: proc.poll() is None and _healthy(url),
+            timeout=60,
+            ignore=(OSError,),
+            message=f"streamlit to serve {url} (log: {log.name})",
+        )
+    except AssertionError:
+        proc.kill()
+        raise
+    return proc, url
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+    """One server for the browser tests, on a SQLite file they seed through the storage tables."""
+    folder = tmp_path_factory.mktemp("dashboard")
+    db_url = f"sqlite:///{folder / 'dashboard.db'}"
+    migrate(db_url)
+    engine = make_engine(db_url)
+    proc, url = start_dashboard(db_url, folder)
+    yield Dashboard(url, engine, folder / "streamlit.log")
+    stop(proc)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    """Save the whole page as a test artifact (Streamlit scrolls inside its main area, so the
+    viewport is stretched to that area's height for the shot)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    size = page.viewport_size
+    height = page.evaluate("document.querySelector('[data-testid=stMain]')?.scrollHeight ?? 0")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 5000)})
+    page.screenshot(path=str(path), animations="disabled")
+    page.set_viewport_size(size)
+    return path
+
+
+def sign_in(page, base_url: str, password: str = ADMIN_PASSWORD, name: str = "tester") -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    page.goto(base_url)
+    page.get_by_role("textbox", name="Your name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Signed in as")).to_be_visible()
+
+
+def go(page, base_url: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    """Open a page through the sidebar (a fresh URL would start a new, signed-out session)."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name=path, exact=True).click()
+    expect(page.get_by_role("heading", name=path, level=1)).to_be_visible()

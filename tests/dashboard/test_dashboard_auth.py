@@ -1,0 +1,48 @@
+"""Sign-in decisions: roles from bcrypt hashes, pre-hashed settings accepted, viewers cannot edit."""
+
+from __future__ import annotations
+
+import bcrypt
+import pytest
+
+from dashboard.auth import credentials_from, role_for, sign_in, to_hash
+
+
+def test_passwords_are_kept_only_as_hashes() -> None:
+    creds = credentials_from("s3cret-admin", "s3cret-view", rounds=4)
+    assert creds.admin_hash is not None and b"s3cret" not in creds.admin_hash
+    assert creds.admin_hash.startswith(b"$2b$")
+
+
+def test_each_password_opens_its_role_and_nothing_else() -> None:
+    creds = credentials_from("s3cret-admin", "s3cret-view", rounds=4)
+    assert role_for("s3cret-admin", creds) == "admin"
+    assert role_for("s3cret-view", creds) == "viewer"
+    assert role_for("s3cret", creds) is None
+    assert role_for("", creds) is None
+    assert role_for("x" * 100, creds) is None
+
+
+def test_a_bcrypt_hash_in_the_settings_is_used_as_is() -> None:
+    hashed = bcrypt.hashpw(b"from-vault", bcrypt.gensalt(rounds=4)).decode()
+    assert to_hash(hashed) == hashed.encode()
+    creds = credentials_from(hashed, "", rounds=4)
+    assert role_for("from-vault", creds) == "admin"
+    assert role_for(hashed, creds) is None  # the hash itself is not a password
+    assert creds.viewer_hash is None and role_for("", creds) is None
+
+
+def test_overlong_configured_passwords_are_refused_not_truncated() -> None:
+    with pytest.raises(ValueError, match="72 bytes"):
+        to_hash("y" * 73)
+
+
+def test_viewers_read_and_admins_act() -> None:
+    creds = credentials_from("a", "v", rounds=4)
+    viewer = sign_in("  Ana   Lima ", "v", creds)
+    admin = sign_in("", "a", creds)
+    assert viewer is not None and viewer.name == "Ana Lima" and viewer.role == "viewer"
+    assert admin is not None and admin.name == "admin"
+    for action in ("edit_topics", "alert_actions", "label", "models"):
+        assert admin.can(action) and not viewer.can(action)
+    assert viewer.can("read") and sign_in("bo", "wrong", creds) is None

@@ -1,0 +1,231 @@
+"""The dashboard in a real browser: sign-in, live numbers, topics, alerts, labelling, read-only viewers."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from conftest import VIEWER_PASSWORD, Dashboard, go, shot, sign_in
+from dashboard_seed import add_alert, add_history, add_post, add_window
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from sentimon.storage import alerts as alert_store
+from sentimon.storage.tables import labels
+from sentimon.storage.topics import create_topic, get_topic_by_name
+
+pytestmark = pytest.mark.browser
+PAGES = ["Overview", "Topic detail", "Topics", "Alerts", "Labelling", "Models"]
+HOSTILE = (
+    'zorblax <script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2"> '
+    "[click](https://evil.example/x) ![pixel](https://evil.example/p.png) **loud** :red[alarm] $x^2$"
+)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def no_errors(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_unauthenticated_visitors_see_only_the_login(page: Page, dashboard: Dashboard) -> None:
+    page.goto(f"{dashboard.url}/topics")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("link", name="Topics")).to_have_count(0)
+    page.get_by_role("textbox", name="Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("That password does not open the dashboard.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Overview")).to_have_count(0)
+    shot(page, "login")
+    page.get_by_role("textbox", name="Password").fill(VIEWER_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    # Signed in, the deep link lands where it pointed.
+    expect(page.get_by_role("heading", name="Topics", level=1)).to_be_visible()
+    expect(page.get_by_text("(viewer)")).to_be_visible()
+
+
+def test_every_page_loads_without_errors(page: Page, dashboard: Dashboard) -> None:
+    with dashboard.engine.begin() as conn:
+        topic = create_topic(conn, unique("smoke"), "smoke")
+        add_history(conn, topic, 90, 25, (0.3, 0.4, 0.3))
+        add_post(
+            conn, "smoke test post about the product", (0.6, 0.3, 0.1), [topic], url="https://example.com/1"
+        )
+        add_alert(conn, topic, state="firing", severity="major")
+    sign_in(page, dashboard.url)
+    for name in PAGES:
+        go(page, dashboard.url, name)
+        no_errors(page)
+        shot(page, f"page-{name.lower().replace(' ', '-')}")
+
+
+def test_overview_numbers_follow_the_posts_without_reloading(page: Page, dashboard: Dashboard) -> None:
+    name = unique("live")
+    with dashboard.engine.begin() as conn:
+        topic = create_topic(conn, name, "live")
+        # The last 10 minutes (all inside the 15-minute "now" even if a minute turns) and a baseline.
+        add_history(conn, topic, 10, 10, (0.2, 0.5, 0.3))
+        add_history(conn, topic, 60, 10, (0.2, 0.5, 0.3), first=20)
+    sign_in(page, dashboard.url)
+    tile = page.locator(f".st-key-tile-{topic}")
+    expect(tile).to_contain_text(name)
+    expect(tile).to_contain_text("Volume (15 min): 100")
+    expect(tile).to_contain_text("20%")
+    expect(tile).to_contain_text("as usual (24 h)")
+    page.evaluate("window.__same_page = true")  # gone if the page reloads
+    with dashboard.engine.begin() as conn:
+        add_window(conn, topic, datetime.now(UTC), 60, (0.9, 0.05, 0.05))
+    expect(tile).to_contain_text("Volume (15 min): 160", timeout=15_000)
+    expect(tile).to_contain_text("46%")  # (100 x 0.2 + 60 x 0.9) / 160
+    expect(tile).to_contain_text("+26 pts vs 24 h")
+    assert page.evaluate("window.__same_page") is True
+    shot(page, "overview-live")
+
+
+def test_admin_creates_a_topic_and_sees_what_it_matches(page: Page, dashboard: Dashboard) -> None:
+    word = unique("quxbrand").replace("-", "")
+    with dashboard.engine.begin() as conn:
+        for text in (f"I love {word}", f"{word} is down again", f"{word} hiring now", "nothing to see"):
+            add_post(conn, text, (0.3, 0.4, 0.3), [])
+    sign_in(page, dashboard.url)
+    go(page, dashboard.url, "Topics")
+    name_box = page.get_by_role("textbox", name="Name")
+    rule_box = page.get_by_role("textbox", name="Rule")
+    name_box.fill(word.capitalize())
+    rule_box.fill(f'"{word} is')
+    rule_box.press("Enter")
+    expect(page.get_by_text("Rule problem: this quote is never closed")).to_be_visible()
+    expect(page.get_by_role("button", name="Create topic")).to_be_disabled()
+    rule_box.fill(f"{word} -hiring")
+    rule_box.press("Enter")
+    expect(page.get_by_text(re.compile(r"Valid rule: matches 2 of the last \d+ posts"))).to_be_visible()
+    preview = page.locator(".st-key-new_preview")
+    expect(preview).to_contain_text(f"{word} is down again")
+    expect(preview).not_to_contain_text("hiring")
+    shot(page, "topics-create")
+    page.get_by_role("button", name="Create topic").click()
+    expect(page.get_by_text(f"Topic “{word.capitalize()}” created.")).to_be_visible()
+    with dashboard.engine.connect() as conn:
+        stored = get_topic_by_name(conn, word.capitalize())
+    assert stored is not None and stored.rule == f"{word} -hiring" and stored.alert_config["enabled"] is True
+    go(page, dashboard.url, "Overview")
+    expect(page.get_by_role("heading", name=word.capitalize(), level=4)).to_be_visible()
+
+
+def test_admin_acknowledges_then_resolves_an_alert(page: Page, dashboard: Dashboard) -> None:
+    name = unique("alerting")
+    with dashboard.engine.begin() as conn:
+        topic = create_topic(conn, name, "alerting")
+        alert_id = add_alert(conn, topic, state="firing", explanation={"summary": "negative share doubled"})
+    sign_in(page, dashboard.url, name="Ana")
+    go(page, dashboard.url, "Alerts")
+    card = page.locator(f".st-key-alert-{alert_id}")
+    expect(card).to_contain_text(name)
+    expect(card).to_contain_text("negative share doubled")
+    card.get_by_role("button", name="Acknowledge").click()
+    expect(card).to_contain_text("acknowledged by Ana")
+    with dashboard.engine.connect() as conn:
+        stored = alert_store.get_alert(conn, alert_id)
+    assert stored is not None and stored.state == "acknowledged" and stored.acked_by == "Ana"
+    shot(page, "alerts-acknowledged")
+    card.get_by_role("button", name="Resolve").click()
+    page.get_by_role("tab", name="Past").click()
+    expect(card).to_contain_text("resolved by Ana")  # the card moved from the Open tab to Past
+    expect(card.get_by_role("button")).to_have_count(0)
+    with dashboard.engine.connect() as conn:
+        stored = alert_store.get_alert(conn, alert_id)
+    assert stored is not None and stored.state == "resolved" and stored.resolved_by == "Ana"
+
+
+def test_admin_labels_posts_with_buttons_and_keys(page: Page, dashboard: Dashboard) -> None:
+    name = unique("labels")
+    with dashboard.engine.begin() as conn:
+        topic = create_topic(conn, name, "labels")
+        for i in range(3):
+            add_post(conn, f"{name} post number {i}", (0.34, 0.33, 0.33), [topic])
+    sign_in(page, dashboard.url, name="Bo")
+    go(page, dashboard.url, "Labelling")
+    page.get_by_label("Queue").click()
+    page.get_by_role("option", name=name).click()
+    current = page.locator(".st-key-label_current")
+    first = _current_text(current, name)
+    page.get_by_role("button", name="Negative").click()
+    second = _next_text(current, name, first)
+    page.keyboard.press("2")
+    third = _next_text(current, name, second)
+    page.keyboard.press("s")
+    expect(page.get_by_text("Nothing left to label here.")).to_be_visible()
+    shot(page, "labelling")
+    with dashboard.engine.connect() as conn:
+        rows = conn.execute(select(labels.c.text, labels.c.label, labels.c.labelled_by)).all()
+    mine = {(r.text, r.label) for r in rows if r.labelled_by == "Bo"}
+    assert mine == {(first, "negative"), (second, "neutral")}
+    assert third not in {r.text for r in rows}
+    expect(page.locator(".st-key-label_people")).to_contain_text("Bo")
+
+
+def _current_text(current, name: str) -> str:  # type: ignore[no-untyped-def]
+    expect(current).to_contain_text(name)
+    return re.search(rf"{re.escape(name)} post number \d", current.inner_text()).group(0)  # type: ignore[union-attr]
+
+
+def _next_text(current, name: str, before: str) -> str:  # type: ignore[no-untyped-def]
+    expect(current).not_to_contain_text(before)
+    return _current_text(current, name)
+
+
+def test_viewers_can_read_but_not_change_anything(page: Page, dashboard: Dashboard) -> None:
+    with dashboard.engine.begin() as conn:
+        topic = create_topic(conn, unique("readonly"), "readonly")
+        add_alert(conn, topic, state="firing")
+        add_post(conn, "readonly post to label", (0.34, 0.33, 0.33), [topic])
+    sign_in(page, dashboard.url, VIEWER_PASSWORD, name="Viewer")
+    go(page, dashboard.url, "Topics")
+    expect(page.get_by_text("Read-only: sign in as an admin to add or change topics.")).to_be_visible()
+    expect(page.get_by_role("button", name="Create topic")).to_have_count(0)
+    shot(page, "topics-viewer")
+    go(page, dashboard.url, "Alerts")
+    expect(page.get_by_text("Read-only")).to_be_visible()
+    expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)
+    expect(page.get_by_role("button", name="Resolve")).to_have_count(0)
+    go(page, dashboard.url, "Labelling")
+    expect(page.get_by_role("button", name="Negative")).to_have_count(0)
+    go(page, dashboard.url, "Models")
+    expect(page.get_by_role("button", name="Request retraining now")).to_have_count(0)
+
+
+def test_post_text_is_shown_literally_never_as_html(page: Page, dashboard: Dashboard) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    author = "<b>mallory</b> www.evil.example"
+    with dashboard.engine.begin() as conn:
+        topic = create_topic(conn, unique("hostile"), "zorblax")
+        add_post(conn, HOSTILE, (0.97, 0.02, 0.01), [topic], url="javascript:alert(1)", author=author)
+    sign_in(page, dashboard.url)
+    page.locator(f".st-key-tile-{topic}").get_by_role("link", name="Details").click()
+    expect(page.get_by_role("heading", name="Topic detail", level=1)).to_be_visible()
+    body = page.get_by_test_id("stText").filter(has_text="zorblax").first
+    expect(body).to_have_text(HOSTILE)  # every character as written: no markup, no markdown
+    expect(page.get_by_text("by <b>mallory</b>")).to_be_visible()
+    shot(page, "topic-detail-hostile")
+    _nothing_rendered(page)
+    go(page, dashboard.url, "Topics")  # the rule preview shows post text in a table
+    rule_box = page.get_by_role("textbox", name="Rule")
+    rule_box.fill("zorblax")
+    rule_box.press("Enter")
+    # Shown as written (an invisible word joiner after "https:" keeps it from becoming a link).
+    expect(page.locator(".st-key-new_preview")).to_contain_text(re.compile(r"\[click\]\(https:\u2060?//evil"))
+    _nothing_rendered(page)
+    assert page.evaluate("window.__pwned") is None
+    assert dialogs == []
+
+
+def _nothing_rendered(page: Page) -> None:
+    assert page.locator("img[src='x']").count() == 0
+    assert page.locator("a[href*='evil.example'], img[src*='evil.example']").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert page.locator("strong:has-text('loud'), .katex").count() == 0
