@@ -15,7 +15,7 @@ system-deps:
 
 ## The monitor on its embedded default: demo scenario, SQLite, in-memory live view, dashboard.
 run: install
-	sentimon run --demo
+	sentimon run
 
 ## The whole suite against the real local stack (Kafka, Postgres, Redis, Chromium).
 test: system-deps install

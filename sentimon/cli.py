@@ -6,13 +6,26 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dashboard.cli import dashboard
+from infra.stack import app as stack_app
+from ingest.cli import app as ingest_app
+from model.cli import app as model_app
 from sentimon.settings import get_settings
+from stream_processor.cli import run, worker
 
 app = typer.Typer(help="Sentimon: a streaming social-media sentiment monitor.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 topics_app = typer.Typer(help="Topics to watch and their matching rules.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks that print figures against a reference measured in the same run.")
 app.add_typer(db_app, name="db")
 app.add_typer(topics_app, name="topics")
+app.add_typer(bench_app, name="bench", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(model_app, name="model")
+app.command("run")(run)
+app.command("worker")(worker)
+app.command("dashboard")(dashboard)
 console = Console()
 
 
@@ -72,7 +85,7 @@ def topics_list() -> None:
 
 @topics_app.command("add")
 def topics_add(
-    name: str, rule: str = typer.Argument(..., help='e.g. \'#acme OR "acme corp" -hiring\'')
+    name: str, rule: str = typer.Argument(..., help="e.g. '#acme OR \"acme corp\" -hiring'")
 ) -> None:
     """Watch a new topic."""
     from sentimon.storage import topics
@@ -101,3 +114,14 @@ def _safe(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+@bench_app.command("classify")
+def bench_classify(
+    json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+    n: int = typer.Option(20_000, help="How many tweets to classify."),
+) -> None:
+    """Tweets per second of the default model against VADER on the same texts."""
+    from model.bench import bench_classify as run
+
+    run(json_out=json_out, n=n)
