@@ -49,6 +49,7 @@ def worker(
     web_port: int = typer.Option(None, help="Port of /health and /metrics (default: settings.metrics_port)."),
     session_timeout: float = typer.Option(30.0, help="Kafka group session timeout in seconds."),
     rules_poll: float = typer.Option(2.0, help="Seconds between checks for changed topic rules."),
+    commit_interval: float = typer.Option(0.5, help="Seconds between Kafka offset commits."),
     json_logs: bool = typer.Option(True, "--json-logs/--plain-logs", help="Log JSON lines."),
     loglevel: str = typer.Option("info", help="Log level."),
 ) -> None:
@@ -65,6 +66,7 @@ def worker(
         web_port=web_port or settings.metrics_port,
         session_timeout_s=session_timeout,
         rules_poll_s=rules_poll,
+        commit_interval_s=commit_interval,
         periodic=periodic_tasks(settings),
     )
     run_worker(settings, options, loglevel=loglevel, json_logs=json_logs)

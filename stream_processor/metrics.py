@@ -40,6 +40,7 @@ class Health:
     processed: int = 0
     dead: int = 0
     topics: int = 0
+    rules_fingerprint: str | None = None
     rule_errors: dict[int, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 

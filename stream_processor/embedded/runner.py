@@ -67,7 +67,9 @@ class EmbeddedRunner:
         self.timers = Timers([(options.rules_poll_s, self.reload_rules), *options.periodic])
 
     def reload_rules(self) -> None:
-        if self.rulebook.refresh():
+        changed = self.rulebook.refresh()
+        self.health.rules_fingerprint = str(self.rulebook.fingerprint)
+        if changed:
             self.processor.matcher = self.rulebook.matcher
             metrics.RULE_RELOADS.inc()
             metrics.TOPICS.set(len(self.rulebook.matcher.topic_ids))

@@ -33,7 +33,7 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
         topic_disable_leader=True,
         topic_allow_declare=False,
         consumer_auto_offset_reset="earliest",
-        broker_commit_interval=0.5,
+        broker_commit_interval=options.commit_interval_s,
         broker_session_timeout=options.session_timeout_s,
         broker_heartbeat_interval=min(3.0, options.session_timeout_s / 4),
         broker_request_timeout=max(90.0, options.session_timeout_s * 2),

@@ -41,8 +41,15 @@ class WorkerCore:
         try:
             changed = await self.in_io(self.rulebook.refresh)
         except Exception as exc:  # the database may be away; keep the rules we have
-            log.warning("could not check topic rules: %s", exc)
+            if self.health.db_ok:
+                log.warning("could not check topic rules, keeping the current ones: %s", exc)
+            self.health.db_ok = False
             return
+        self.health.rules_fingerprint = str(self.rulebook.fingerprint)
+        if not self.health.db_ok:
+            log.info("database reachable again")
+            self.health.db_ok = True
+            metrics.DB_UP.set(1)
         if changed:
             self.processor.matcher = self.rulebook.matcher
             metrics.RULE_RELOADS.inc()

@@ -14,4 +14,5 @@ class WorkerOptions:
     web_port: int = 9108
     session_timeout_s: float = 30.0
     rules_poll_s: float = 2.0
+    commit_interval_s: float = 0.5
     periodic: list[Periodic] = field(default_factory=list)

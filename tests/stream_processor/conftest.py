@@ -33,24 +33,33 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped model when it is there; else a small model with fixed random weights saved through
-    the model registry, so the real inference code still runs end to end."""
+    the model registry (bias-centred so all three labels occur), so the real inference code runs."""
     shipped = Path(__file__).resolve().parents[2] / "model" / "default"
     if (shipped / "card.json").exists():
         return shipped
     import torch
 
     from model.nets import Classifier, NetConfig
+    from model.predict import batch_logits
     from model.registry import save_model
+    from model.text import tokenize
     from model.vocab import SPECIALS, Vocab
     from stream_processor.embedded import demo
 
-    words = sorted({w for texts in demo._TEXTS.values() for t in texts for w in t.lower().split()})
+    texts = [t for group in (*demo._TEXTS.values(), demo._SPIKE, demo._NOISE) for t in group]
+    words = sorted({w for t in texts for w in tokenize(t.lower(), 64)})
+    vocab = Vocab(itos=[*SPECIALS, *words])
     torch.manual_seed(0)
-    net = Classifier(NetConfig(vocab_size=len(SPECIALS) + len(words), emb_dim=16, hidden=24))
+    net = Classifier(NetConfig(vocab_size=len(vocab), emb_dim=16, hidden=24)).eval()
+    with torch.no_grad():
+        for name, param in net.named_parameters():
+            if "embedding" in name or "head" in name:
+                param.mul_(20)  # strong enough that the words, not the biases, decide
+    temperature = 0.5
+    bias = (-(batch_logits(net, vocab, texts) / temperature).mean(0)).tolist()
+    calibration = {"temperature": temperature, "bias": bias, "decision": [0.0, 0.0, 0.0]}
     folder = tmp_path_factory.mktemp("model") / "random"
-    calibration = {"temperature": 0.05, "bias": [0.0, 0.0, 0.0], "decision": [0.0, 0.0, 0.0]}
-    save_model(folder, net, Vocab(itos=[*SPECIALS, *words]), name="test-random", train={}, metrics={},
-               calibration=calibration)  # fmt: skip
+    save_model(folder, net, vocab, name="test-random", train={}, metrics={}, calibration=calibration)
     return folder
 
 

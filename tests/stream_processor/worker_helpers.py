@@ -57,15 +57,20 @@ class Worker:
 
 
 def start_worker(
-    env: dict[str, str], tmp: Path, name: str = "w", batch: int = 40, latency_ms: int = 100
+    env: dict[str, str],
+    tmp: Path,
+    name: str = "w",
+    batch: int = 40,
+    latency_ms: int = 100,
+    extra: tuple[str, ...] = (),
 ) -> Worker:
     """`python -m stream_processor.worker` with SENTIMON_* pointing at this test's services."""
     port = free_port()
     log = tmp / f"{name}.log"
     cmd = [sys.executable, "-m", "stream_processor.worker", "--batch-size", str(batch),
            "--latency-ms", str(latency_ms), "--web-port", str(port), "--session-timeout", "8",
-           "--rules-poll", "0.5"]  # fmt: skip
-    full_env = {**os.environ, **env, "SENTIMON_DATA_DIR": str(tmp / name), "SENTIMON_TORCH_THREADS": "1"}
+           "--rules-poll", "0.5", *extra]  # fmt: skip
+    full_env = clean_env({**env, "SENTIMON_DATA_DIR": str(tmp / name), "SENTIMON_TORCH_THREADS": "1"})
     with log.open("ab") as fh:
         proc = subprocess.Popen(cmd, env=full_env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
     worker = Worker(proc, log, port)
@@ -159,3 +164,21 @@ def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 30) -> 
     finally:
         consumer.close()
     return records
+
+
+def rewind_group(bootstrap: str, topic: str, group: str) -> None:
+    """Set the group's committed offsets of every partition back to 0 (the group must be empty)."""
+    from kafka import TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        consumer.commit({tp: OffsetAndMetadata(0, "", -1) for tp in parts})
+    finally:
+        consumer.close()
+
+
+def clean_env(extra: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any SENTIMON_* setting, plus `extra`."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("SENTIMON_")}, **extra}
