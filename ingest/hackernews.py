@@ -133,4 +133,8 @@ class HackerNewsSource:
                 item = await get_json(session, url, "hackernews item")
             return item
 
-        return list(await asyncio.gather(*(fetch(i) for i in ids)))
+        results = await asyncio.gather(*(fetch(i) for i in ids), return_exceptions=True)
+        for result in results:  # all requests are finished, so a failure leaves nothing running
+            if isinstance(result, BaseException):
+                raise result
+        return results

@@ -7,6 +7,7 @@ import calendar
 import hashlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,10 +111,12 @@ class RssSource:
                             raise  # a feed that never worked is a configuration error
                         log.warning("rss: %s (will retry at the next poll)", exc)
                         continue
+                    # The feed's new state rides on its last entry: saved once every entry is acknowledged.
                     snapshot = {k: dict(v) for k, v in state.items()}
-                    for event in events:
-                        yield Event(event.post, None, event.malformed, event.filtered)
-                    yield Event(cursor=snapshot)
+                    events = events or [Event()]
+                    for event in events[:-1]:
+                        yield event
+                    yield replace(events[-1], cursor=snapshot)
                 await asyncio.sleep(self.poll_interval_s)
 
     async def _poll(self, session: Any, feed: str, state: dict[str, dict[str, Any]]) -> list[Event]:

@@ -21,11 +21,11 @@ def load_json(name: str) -> Any:
 
 
 @asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    """Run an aiohttp app on a free loopback port in the current loop; yields its base URL."""
+async def serve(app: web.Application, port: int = 0) -> AsyncIterator[str]:
+    """Run an aiohttp app on loopback (a free port unless given) in the current loop; yields its base URL."""
     runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
@@ -227,19 +227,16 @@ class HackerNews:
 
     def _fails(self, request: web.Request) -> bool:
         self.requests.append(request.path)
-        if len(self.requests) in self.fail_requests:
-            drop(request)
-            return True
-        return False
+        return len(self.requests) in self.fail_requests
 
     async def maxitem(self, request: web.Request) -> web.Response:
         if self._fails(request):
-            return web.Response(status=500)
+            return web.json_response({"error": "internal error"}, status=500)
         return web.json_response(self.max_item)
 
     async def item(self, request: web.Request) -> web.Response:
         if self._fails(request):
-            return web.Response(status=500)
+            return web.json_response({"error": "internal error"}, status=500)
         return web.json_response(self.items.get(request.match_info["id"]))
 
 
@@ -255,31 +252,45 @@ class Feeds:
     )
     version: int = 1
     log: list[tuple[str, int]] = field(default_factory=list)  # (path, status)
+    answers: asyncio.Queue[tuple[str, int]] | None = None  # the same, to await in tests
 
     def app(self) -> web.Application:
+        self.answers = asyncio.Queue()
         app = web.Application()
         app.router.add_get("/page.html", self.page)
         app.router.add_get("/{name}", self.feed)
         return app
 
+    def _answer(self, path: str, status: int) -> None:
+        self.log.append((path, status))
+        if self.answers is not None:
+            self.answers.put_nowait((path, status))
+
+    async def wait_for(self, path: str, status: int, count: int = 1) -> None:
+        """Wait until the server has given `count` more answers of this status for this path."""
+        assert self.answers is not None
+        while count > 0:
+            if await self.answers.get() == (path, status):
+                count -= 1
+
     async def feed(self, request: web.Request) -> web.Response:
         body = self.bodies.get(request.path)
         if body is None:
-            self.log.append((request.path, 404))
+            self._answer(request.path, 404)
             return web.Response(status=404, text="Not Found")
         etag = f'"v{self.version}-{len(body)}"'
         modified = f"Tue, 10 Sep 2024 12:{self.version:02d}:00 GMT"
         if request.headers.get("If-None-Match") == etag:
-            self.log.append((request.path, 304))
+            self._answer(request.path, 304)
             return web.Response(status=304, headers={"ETag": etag})
-        self.log.append((request.path, 200))
+        self._answer(request.path, 200)
         content_type = "application/atom+xml" if b"<feed" in body[:200] else "application/rss+xml"
         return web.Response(
             body=body, headers={"ETag": etag, "Last-Modified": modified, "Content-Type": content_type}
         )
 
     async def page(self, request: web.Request) -> web.Response:
-        self.log.append((request.path, 200))
+        self._answer(request.path, 200)
         return web.Response(
             text="<html><body><h1>Welcome</h1><p>Not a feed.</p></body></html>", content_type="text/html"
         )

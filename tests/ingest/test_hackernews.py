@@ -1,0 +1,66 @@
+"""Hacker News polling (maxitem + items) against a local Firebase-style server, into real Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from ingest.backoff import Backoff
+from ingest.base import BadURLError
+from ingest.hackernews import HackerNewsSource
+from ingest.runner import Runner, RunOptions
+from tests.ingest.conftest import read_topic
+from tests.ingest.servers import Feeds, HackerNews, serve
+
+POSTS = ["41500001", "41500002", "41500006", "41500009", "41500010"]
+
+
+def run_hn(fake: HackerNews, sink: Any, max_posts: int, store: Any = None, backfill: int = 10) -> Any:
+    async def main() -> Any:
+        async with serve(fake.app()) as url:
+            source = HackerNewsSource(
+                f"{url}/v0", poll_interval_s=0.05, backfill=backfill, missing_retry_s=0.05
+            )
+            options = RunOptions(max_posts=max_posts, backoff=Backoff(0.05, 0.2), checkpoint_s=0)
+            return await asyncio.wait_for(Runner(source, sink, store, options=options).run(), 20)
+
+    return asyncio.run(main())
+
+
+def ids(kafka_topics: Any) -> list[str]:
+    return sorted(post.id for _, post in read_topic(kafka_topics.bootstrap, kafka_topics.raw))
+
+
+def test_new_stories_and_comments_flow_into_kafka(kafka_sink, kafka_topics):
+    stats = run_hn(HackerNews(), kafka_sink(), max_posts=5)
+    assert ids(kafka_topics) == POSTS
+    assert (stats.malformed, stats.filtered) == (1, 2)  # no time; deleted and dead
+
+
+def test_server_errors_are_retried_and_each_item_sent_once(kafka_sink, kafka_topics):
+    fake = HackerNews(fail_requests={3, 4})
+    stats = run_hn(fake, kafka_sink(), max_posts=5)
+    assert stats.reconnects >= 1
+    assert ids(kafka_topics) == POSTS
+
+
+def test_a_restart_continues_after_the_last_item_handled(kafka_sink, kafka_topics, store):
+    sink = kafka_sink()
+    run_hn(HackerNews(), sink, max_posts=2, store=store)
+    assert store.load().cursor == 41500002
+    fake = HackerNews()
+    run_hn(fake, sink, max_posts=3, store=store, backfill=0)
+    fetched = [int(p.split("/")[-1].split(".")[0]) for p in fake.requests if "/item/" in p]
+    assert min(fetched) == 41500003  # neither re-read nor skipped
+    assert ids(kafka_topics) == POSTS
+
+
+def test_a_url_that_is_not_the_api_is_a_clear_error():
+    async def main() -> None:
+        async with serve(Feeds().app()) as url:
+            await asyncio.wait_for(Runner(HackerNewsSource(f"{url}/v0"), [].append).run(), 10)
+
+    with pytest.raises(BadURLError, match=r"HTTP 404.*check the URL"):
+        asyncio.run(main())
