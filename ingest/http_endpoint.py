@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import signal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,57 +81,69 @@ def _error(
     return web.json_response(body, status=status, headers=headers or None)
 
 
+_SINK = web.AppKey("sink", object)
+_CONFIG = web.AppKey("config", EndpointConfig)
+_DEDUPER = web.AppKey("deduper", Deduper)
+
+
 def make_app(sink: Any, config: EndpointConfig) -> web.Application:
     """The endpoint: POST /v1/posts, GET /healthz, GET /v1/stats."""
-    target: Sink = as_sink(sink)
-    deduper = Deduper(capacity=100_000)
     app = web.Application(client_max_size=config.max_body_bytes)
-
-    async def post_posts(request: web.Request) -> web.Response:
-        if not authorized(request.headers.get("Authorization"), config.token):
-            return _error(
-                401, "missing or wrong bearer token", **{"WWW-Authenticate": 'Bearer realm="sentimon"'}
-            )
-        if request.content_type != "application/json":
-            return _error(415, f"Content-Type must be application/json, got {request.content_type or 'none'}")
-        if (request.content_length or 0) > config.max_body_bytes:
-            return _error(413, f"body of {request.content_length} bytes is over {config.max_body_bytes}")
-        try:
-            posts = parse_batch(await request.read(), config)
-        except web.HTTPRequestEntityTooLarge:
-            return _error(413, f"body is over the limit of {config.max_body_bytes} bytes")
-        except BadRequest as exc:
-            config.stats.malformed += len(exc.problems or [None])
-            return _error(exc.status, exc.reason, exc.problems)
-        fresh = _fresh(posts, deduper)
-        config.stats.received += len(posts)
-        config.stats.duplicates += len(posts) - len(fresh)
-        try:
-            await _deliver(target, fresh, config.ack_timeout_s)
-        except (SinkError, TimeoutError) as exc:
-            log.error("http: %d posts not stored: %s", len(fresh), exc or "timed out")
-            return _error(
-                503,
-                f"posts not stored, retry later: {exc or 'Kafka did not acknowledge in time'}",
-                **{"Retry-After": "5"},
-            )
-        for post in fresh:
-            deduper.add(post.key)  # only once stored, so a retried batch is not dropped as duplicate
-        config.stats.sent += len(fresh)
-        return web.json_response({"accepted": len(fresh), "duplicates": len(posts) - len(fresh)}, status=202)
-
-    async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
-
-    async def stats(request: web.Request) -> web.Response:
-        if not authorized(request.headers.get("Authorization"), config.token):
-            return _error(401, "missing or wrong bearer token")
-        return web.json_response(config.stats.as_dict())
-
+    app[_SINK], app[_CONFIG], app[_DEDUPER] = as_sink(sink), config, Deduper(capacity=100_000)
     app.router.add_post("/v1/posts", post_posts)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/v1/stats", stats)
     return app
+
+
+async def post_posts(request: web.Request) -> web.Response:
+    """Validate, dedupe and produce; 202 only once the sink acknowledged every new post."""
+    config, deduper = request.app[_CONFIG], request.app[_DEDUPER]
+    refused = _check_request(request, config)
+    if refused is not None:
+        return refused
+    try:
+        posts = parse_batch(await request.read(), config)
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, f"body is over the limit of {config.max_body_bytes} bytes")
+    except BadRequest as exc:
+        config.stats.malformed += len(exc.problems or [None])
+        return _error(exc.status, exc.reason, exc.problems)
+    fresh = _fresh(posts, deduper)
+    config.stats.received += len(posts)
+    config.stats.duplicates += len(posts) - len(fresh)
+    try:
+        await _deliver(request.app[_SINK], fresh, config.ack_timeout_s)  # type: ignore[arg-type]
+    except (SinkError, TimeoutError) as exc:
+        log.error("http: %d posts not stored: %s", len(fresh), exc or "timed out")
+        reason = str(exc) or "Kafka did not acknowledge in time"
+        return _error(503, f"posts not stored, retry later: {reason}", **{"Retry-After": "5"})
+    for post in fresh:
+        deduper.add(post.key)  # only once stored, so a retried batch is not dropped as a duplicate
+    config.stats.sent += len(fresh)
+    return web.json_response({"accepted": len(fresh), "duplicates": len(posts) - len(fresh)}, status=202)
+
+
+def _check_request(request: web.Request, config: EndpointConfig) -> web.Response | None:
+    """401/415/413 before reading the body; None when the request may go on."""
+    if not authorized(request.headers.get("Authorization"), config.token):
+        return _error(401, "missing or wrong bearer token", **{"WWW-Authenticate": 'Bearer realm="sentimon"'})
+    if request.content_type != "application/json":
+        return _error(415, f"Content-Type must be application/json, got {request.content_type or 'none'}")
+    if (request.content_length or 0) > config.max_body_bytes:
+        return _error(413, f"body of {request.content_length} bytes is over {config.max_body_bytes}")
+    return None
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def stats(request: web.Request) -> web.Response:
+    config = request.app[_CONFIG]
+    if not authorized(request.headers.get("Authorization"), config.token):
+        return _error(401, "missing or wrong bearer token")
+    return web.json_response(config.stats.as_dict())
 
 
 def _fresh(posts: list[Post], deduper: Deduper) -> list[Post]:
@@ -152,12 +165,17 @@ async def _deliver(sink: Sink, posts: list[Post], timeout: float) -> None:
     await asyncio.wait_for(asyncio.gather(*(asyncio.wrap_future(f) for f in futures)), timeout)
 
 
-async def serve(sink: Any, config: EndpointConfig, host: str, port: int, stop: asyncio.Event) -> None:
-    """Run the endpoint until `stop` is set."""
+async def serve(
+    sink: Any, config: EndpointConfig, host: str, port: int, stop: asyncio.Event | None = None
+) -> None:
+    """Run the endpoint until `stop` is set (by default: until SIGINT or SIGTERM)."""
+    if stop is None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     runner = web.AppRunner(make_app(sink, config), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    await web.TCPSite(runner, host, port).start()
     log.info("http: accepting posts on http://%s:%d/v1/posts", host, port)
     try:
         await stop.wait()

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from infra.procs import free_port
 from ingest.http_endpoint import EndpointConfig, make_app
+from sentimon.schema import Post
+from tests.helpers import wait_until
 from tests.ingest.conftest import read_topic
 from tests.ingest.servers import serve
 
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -97,3 +106,26 @@ def test_bad_requests_get_4xx_with_the_reason_and_nothing_is_produced(kafka_sink
     assert got["empty"].status_code == 400
     assert got["health"].json() == {"ok": True}
     assert read_topic(kafka_topics.bootstrap, kafka_topics.raw) == []
+
+
+def test_the_http_command_serves_until_sigterm(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SENTIMON_")}
+    env.update({"SENTIMON_INGEST_TOKEN": TOKEN, "SENTIMON_DATA_DIR": str(tmp_path)})
+    command = [sys.executable, "-m", "ingest", "http", "--port", str(port), "--dry-run"]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: httpx.get(f"{url}/healthz").status_code == 200, 20, ignore=(httpx.TransportError,))
+        answer = httpx.post(
+            f"{url}/v1/posts", json={"id": "cli-1", "text": "works from the CLI"}, headers=AUTH
+        )
+        assert answer.status_code == 202
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=20)
+    assert server.returncode == 0, err
+    assert [Post.from_json(line).key for line in out.splitlines()] == ["http:cli-1"]
+    assert "sent=1" in err

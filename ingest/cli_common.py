@@ -1,0 +1,78 @@
+"""What every `sentimon ingest <source>` command shares: its options, logging, running and reporting."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True)
+ROOT_OPTIONS: dict[str, float] = {}  # given before the source: `sentimon ingest --kafka-timeout 5 file …`
+
+Keywords = Annotated[
+    list[str], typer.Option("--keyword", "-k", help="Keep only posts mentioning one of these (repeat).")
+]
+Langs = Annotated[
+    list[str], typer.Option("--lang", help="Keep only posts in these languages, e.g. en (repeat).")
+]
+MaxPosts = Annotated[int | None, typer.Option(help="Stop after sending this many posts.")]
+FromStart = Annotated[bool, typer.Option("--from-start", help="Ignore the saved cursor and start over.")]
+CursorName = Annotated[
+    str | None, typer.Option(help="Name of the cursor file (default: derived from the options).")
+]
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Print posts as JSON lines instead of producing them.")
+]
+Bootstrap = Annotated[
+    str | None, typer.Option(help="Kafka bootstrap servers (default: SENTIMON_KAFKA_BOOTSTRAP).")
+]
+Topic = Annotated[str | None, typer.Option(help="Kafka topic (default: settings.topic_raw).")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every reconnect and skipped payload.")]
+
+
+def make_common(**kwargs: Any) -> Any:
+    """The shared options as a launch.Common; also sets up logging (-v shows reconnects)."""
+    from .launch import Common
+
+    kwargs.setdefault("kafka_timeout_s", ROOT_OPTIONS.get("kafka_timeout_s", 15.0))
+    logging.basicConfig(
+        level=logging.INFO if kwargs.pop("verbose", False) else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return Common(**kwargs)
+
+
+def report(stats: Any, producer: dict[str, Any]) -> None:
+    """One status line: what the source gave and what Kafka acknowledged."""
+    line = " ".join(f"{k}={v}" for k, v in stats.as_dict().items())
+    if producer:
+        line += f" | kafka acked={producer['sent']} failed={producer['failed']} bytes={producer['bytes']}"
+    console.print(f"[dim]{line}[/]")
+
+
+def run_cli(source_factory: Any, common: Any, cursor_key: str) -> None:
+    """Build the source and run it; a configuration or delivery problem exits 2 with one clear line."""
+    from sentimon.settings import get_settings
+
+    from .base import SourceError
+    from .launch import describe_error, run_source
+    from .sink import SinkError
+
+    try:
+        run_source(source_factory(), get_settings(), common, cursor_key, report)
+    except (SourceError, SinkError, ValueError) as exc:
+        fail(describe_error(exc))
+
+
+def fail(message: str) -> None:
+    console.print(f"[red]ingest stopped:[/] {message}")
+    raise typer.Exit(2)
+
+
+def key(*parts: str) -> str:
+    """The default cursor file name for a source configuration."""
+    from .cursors import cursor_name
+
+    return cursor_name(*parts)
