@@ -107,17 +107,23 @@ def start_dashboard(settings: Settings) -> subprocess.Popen | None:
     env = {**os.environ, "SENTIMON_DATABASE_URL": settings.db_url}
     cmd = [sys.executable, "-m", "dashboard.cli", "--port", str(settings.dashboard_port)]
     console.print(f"dashboard on [bold]http://localhost:{settings.dashboard_port}[/]")
-    return subprocess.Popen(cmd, env=env)
+    return subprocess.Popen(cmd, env=env, start_new_session=True)  # its own group: Streamlit is a grandchild
 
 
 def stop_dashboard(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
+    """Stop the dashboard's whole process group (the CLI and the Streamlit server it started)."""
+    if proc is None:
         return
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _on_signals(stop: object) -> None:

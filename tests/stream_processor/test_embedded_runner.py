@@ -1,0 +1,227 @@
+"""The embedded runner: replay files and the demo through the real model into SQLite, stop conditions,
+periodic callbacks, rule reloads, the dashboard beside it, and the same aggregates as the Kafka path."""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from infra.procs import free_port
+from sentimon.schema import Post, ScoredPost
+from sentimon.settings import Settings
+from sentimon.storage import dead_letters, posts, topics
+from sentimon.storage.db import make_engine, migrate
+from stream_processor.batch import RawMessage
+from stream_processor.embedded.app import EmbeddedOptions, run_embedded
+from stream_processor.embedded.demo import DEMO_TOPICS
+from stream_processor.embedded.runner import END, EmbeddedRunner, RunOptions, take
+from stream_processor.matcher import TopicMatcher
+from stream_processor.pipeline import Processor
+from stream_processor.rulebook import RuleBook
+from stream_processor.sinks.memory import MemoryLiveView
+from stream_processor.sinks.sql import SqlStore
+from tests.helpers import wait_until
+from tests.stream_processor.worker_helpers import (
+    ROOT,
+    assert_windows_equal,
+    clean_env,
+    expected_windows,
+    post_json,
+    produce,
+    start_worker,
+    stored_count,
+    window_table,
+)
+
+RULES = {"acme": '"acme air" OR #acmeair -hiring', "phone": "nimbus OR $NMBS"}
+TEXTS = ["Terrible service from Acme Air", "Really love my nimbus phone", "#AcmeAir is hiring", "a quiet day"]
+BAD_LINES = [b"not json at all", b'{"source": "t", "id": "x", "text": ""}', b'{"id": 5}']
+
+
+def _file(tmp: Path, count: int) -> tuple[Path, list[bytes]]:
+    good = [post_json(i, f"{TEXTS[i % len(TEXTS)]} {i}", minute=i % 3) for i in range(count)]
+    lines = [*good[:10], *BAD_LINES, *good[10:], good[3], good[4]]
+    path = tmp / "posts.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path, good
+
+
+def _db(tmp: Path, name: str = "emb") -> str:
+    url = f"sqlite:///{tmp / name / 'sentimon.db'}"
+    migrate(url)
+    with make_engine(url).begin() as conn:
+        for topic, rule in RULES.items():
+            topics.create_topic(conn, topic, rule)
+    return url
+
+
+def _expected(classifier, url: str, good: list[bytes]) -> dict:  # type: ignore[no-untyped-def]
+    with make_engine(url).connect() as conn:
+        matcher = TopicMatcher.from_rules({t.id: t.rule for t in topics.list_topics(conn)})
+    found = [Post.from_json(m) for m in good]
+    preds = classifier.classify([p.text for p in found])
+    scored = [
+        ScoredPost(p, lab, pr, "x", matcher.match(p.text)) for p, (lab, pr) in zip(found, preds, strict=True)
+    ]
+    return expected_windows(scored)
+
+
+def test_replay_gives_exact_counts_and_stores_dead_letters(classifier, tmp_path: Path) -> None:
+    path, good = _file(tmp_path, 80)
+    url = _db(tmp_path)
+    settings = Settings(database_url=url, data_dir=tmp_path / "emb")
+    summary = run_embedded(settings, RunOptions(batch_size=16, latency_s=0.05),
+                           EmbeddedOptions(replay=path, speed=0, dashboard=False), classifier)  # fmt: skip
+    assert summary.source_done and summary.received == len(good) + len(BAD_LINES) + 2
+    assert (summary.inserted, summary.dead) == (len(good), len(BAD_LINES))
+    engine = make_engine(url)
+    assert_windows_equal(window_table(engine), _expected(classifier, url, good))
+    with engine.connect() as conn:
+        reasons = [d.reason for d in dead_letters.recent_dead_letters(conn)]
+        assert len(reasons) == 3 and any(r.startswith("not JSON") for r in reasons)
+        assert posts.get_post(conn, "test", "2").topic_ids == ()  # "#AcmeAir is hiring" is excluded
+
+
+def _runner(classifier, url: str, options: RunOptions) -> tuple[EmbeddedRunner, queue.Queue]:  # type: ignore[no-untyped-def]
+    engine = make_engine(url)
+    q: queue.Queue = queue.Queue()
+    processor = Processor(classifier, SqlStore(engine), [MemoryLiveView()])
+    return EmbeddedRunner(processor, RuleBook(engine), q, options), q
+
+
+def test_until_n_stops_after_that_many_messages(classifier, tmp_path: Path) -> None:
+    runner, q = _runner(classifier, _db(tmp_path), RunOptions(batch_size=5, latency_s=0.01, until_n=10))
+    for i in range(30):
+        q.put(RawMessage(post_json(i, "acme air")))
+    summary = runner.run()
+    assert summary.received == 10 and q.qsize() == 20
+
+
+def test_seconds_bound_ends_an_idle_run(classifier, tmp_path: Path) -> None:
+    runner, _ = _runner(classifier, _db(tmp_path), RunOptions(seconds=0.5))
+    assert runner.run().received == 0
+
+
+def test_periodic_callbacks_run_and_rule_changes_apply_between_batches(classifier, tmp_path: Path) -> None:
+    url = _db(tmp_path)
+    calls: list[int] = []
+    runner, q = _runner(classifier, url, RunOptions(batch_size=5, latency_s=0.01, rules_poll_s=0.05,
+                                                    periodic=[(0.05, lambda: calls.append(1))]))  # fmt: skip
+    thread = threading.Thread(target=runner.run)
+    thread.start()
+    try:
+        q.put(RawMessage(post_json(1, "the bus is late")))
+        engine = make_engine(url)
+        wait_until(lambda: stored_count(engine) == 1, timeout=10)
+        with engine.begin() as conn:
+            topics.create_topic(conn, "bus", "bus AND late")
+            fingerprint = str(topics.rules_fingerprint(conn))
+        wait_until(lambda: runner.health.rules_fingerprint == fingerprint, timeout=10)
+        q.put(RawMessage(post_json(2, "the bus is late")))
+        wait_until(lambda: stored_count(engine) == 2, timeout=10)
+        with engine.connect() as conn:
+            assert posts.get_post(conn, "test", "1").topic_ids == ()
+            assert len(posts.get_post(conn, "test", "2").topic_ids) == 1
+        wait_until(lambda: len(calls) >= 2, timeout=10)
+    finally:
+        runner.stop_event.set()
+        thread.join(timeout=10)
+
+
+def test_take_bounds_batches_by_size_and_latency() -> None:
+    q: queue.Queue = queue.Queue()
+    for i in range(7):
+        q.put(RawMessage(bytes([i])))
+    q.put(END)
+    assert len(take(q, 5, 1.0)) == 5
+    rest = take(q, 5, 0.01)
+    assert len(rest) == 3 and rest[-1] is END
+    assert take(q, 5, 0.01, idle_s=0.01) == []
+
+
+def test_demo_seeds_topics_and_scores_posts(classifier, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    settings = Settings(database_url=url, data_dir=tmp_path)
+    summary = run_embedded(settings, RunOptions(batch_size=64, latency_s=0.05, seconds=2.0),
+                           EmbeddedOptions(speed=20, dashboard=False), classifier)  # fmt: skip
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert {t.name for t in topics.list_topics(conn)} == set(DEMO_TOPICS)
+        assert posts.count_posts(conn, "demo") == summary.inserted > 20
+    assert window_table(engine)
+
+
+@pytest.mark.slow
+def test_cli_run_serves_the_dashboard_beside_it(model_path, tmp_path: Path) -> None:
+    if not (ROOT / "dashboard" / "cli.py").exists():
+        pytest.skip("the dashboard is not in this checkout")
+    port = free_port()
+    env = clean_env({"SENTIMON_DATA_DIR": str(tmp_path), "SENTIMON_MODEL_PATH": str(model_path),
+                     "SENTIMON_DASHBOARD_PORT": str(port)})  # fmt: skip
+    cmd = [sys.executable, "-m", "stream_processor.cli", "run", "--seconds", "120", "--speed", "5"]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        health = f"http://127.0.0.1:{port}/_stcore/health"
+        up = lambda: httpx.get(health, timeout=1).status_code == 200  # noqa: E731
+        wait_until(up, timeout=90, ignore=(httpx.HTTPError,), message="the dashboard to answer")
+        engine = make_engine(f"sqlite:///{tmp_path / 'sentimon.db'}")
+        wait_until(
+            lambda: stored_count(engine) > 0, timeout=30, message="demo posts stored", ignore=(Exception,)
+        )
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+
+
+@pytest.mark.slow
+def test_embedded_runner_matches_the_kafka_path(
+    service_env, kafka_topics, model_path, tmp_path: Path
+) -> None:
+    path, good = _file(tmp_path, 120)
+    emb_url = _db(tmp_path)
+    env = {**service_env, "SENTIMON_MODEL_PATH": str(model_path)}
+    migrate(env["SENTIMON_DATABASE_URL"])
+    pg = make_engine(env["SENTIMON_DATABASE_URL"])
+    with pg.begin() as conn:
+        for topic, rule in RULES.items():
+            topics.create_topic(conn, topic, rule)
+    cmd = [sys.executable, "-m", "stream_processor.cli", "run", "--replay", str(path), "--speed", "0",
+           "--no-dashboard", "--batch-size", "32"]  # fmt: skip
+    embedded = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, env=clean_env(
+        {"SENTIMON_DATABASE_URL": emb_url, "SENTIMON_MODEL_PATH": str(model_path)}))  # fmt: skip
+    worker = start_worker(env, tmp_path)
+    try:
+        produce(kafka_topics.bootstrap, kafka_topics.raw, path.read_bytes().splitlines())
+        wait_until(lambda: stored_count(pg) == len(good), timeout=60, message="the Kafka path to finish")
+        _, err = embedded.communicate(timeout=120)
+        assert embedded.returncode == 0, err.decode()[-2000:]
+        assert_windows_equal(window_table(make_engine(emb_url)), window_table(pg))
+        with make_engine(emb_url).connect() as a, pg.connect() as b:
+            assert dead_letters.count_dead_letters(a) == dead_letters.count_dead_letters(b) == len(BAD_LINES)
+    finally:
+        worker.stop()
+        if embedded.poll() is None:
+            embedded.kill()
+        pg.dispose()
+
+
+def test_replay_file_keeps_bad_lines_raw(tmp_path: Path) -> None:
+    from stream_processor.embedded.sources import replay_items
+
+    path = tmp_path / "f.jsonl"
+    one = b'{"source": "a", "id": "1", "text": "x", "created_at": "2024-01-01T00:00:00Z"}'
+    two = b'{"source": "a", "id": "2", "text": "y", "created_at": "2024-01-01T00:00:30Z"}'
+    path.write_bytes(one + b"\n\nbroken\n" + two + b"\n")
+    items = list(replay_items(path))
+    assert [due for due, _ in items] == [0.0, None, 30.0]
+    assert items[1][1] == b"broken" and orjson.loads(items[2][1])["id"] == "2"
