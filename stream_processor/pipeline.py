@@ -7,7 +7,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from stream_processor.batch import BatchResult, RawMessage, process_batch
+from stream_processor.batch import (
+    DLQ_RAW_LIMIT,
+    BatchResult,
+    DeadLetter,
+    RawMessage,
+    guess_key,
+    process_batch,
+)
 from stream_processor.classifier import Classifier
 from stream_processor.matcher import TopicMatcher
 from stream_processor.sinks.base import Batch, Sink, SinkUnavailable
@@ -46,10 +53,42 @@ class Processor:
     live_down: set[str] = field(default_factory=set)
 
     def compute(self, messages: Sequence[RawMessage]) -> tuple[BatchResult, float]:
-        """CPU work only (validate, classify once, match): safe to run in a worker thread."""
+        """CPU work only (validate, classify once, match): safe to run in a worker thread.
+
+        If the batch fails, each message is retried alone so that one poisonous post becomes a dead
+        letter instead of blocking its partition; if every message fails the fault is systemic (the
+        model, the machine) and the error is raised for the caller to retry later.
+        """
         started = time.perf_counter()
-        result = process_batch(messages, self.classifier, self.matcher)
+        try:
+            result = process_batch(messages, self.classifier, self.matcher)
+        except Exception as exc:
+            if len(messages) == 1:
+                raise
+            log.warning("batch of %d failed (%s); retrying message by message", len(messages), exc)
+            result = self._one_by_one(messages)
         return result, time.perf_counter() - started
+
+    def _one_by_one(self, messages: Sequence[RawMessage]) -> BatchResult:
+        merged = BatchResult(received=len(messages))
+        failures: list[Exception] = []
+        for message in messages:
+            try:
+                part = process_batch([message], self.classifier, self.matcher)
+            except Exception as exc:
+                failures.append(exc)
+                reason = f"processing failed: {type(exc).__name__}: {exc}"[:500]
+                merged.dead.append(DeadLetter(reason, (message.value or b"")[:DLQ_RAW_LIMIT], message.origin,
+                                              guess_key(message.value or b""), message.key))  # fmt: skip
+                continue
+            known = set(merged.origins)
+            merged.scored += [sp for sp in part.scored if sp.post.key not in known]
+            merged.duplicates += part.duplicates + sum(sp.post.key in known for sp in part.scored)
+            merged.origins.update(part.origins)
+            merged.dead += part.dead
+        if len(failures) == len(messages):
+            raise failures[0]
+        return merged
 
     def stage(self, result: BatchResult) -> None:
         self.store.add(Batch(scored=result.scored, dead=result.dead))

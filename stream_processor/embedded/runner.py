@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 from stream_processor import metrics
-from stream_processor.batch import DeadLetter, RawMessage
+from stream_processor.batch import BatchResult, DeadLetter, RawMessage
 from stream_processor.embedded.sources import END
 from stream_processor.logs import message_fields
 from stream_processor.pipeline import Processor
@@ -101,7 +101,7 @@ class EmbeddedRunner:
 
     def _process(self, batch: list[RawMessage], summary: RunSummary) -> None:
         began = time.perf_counter()
-        result, classify_s = self.processor.compute(batch)
+        result, classify_s = self._compute(batch)
         self.processor.stage(result)
         totals, db_s = self._commit()
         report = self.processor.report(result, classify_s, db_s, totals)
@@ -113,6 +113,17 @@ class EmbeddedRunner:
         summary.inserted += report.inserted
         summary.dead += report.dead
         summary.batches += 1
+
+    def _compute(self, batch: list[RawMessage]) -> tuple[BatchResult, float]:
+        delay = 0.5
+        while True:
+            try:
+                return self.processor.compute(batch)
+            except Exception:
+                log.exception("classifying a batch failed; retrying it")
+                if self.stop_event.wait(delay):
+                    raise
+                delay = min(delay * 2, 10.0)
 
     def _commit(self) -> tuple[list, float]:
         delay = 0.5

@@ -71,14 +71,28 @@ class WorkerCore:
         """compute → commit (retry until the database takes it) → live views → produce → (caller acks)."""
         began = time.perf_counter()
         await self.ensure_rules()
-        loop = asyncio.get_running_loop()
-        result, classify_s = await loop.run_in_executor(self.cpu, self.processor.compute, messages)
+        result, classify_s = await self._compute(messages)
         self.processor.stage(result)
         totals, db_s = await self._commit()
         report = self.processor.report(result, classify_s, db_s, totals)
         report.live_ok = await self.in_io(self.processor.publish, totals)
         await self._produce(result, send_dead, send_scored)
         metrics.observe(report, time.perf_counter() - began, self.health)
+
+    async def _compute(self, messages: Sequence[RawMessage]) -> tuple[BatchResult, float]:
+        """Classify; a failure of every message (model or machine trouble) is retried, never skipped."""
+        loop = asyncio.get_running_loop()
+        delay = 0.5
+        while True:
+            try:
+                out = await loop.run_in_executor(self.cpu, self.processor.compute, messages)
+                self.health.notes = []
+                return out
+            except Exception:
+                log.exception("classifying a batch failed; retrying it")
+                self.health.notes = ["classification failing"]
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_backoff_s)
 
     async def _commit(self) -> tuple[list, float]:
         delay = 0.2
