@@ -37,7 +37,9 @@ def test_acknowledge_then_resolve_by_hand(engine: Engine, topic_id: int) -> None
         alert = store.get_alert(conn, alert_id)
         assert alert is not None and alert.state == store.RESOLVED and alert.resolved_by == "ana"
         assert topic_id not in store.open_alert_counts(conn)
-        assert [a.id for a in store.list_alerts(conn, states=[store.RESOLVED], topic_id=topic_id)] == [alert_id]
+        assert [a.id for a in store.list_alerts(conn, states=[store.RESOLVED], topic_id=topic_id)] == [
+            alert_id
+        ]
         assert store.list_alerts(conn, states=store.OPEN_STATES, topic_id=topic_id) == []
 
 
@@ -83,12 +85,14 @@ def test_detector_state_round_trip(engine: Engine, topic_id: int) -> None:
         store.save_detector_state(conn, topic_id, "negative_spike", {"mean": 0.2}, T0, T0)
         store.save_detector_state(conn, topic_id, "negative_spike", {"mean": 0.3}, T0, T0)
     with engine.begin() as conn:
-        assert store.load_detector_state(conn, topic_id, "negative_spike", for_update=True) == ({"mean": 0.3}, T0)
+        assert store.load_detector_state(conn, topic_id, "negative_spike", for_update=True) == (
+            {"mean": 0.3},
+            T0,
+        )
 
 
 def test_cycle_lock_admits_one_caller_at_a_time(engine: Engine) -> None:
-    with store.cycle_lock(engine) as first:
-        with store.cycle_lock(engine) as second:
-            assert first and not second
+    with store.cycle_lock(engine) as first, store.cycle_lock(engine) as second:
+        assert first and not second
     with store.cycle_lock(engine) as again:
         assert again

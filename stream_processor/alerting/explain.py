@@ -1,0 +1,158 @@
+"""Why an alert fired, in words and numbers: pure functions over the posts of the spike and before it.
+
+Terms: weighted log-odds ratios with an informative Dirichlet prior (Monroe, Colaresi & Quinn 2008,
+"Fightin' Words"), comparing the negative side of the spike posts with the negative side of the
+baseline posts. Each post counts a term once, weighted by its calibrated negative probability, so
+one spammy post cannot dominate and a neutral mention weighs little. Representative posts: the most
+negative spike posts that carry the most of those terms, near-duplicates (retweets) folded together.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_TOKEN = re.compile(r"[#@]?[^\W\d_][\w'’-]*", re.UNICODE)
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been before being
+    below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't
+    down during each few for from further had hadn't has hasn't have haven't having he her here hers
+    herself him himself his how i i'm i've if in into is isn't it it's its itself just let's me more
+    most my myself no nor not now of off on once only or other ought our ours ourselves out over own rt
+    same she should so some such than that that's the their theirs them themselves then there there's
+    these they they're this those through to too under until up very via was wasn't we we're were
+    weren't what when where which while who whom why will with won't would wouldn't you you're your
+    yours yourself yourselves amp get got im like just also one really still even""".split()  # noqa: SIM905
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostText:
+    """The little an explanation needs of a post."""
+
+    id: int | str
+    text: str
+    p_neg: float
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    term: str
+    z: float  # log-odds ratio over its standard error: how sure the over-representation is
+    log_odds: float
+    spike_weight: float  # summed negative probability of the spike posts using it
+    base_weight: float
+
+
+def terms_of(text: str) -> set[str]:
+    """Distinct unigrams and adjacent-word bigrams of a post, lower-cased, without stopwords or URLs."""
+    words = [w.strip("'’-").lower() for w in _TOKEN.findall(_URL.sub(" ", text))]
+    words = [w for w in words if len(w) > 1 and not w.startswith("@")]
+    kept = {w for w in words if w not in STOPWORDS}
+    bigrams = {f"{a} {b}" for a, b in itertools.pairwise(words) if a not in STOPWORDS and b not in STOPWORDS}
+    return kept | bigrams
+
+
+def negative_term_weights(posts: Iterable[PostText]) -> tuple[Counter[str], float]:
+    """Per term, the summed negative probability of posts using it; and the total of all posts."""
+    weights: Counter[str] = Counter()
+    total = 0.0
+    for post in posts:
+        p = min(max(post.p_neg, 0.0), 1.0)
+        total += p
+        for term in terms_of(post.text):
+            weights[term] += p
+    return weights, total
+
+
+def over_represented(
+    spike: Sequence[PostText], base: Sequence[PostText], top: int = 8, prior: float = 100.0,
+    min_weight: float = 1.5,
+) -> list[Term]:  # fmt: skip
+    """Terms most over-represented in the spike's negative posts compared with the baseline's.
+
+    `prior` is the total pseudo-count of the Dirichlet prior, spread in proportion to each term's
+    pooled frequency, so rare terms shrink toward no difference instead of topping the list."""
+    spike_w, spike_total = negative_term_weights(spike)
+    base_w, _base_total = negative_term_weights(base)
+    pooled = spike_w + base_w
+    pooled_total = sum(pooled.values())
+    if not pooled_total or not spike_total:
+        return []
+    spike_sum, base_sum = sum(spike_w.values()), sum(base_w.values())
+    terms = []
+    for term, weight in spike_w.items():
+        if weight < min_weight:
+            continue
+        a = prior * pooled[term] / pooled_total
+        y_i, y_j = weight, base_w.get(term, 0.0)
+        delta = math.log((y_i + a) / (spike_sum + prior - y_i - a)) - math.log(
+            (y_j + a) / (base_sum + prior - y_j - a)
+        )
+        z = delta / math.sqrt(1.0 / (y_i + a) + 1.0 / (y_j + a))
+        if z > 0:
+            terms.append(Term(term, round(z, 3), round(delta, 4), round(y_i, 2), round(y_j, 2)))
+    terms.sort(key=lambda t: (-t.z, t.term))
+    return _drop_contained(terms)[:top]
+
+
+def _drop_contained(terms: list[Term]) -> list[Term]:
+    """Keep a bigram's words out of the list when the bigram itself scored higher."""
+    kept: list[Term] = []
+    for term in terms:
+        if any(term.term in other.term.split(" ") for other in kept if " " in other.term):
+            continue
+        kept.append(term)
+    return kept
+
+
+def representative(posts: Sequence[PostText], terms: Sequence[Term], top: int = 3) -> list[PostText]:
+    """Negative spike posts carrying the most over-represented terms; one per near-duplicate text."""
+    scores = {t.term: t.z for t in terms}
+    ranked = sorted(
+        posts,
+        key=lambda p: (-(p.p_neg * (1.0 + sum(scores.get(t, 0.0) for t in terms_of(p.text)))), str(p.id)),
+    )
+    chosen, seen = [], set()
+    for post in ranked:
+        key = " ".join(sorted(terms_of(post.text)))[:200]
+        if post.p_neg < 0.5 or key in seen:
+            continue
+        seen.add(key)
+        chosen.append(post)
+        if len(chosen) == top:
+            break
+    return chosen
+
+
+def explain(numbers: dict[str, Any], spike: Sequence[PostText], base: Sequence[PostText]) -> dict[str, Any]:
+    """The JSON stored with an alert and sent to people: numbers, terms and example posts."""
+    terms = over_represented(spike, base)
+    posts = representative(spike, terms)
+    return {
+        **numbers,
+        "terms": [
+            {"term": t.term, "z": t.z, "spike": t.spike_weight, "baseline": t.base_weight} for t in terms
+        ],
+        "posts": [
+            {"id": p.id, "text": p.text[:500], "p_neg": round(p.p_neg, 3), "url": p.url} for p in posts
+        ],
+        "posts_compared": {"spike": len(spike), "baseline": len(base)},
+    }
+
+
+def headline(topic: str, numbers: dict[str, Any]) -> str:
+    """One line a person understands: 'acme: negative share 41% vs 18% usual (+23 pts, 120 posts/min)'."""
+    share, base = numbers.get("share_now"), numbers.get("baseline")
+    if share is None or base is None:
+        return f"{topic}: negative spike"
+    volume = numbers.get("volume")
+    tail = f", {volume} posts/min" if volume else ""
+    return f"{topic}: negative share {share:.0%} vs {base:.0%} usual ({(share - base) * 100:+.0f} pts{tail})"

@@ -1,0 +1,121 @@
+"""The spike detector on hand-made window streams: fires once, resolves once, stays quiet on noise."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from stream_processor.alerting.config import AlertSettings
+from stream_processor.alerting.detector import FIRING, NORMAL, Detector, DetectorState, Event
+
+
+def windows(shares: list[float], n: int | list[int] = 100, seed: int = 1, noise: float = 0.02):
+    """(minute, n, sum_neg) per window: the given true shares plus seeded Gaussian noise."""
+    rng = random.Random(seed)
+    sizes = n if isinstance(n, list) else [n] * len(shares)
+    for minute, (share, size) in enumerate(zip(shares, sizes, strict=True)):
+        observed = min(max(share + rng.gauss(0, noise), 0.0), 1.0)
+        yield minute, size, observed * size
+
+
+def run(detector: Detector, stream) -> list[Event]:
+    events: list[Event] = []
+    for minute, n, sum_neg in stream:
+        events += detector.observe(minute, n, sum_neg)
+    return events
+
+
+def kinds(events: list[Event]) -> list[str]:
+    return [e.kind for e in events]
+
+
+def test_a_spike_fires_once_and_resolves_once() -> None:
+    shares = [0.20] * 120 + [0.45] * 30 + [0.20] * 60
+    events = run(Detector(AlertSettings()), windows(shares))
+    assert kinds(events) == ["pending", "fired", "resolved"]
+    pending, fired, resolved = events
+    assert pending.minute == 120 and pending.onset_minute == 120
+    assert fired.minute in (121, 122), "a +25 point rise at 100 posts/min fires within 2 windows"
+    assert abs(fired.baseline - 0.20) < 0.01 and fired.rise > 0.15 and fired.volume == 100
+    assert fired.severity == "major"
+    assert 150 < resolved.minute <= 155 and resolved.reason == "recovered"
+
+
+def test_steady_noise_raises_no_alert_in_a_day() -> None:
+    events = run(Detector(AlertSettings()), windows([0.25] * 1440, seed=7, noise=0.04))
+    assert "fired" not in kinds(events)
+
+
+def test_no_alert_below_min_volume() -> None:
+    shares = [0.2] * 120 + [0.6] * 30 + [0.2] * 30
+    sizes = [100] * 120 + [15] * 30 + [100] * 30
+    events = run(Detector(AlertSettings(min_volume=20)), windows(shares, n=sizes))
+    assert kinds(events) == []
+
+
+def test_a_one_window_blip_goes_pending_then_is_cancelled() -> None:
+    shares = [0.2] * 100 + [0.6] + [0.2] * 20
+    events = run(Detector(AlertSettings()), windows(shares))
+    assert kinds(events) == ["pending", "cancelled"]
+
+
+def test_missing_windows_neither_fire_nor_crash_and_a_silent_topic_resolves() -> None:
+    detector = Detector(AlertSettings(stale_windows=10))
+    events = run(detector, windows([0.2] * 100 + [0.5] * 5))
+    assert kinds(events) == ["pending", "fired"]
+    # the topic goes silent: no windows at all for 20 minutes
+    assert kinds(detector.advance(114)) == ["resolved"]
+    assert detector.state.phase == NORMAL
+    # a late window for a minute already passed is ignored
+    assert detector.observe(110, 100, 50.0) == [] and detector.state.last_minute == 114
+
+
+def test_state_survives_a_json_round_trip_mid_episode() -> None:
+    stream = list(windows([0.2] * 100 + [0.5] * 20 + [0.2] * 30))
+    whole = run(Detector(AlertSettings()), stream)
+    first = Detector(AlertSettings())
+    events = run(first, stream[:110])
+    assert first.state.phase == FIRING
+    saved = json.loads(json.dumps(first.state.to_dict()))
+    second = Detector(AlertSettings(), DetectorState.from_dict({**saved, "unknown_future_field": 1}))
+    events += run(second, stream[110:])
+    assert kinds(events) == kinds(whole) and [e.minute for e in events] == [e.minute for e in whole]
+
+
+def test_volume_surge_option_requires_more_posts() -> None:
+    shares = [0.2] * 100 + [0.5] * 20 + [0.2] * 40
+    flat = run(Detector(AlertSettings(volume_surge=1.5)), windows(shares))
+    assert "fired" not in kinds(flat)
+    surging = run(Detector(AlertSettings(volume_surge=1.5)), windows(shares, n=[100] * 100 + [200] * 60))
+    assert "fired" in kinds(surging)
+
+
+def test_severity_escalates_while_firing() -> None:
+    shares = [0.2] * 100 + [0.30] * 5 + [0.6] * 10 + [0.2] * 20
+    events = run(Detector(AlertSettings()), windows(shares, n=200))
+    assert kinds(events)[:2] == ["pending", "fired"] and events[1].severity == "minor"
+    escalations = [e.severity for e in events if e.kind == "escalated"]
+    assert escalations in (["major", "critical"], ["critical"])
+
+
+def test_cooldown_holds_back_a_second_alert() -> None:
+    spike = [0.5] * 10
+    shares = [0.2] * 100 + spike + [0.2] * 10 + spike + [0.2] * 40 + spike + [0.2] * 10
+    events = run(Detector(AlertSettings(cooldown_windows=30)), windows(shares))
+    fired = [e.minute for e in events if e.kind == "fired"]
+    assert len(fired) == 2 and fired[0] < 112 and fired[1] > 170
+
+
+def test_a_lasting_rise_becomes_the_new_baseline() -> None:
+    shares = [0.2] * 100 + [0.5] * 200
+    events = run(Detector(AlertSettings(max_firing_windows=60)), windows(shares))
+    assert kinds(events) == ["pending", "fired", "resolved"]
+    assert events[-1].reason == "new baseline"
+
+
+def test_reset_after_a_manual_resolve_starts_a_cooldown() -> None:
+    detector = Detector(AlertSettings(cooldown_windows=5))
+    run(detector, windows([0.2] * 100 + [0.5] * 3))
+    assert detector.state.phase == FIRING
+    detector.reset(cooldown=True)
+    assert detector.state.phase == NORMAL and detector.state.cooldown == 5

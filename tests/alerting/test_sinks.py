@@ -1,0 +1,154 @@
+"""Each sink against a real receiver: webhook (retries, signature), SMTP, Redis pub/sub, Kafka."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from email import message_from_bytes
+
+import pytest
+from sqlalchemy import Engine
+
+from sentimon.storage import alerts as store
+from sentimon.storage.redis_keys import ALERTS_CHANNEL
+from stream_processor.alerting.config import Route
+from stream_processor.alerting.delivery import MAX_ATTEMPTS, deliver_due, send_with_retries
+from stream_processor.alerting.messages import alert_payload
+from stream_processor.alerting.sinks import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    DeliveryError,
+    EmailSink,
+    KafkaSink,
+    RedisSink,
+    SmtpConfig,
+    WebhookSink,
+    sign,
+)
+from tests.alerting.servers import smtp_server, webhook_server
+from tests.helpers import wait_until
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+EXPLANATION = {
+    "baseline_volume": 80.0,
+    "terms": [{"term": "outage", "z": 4.2, "spike": 30.0, "baseline": 0.0}],
+    "posts": [{"id": 1, "text": "acme outage again", "p_neg": 0.93, "url": None}],
+}
+
+
+def _alert(**changes: object) -> store.Alert:
+    values: dict = dict(
+        id=7, topic_id=3, topic_name="acme", kind="negative_spike", state="firing", severity="major",
+        window_start=T0, opened_at=T0, fired_at=T0, share_now=0.45, baseline=0.2, volume=120,
+        explanation=EXPLANATION,
+    )  # fmt: skip
+    values.update(changes)
+    return store.Alert(**values)
+
+
+PAYLOAD = alert_payload(_alert(), "fired")
+
+
+def test_webhook_retries_after_a_500_and_signs_the_body() -> None:
+    secret = "s3cret"
+    with webhook_server(statuses=[500]) as (url, received):
+        attempts = send_with_retries(WebhookSink(), PAYLOAD, Route("webhook", url, secret=secret))
+    assert attempts == 2 and len(received.requests) == 2
+    headers, body = received.requests[-1]
+    assert headers[SIGNATURE_HEADER] == sign(secret, headers[TIMESTAMP_HEADER], body)
+    assert headers[SIGNATURE_HEADER] != sign("wrong", headers[TIMESTAMP_HEADER], body)
+    slack = json.loads(body)
+    assert slack["text"].startswith(
+        ":rotating_light: [major] Negative spike: acme: negative share 45% vs 20%"
+    )
+    assert slack["blocks"][0]["type"] == "section" and "outage" in slack["blocks"][0]["text"]["text"]
+    assert slack["metadata"]["event_payload"]["alert_id"] == 7
+
+
+def test_webhook_does_not_retry_a_client_error() -> None:
+    with webhook_server(statuses=[404]) as (url, received), pytest.raises(DeliveryError) as info:
+        send_with_retries(WebhookSink(), PAYLOAD, Route("webhook", url))
+    assert not info.value.transient and len(received.requests) == 1
+
+
+def test_delivery_log_records_a_retried_success(engine: Engine, topic_id: int) -> None:
+    from sentimon.storage import topics
+
+    with webhook_server(statuses=[503]) as (url, received):
+        with engine.begin() as conn:
+            topics.update_topic(conn, topic_id, alert_config={"sinks": [{"type": "webhook", "url": url}]})
+            alert_id = store.insert_alert(
+                conn, topic_id=topic_id, kind="negative_spike", state="firing", severity="major",
+                window_start=T0, explanation=EXPLANATION,
+            )  # fmt: skip
+            store.queue_delivery(conn, alert_id, "fired", "webhook", url)
+            store.queue_delivery(conn, alert_id, "fired", "email", "ops@example.com")  # no SMTP here
+        outcomes = deliver_due(engine, {"webhook": WebhookSink()}, T0)
+    assert [(o.sink, o.status, o.attempts) for o in outcomes] == [
+        ("webhook", "sent", 2),
+        ("email", "failed", MAX_ATTEMPTS),
+    ]
+    assert len(received.requests) == 2
+    with engine.connect() as conn:
+        assert store.due_deliveries(conn, T0, MAX_ATTEMPTS, 0) == []
+
+
+def test_email_reaches_a_local_smtp_server() -> None:
+    with smtp_server() as (port, envelopes):
+        sink = EmailSink(SmtpConfig("127.0.0.1", port, sender="alerts@sentimon.test"))
+        sink.send(PAYLOAD, Route("email", "ops@example.com,pr@example.com"))
+        wait_until(lambda: envelopes, timeout=5)
+    envelope = envelopes[0]
+    assert envelope.mail_from == "alerts@sentimon.test"
+    assert envelope.rcpt_tos == ["ops@example.com", "pr@example.com"]
+    mail = message_from_bytes(envelope.content)
+    assert mail["Subject"].startswith("Sentimon [major] Negative spike: acme")
+    text = mail.get_payload(decode=True).decode()
+    assert "Negative share now: 45%  usual: 20%" in text and "acme outage again" in text
+
+
+def test_email_to_a_closed_port_is_a_transient_failure() -> None:
+    from tests.alerting.servers import free_port
+
+    sink = EmailSink(SmtpConfig("127.0.0.1", free_port(), timeout_s=2))
+    with pytest.raises(DeliveryError) as info:
+        sink.send(PAYLOAD, Route("email", "ops@example.com"))
+    assert info.value.transient
+
+
+def test_alert_reaches_the_dashboard_over_redis_pubsub(redis_db: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_db)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(ALERTS_CHANNEL)
+    sink = RedisSink(redis_db)
+    try:
+        wait_until(lambda: client.pubsub_numsub(ALERTS_CHANNEL)[0][1] >= 1, timeout=5)
+        sink.send(PAYLOAD, Route("redis"))
+        message = wait_until(lambda: pubsub.get_message(timeout=0.1), timeout=5)
+        assert json.loads(message["data"]) == PAYLOAD
+    finally:
+        sink.close()
+        pubsub.close()
+        client.close()
+
+
+def test_alert_lands_on_the_kafka_alerts_topic(kafka_topics) -> None:  # type: ignore[no-untyped-def]
+    from kafka import KafkaConsumer
+
+    sink = KafkaSink(kafka_topics.bootstrap, kafka_topics.alerts)
+    try:
+        sink.send(PAYLOAD, Route("kafka"))
+    finally:
+        sink.close()
+    consumer = KafkaConsumer(
+        kafka_topics.alerts, bootstrap_servers=kafka_topics.bootstrap, auto_offset_reset="earliest",
+        group_id=f"alerts-test-{uuid.uuid4().hex[:6]}", consumer_timeout_ms=10_000,
+    )  # fmt: skip
+    try:
+        record = next(iter(consumer))
+    finally:
+        consumer.close()
+    assert record.key == b"3" and json.loads(record.value) == PAYLOAD
