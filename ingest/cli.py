@@ -144,11 +144,13 @@ def _replay(
 ) -> None:
     """Run the file source with a progress bar over the file's bytes."""
     from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
     from .files import FileSource
 
     size = path.stat().st_size if path.is_file() else 0
-    with tqdm(total=size, unit="B", unit_scale=True, desc=path.name, leave=False) as bar:
+    bar = tqdm(total=size, unit="B", unit_scale=True, desc=path.name, leave=False)
+    with bar, logging_redirect_tqdm():  # warnings print above the bar, not through it
 
         def progress(done: int, total: int) -> None:
             bar.update(done - bar.n)

@@ -49,7 +49,7 @@ def report(stats: Any, producer: dict[str, Any]) -> None:
     line = " ".join(f"{k}={v}" for k, v in stats.as_dict().items())
     if producer:
         line += f" | kafka acked={producer['sent']} failed={producer['failed']} bytes={producer['bytes']}"
-    console.print(f"[dim]{line}[/]")
+    console.print(f"[dim]{line}[/]", soft_wrap=True)
 
 
 def run_cli(source_factory: Any, common: Any, cursor_key: str) -> None:

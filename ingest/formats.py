@@ -111,16 +111,16 @@ def parse_semeval_line(line: str, source: str = "semeval") -> Post:
     cells = line.rstrip("\r\n").split("\t")
     while cells and cells[-1] == "":
         cells.pop()
-    if len(cells) == 3:
-        tweet_id, label, raw_text = cells
-        topic = None
-    elif len(cells) == 4:
-        tweet_id, topic, label, raw_text = cells
+    topic: str | None = None
+    if len(cells) == 3 or (len(cells) > 3 and cells[1].strip().lower() in SEMEVAL_LABELS):
+        tweet_id, label, raw_text = cells[0], cells[1], "\t".join(cells[2:])  # a tab in the text is kept
+    elif len(cells) >= 4:
+        tweet_id, topic, label, raw_text = cells[0], cells[1], cells[2], "\t".join(cells[3:])
     else:
         raise PostError(f"expected 3 or 4 tab-separated columns, got {len(cells)}")
     label = label.strip().lower()
-    if label not in SEMEVAL_LABELS:
-        raise PostError(f"label {label!r} is not one of {', '.join(sorted(SEMEVAL_LABELS))}")
+    if label not in SEMEVAL_LABELS | {"off topic"}:
+        raise PostError(f"label {label!r} is not one of {', '.join(sorted(SEMEVAL_LABELS))} or 'off topic'")
     metadata: dict[str, Any] = {"label": label}
     if topic is not None:
         metadata["topic"] = topic

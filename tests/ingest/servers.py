@@ -251,6 +251,7 @@ class Feeds:
         }
     )
     version: int = 1
+    etags: bool = True  # False: only Last-Modified, as many simple servers do
     log: list[tuple[str, int]] = field(default_factory=list)  # (path, status)
     answers: asyncio.Queue[tuple[str, int]] | None = None  # the same, to await in tests
 
@@ -280,14 +281,17 @@ class Feeds:
             return web.Response(status=404, text="Not Found")
         etag = f'"v{self.version}-{len(body)}"'
         modified = f"Tue, 10 Sep 2024 12:{self.version:02d}:00 GMT"
-        if request.headers.get("If-None-Match") == etag:
+        validators = {"ETag": etag, "Last-Modified": modified} if self.etags else {"Last-Modified": modified}
+        if_none_match, if_modified = (
+            request.headers.get("If-None-Match"),
+            request.headers.get("If-Modified-Since"),
+        )
+        if if_none_match == etag or (if_none_match is None and if_modified == modified):
             self._answer(request.path, 304)
-            return web.Response(status=304, headers={"ETag": etag})
+            return web.Response(status=304, headers=validators)
         self._answer(request.path, 200)
         content_type = "application/atom+xml" if b"<feed" in body[:200] else "application/rss+xml"
-        return web.Response(
-            body=body, headers={"ETag": etag, "Last-Modified": modified, "Content-Type": content_type}
-        )
+        return web.Response(body=body, headers={**validators, "Content-Type": content_type})
 
     async def page(self, request: web.Request) -> web.Response:
         self._answer(request.path, 200)

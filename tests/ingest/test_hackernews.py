@@ -10,6 +10,7 @@ import pytest
 from ingest.backoff import Backoff
 from ingest.base import BadURLError
 from ingest.hackernews import HackerNewsSource
+from ingest.pipeline import make_pipeline
 from ingest.runner import Runner, RunOptions
 from tests.ingest.conftest import read_topic
 from tests.ingest.servers import Feeds, HackerNews, serve
@@ -17,14 +18,17 @@ from tests.ingest.servers import Feeds, HackerNews, serve
 POSTS = ["41500001", "41500002", "41500006", "41500009", "41500010"]
 
 
-def run_hn(fake: HackerNews, sink: Any, max_posts: int, store: Any = None, backfill: int = 10) -> Any:
+def run_hn(
+    fake: HackerNews, sink: Any, max_posts: int, store: Any = None, backfill: int = 10, **kw: Any
+) -> Any:
     async def main() -> Any:
         async with serve(fake.app()) as url:
             source = HackerNewsSource(
                 f"{url}/v0", poll_interval_s=0.05, backfill=backfill, missing_retry_s=0.05
             )
             options = RunOptions(max_posts=max_posts, backoff=Backoff(0.05, 0.2), checkpoint_s=0)
-            return await asyncio.wait_for(Runner(source, sink, store, options=options).run(), 20)
+            runner = Runner(source, sink, store, make_pipeline(**kw), options)
+            return await asyncio.wait_for(runner.run(), 20)
 
     return asyncio.run(main())
 
@@ -37,6 +41,12 @@ def test_new_stories_and_comments_flow_into_kafka(kafka_sink, kafka_topics):
     stats = run_hn(HackerNews(), kafka_sink(), max_posts=5)
     assert ids(kafka_topics) == POSTS
     assert (stats.malformed, stats.filtered) == (1, 2)  # no time; deleted and dead
+
+
+def test_keywords_filter_before_kafka(kafka_sink, kafka_topics):
+    stats = run_hn(HackerNews(), kafka_sink(), max_posts=2, keywords=["DuckDB", "self-hosted"])
+    assert ids(kafka_topics) == ["41500002", "41500009"]
+    assert stats.filtered == 2 + 2  # deleted/dead, then two posts without the keywords
 
 
 def test_server_errors_are_retried_and_each_item_sent_once(kafka_sink, kafka_topics):

@@ -89,6 +89,8 @@ def test_semeval_lines_of_both_subtasks():
     assert a.created_at.year == 2012  # from the snowflake id
     bd = parse_semeval_line("522712800595300352\taaron rodgers\tneutral\tI just cut a clip\n")
     assert bd.metadata == {"label": "neutral", "topic": "aaron rodgers"}
+    tabbed = parse_semeval_line("619950566786113536\tneutral\tcanada responded\tto walker\n")
+    assert tabbed.text == "canada responded\tto walker" and tabbed.metadata == {"label": "neutral"}
     with pytest.raises(PostError, match="label"):
         parse_semeval_line("1\tmaybe\ttext")
     with pytest.raises(PostError, match="columns"):

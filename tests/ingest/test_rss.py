@@ -23,8 +23,9 @@ def titles(kafka_topics: Any) -> list[str]:
     return sorted(p.text.split("\n")[0] for _, p in read_topic(kafka_topics.bootstrap, kafka_topics.raw))
 
 
-def test_feeds_flow_into_kafka_and_only_new_entries_follow(kafka_sink, kafka_topics):
-    fake = Feeds()
+@pytest.mark.parametrize("etags", [True, False], ids=["etag", "last-modified"])
+def test_feeds_flow_into_kafka_and_only_new_entries_follow(kafka_sink, kafka_topics, etags: bool):
+    fake = Feeds(etags=etags)
 
     async def main() -> Any:
         async with serve(fake.app()) as url:
