@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 
 # A stack that was already running (a developer's) is used and left running; one started here is stopped.
-if "$PYTHON" -m infra.stack status >/dev/null 2>&1; then
+# SENTIMON_TEST_STACK=0 skips the stack: the fixtures then start private servers for the session.
+if [ "${SENTIMON_TEST_STACK:-1}" = "0" ]; then
+  echo "run-tests: no stack (SENTIMON_TEST_STACK=0); the fixtures start private servers"
+elif "$PYTHON" -m infra.stack status >/dev/null 2>&1; then
   echo "run-tests: using the running stack"
 else
   "$PYTHON" -m infra.stack up
