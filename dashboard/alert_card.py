@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.auth import User
-from dashboard.safe import escape_markdown
+from dashboard.safe import escape_markdown, link_markdown
 from dashboard.trends import pct
 from sentimon.storage.alerts import ACKNOWLEDGED, RESOLVED, Alert
+from stream_processor.alerting.explain import headline as headline_text
 
 SEVERITY_COLORS = {"critical": "red", "major": "orange", "minor": "blue"}
 SILENCE_CHOICES = {"30 minutes": 30, "1 hour": 60, "4 hours": 240, "1 day": 1440}
@@ -24,7 +24,7 @@ def headline(a: Alert) -> str:
     return f"**{escape_markdown(a.topic_name)}** · {escape_markdown(kind)} · {badge} · {a.state}"
 
 
-def numbers(a: Alert) -> str:
+def facts(a: Alert) -> str:
     parts = []
     if a.share_now is not None:
         base = f" against a usual {pct(a.baseline)}" if a.baseline is not None else ""
@@ -41,33 +41,41 @@ def numbers(a: Alert) -> str:
     return " · ".join(parts)
 
 
-def explanation(details: dict[str, Any]) -> None:
-    """The detector's reasons: its summary in words, the rest as data (never rendered as markup)."""
-    summary = details.get("summary") or details.get("text")
-    if isinstance(summary, str):
-        st.markdown(escape_markdown(summary))
-    rest = {k: v for k, v in details.items() if k not in ("summary", "text")}
-    if rest:
-        with st.expander("Details"):
-            st.json(rest, expanded=1)
+def explanation(a: Alert) -> None:
+    """The detector's reasons: a headline, the terms driving it, the posts behind it, the figures."""
+    details = a.explanation
+    now = {"share_now": a.share_now, "baseline": a.baseline, "volume": a.volume}
+    st.markdown(escape_markdown(headline_text(a.topic_name, {**details, **now})))
+    terms = [t.get("term", "") for t in details.get("terms") or [] if isinstance(t, dict)]
+    if terms:
+        st.markdown("Terms driving it: " + ", ".join(f"**{escape_markdown(t)}**" for t in terms[:8]))
+    with st.expander("Posts behind it"):
+        quoted = [p for p in details.get("posts") or [] if isinstance(p, dict) and p.get("text")]
+        for post in quoted:
+            with st.container(border=True):
+                st.text(str(post["text"]))
+                st.caption(
+                    f"negative {float(post.get('p_neg', 0)):.0%} · "
+                    + link_markdown("source", post.get("url"))
+                )
+        if not quoted:
+            start = a.window_start - timedelta(minutes=10)
+            found = data.top_posts(a.topic_id, start, a.window_start + timedelta(minutes=2), "negative")
+            if not found:
+                st.caption("No stored posts around this window.")
+            for stored in found:
+                widgets.stored_post(stored)
+    figures = {k: v for k, v in details.items() if k not in ("terms", "posts")}
+    if figures:
+        with st.expander("Figures"):
+            st.json(figures, expanded=True)
 
 
 def alert_card(a: Alert, user: User) -> None:
     with st.container(border=True, key=f"alert-{a.id}"):
         st.markdown(headline(a))
-        st.caption(numbers(a))
-        explanation(a.explanation)
-        with st.expander("Posts behind it"):
-            found = data.top_posts(
-                a.topic_id,
-                a.window_start - timedelta(minutes=10),
-                a.window_start + timedelta(minutes=2),
-                "negative",
-            )
-            if not found:
-                st.caption("No stored posts around this window.")
-            for post in found:
-                widgets.stored_post(post)
+        st.caption(facts(a))
+        explanation(a)
         if a.state != RESOLVED and user.can("alert_actions"):
             actions(a, user)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -63,12 +62,11 @@ def dashboard(
 
         run_migrations(settings.db_url)
     port = port or settings.dashboard_port
-    typer.echo(f"dashboard on http://localhost:{port}")
-    try:
-        code = subprocess.call(streamlit_command(port, address), env=child_env(), cwd=ROOT)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    typer.echo(f"dashboard on http://localhost:{port}", err=True)
+    # Become Streamlit (exec): a stop signal sent to this command then reaches the server itself.
+    cmd = streamlit_command(port, address)
+    os.chdir(ROOT)
+    os.execve(cmd[0], cmd, child_env())
 
 
 if __name__ == "__main__":

@@ -12,11 +12,11 @@ from sqlalchemy import Engine
 
 from dashboard import live, trends
 from dashboard.auth import Credentials, User, credentials_from
-from dashboard.terms import Term, driving_terms
 from sentimon.schema import WindowAggregate
 from sentimon.settings import Settings, get_settings
 from sentimon.storage import alerts, labels, models, posts, topics, windows
 from sentimon.storage.db import make_engine
+from stream_processor.alerting.explain import PostText, Term, over_represented
 
 
 @st.cache_resource
@@ -124,11 +124,13 @@ def top_posts(
 
 @st.cache_data(ttl=30, show_spinner=False)
 def negativity_terms(topic_id: int, start: datetime, end: datetime) -> list[Term]:
-    """Terms behind the negativity in [start, end) against the week before `start`."""
+    """Terms over-represented in the negativity of [start, end) against the week before `start`
+    (the same weighted log-odds the alert explanations use)."""
     with engine().connect() as conn:
-        recent = posts.recent_posts(conn, topic_id, since=start, until=end, limit=1000)
-        before = posts.recent_posts(conn, topic_id, since=start - timedelta(days=7), until=start, limit=3000)
-    return driving_terms([(p.text, p.p_neg) for p in recent], [(p.text, p.p_neg) for p in before])
+        recent = posts.recent_posts(conn, topic_id, since=start, until=end, limit=2000)
+        before = posts.recent_posts(conn, topic_id, since=start - timedelta(days=7), until=start, limit=5000)
+    as_text = [[PostText(p.id, p.text, p.p_neg, p.url) for p in group] for group in (recent, before)]
+    return over_represented(*as_text, top=12)
 
 
 @st.cache_data(ttl=10, show_spinner=False)

@@ -42,15 +42,17 @@ def tile(t: Tile) -> None:
         if t.open_alerts:
             head += f" · :red-background[{t.open_alerts} open alert{'s' if t.open_alerts > 1 else ''}]"
         st.markdown(f"#### {head}")
-        delta, color = None, "inverse"
+        delta, color, arrow = None, "inverse", "auto"
         if change is not None:
-            delta = f"{100 * change:+.0f} pts vs 24 h" if abs(change) >= 0.005 else "as usual (24 h)"
-            color = "inverse" if abs(change) >= 0.005 else "off"
+            moved = abs(change) >= 0.005
+            delta = f"{100 * change:+.0f} pts vs 24 h" if moved else "as usual (24 h)"
+            color, arrow = ("inverse", "auto") if moved else ("off", "off")
         st.metric(
             "Negative share (15 min)",
             pct(neg) if t.current.n else "—",
             delta=delta,
             delta_color=color,
+            delta_arrow=arrow,
             chart_data=t.spark or None,
             chart_type="area",
             help="Mean negative probability of the last 15 minutes; the line is the last hour.",

@@ -69,6 +69,10 @@ if session.admin_only(user, "label", "label posts"):
         st.caption("Keys: 1 negative · 2 neutral · 3 positive · S skip")
         if st.session_state.get("label_last"):
             st.caption(f"Last: {escape_markdown(st.session_state.label_last)}")
+    skipped = st.session_state.get(SKIPPED, [])
+    if skipped and st.button(f"Bring back {len(skipped)} skipped", key="label_unskip"):
+        st.session_state[SKIPPED] = []
+        st.rerun()
 
 st.subheader("Who labelled what", anchor=False)
 if per_person:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 import streamlit as st
 
 from dashboard import charts, data, session, trends, widgets
+from dashboard.safe import escape_markdown
 
 RANGES = {"Last hour": timedelta(hours=1), "Last day": timedelta(days=1), "Last week": timedelta(days=7)}
 DEFAULT_BUCKET = {"Last hour": "1 min", "Last day": "5 min", "Last week": "1 hour", "Custom": "1 hour"}
@@ -92,16 +93,20 @@ st.subheader("What drives the negativity", anchor=False)
 recent_start = max(start, end - timedelta(hours=1))
 found_terms = data.negativity_terms(focus, recent_start, end)
 st.caption(
-    f"Terms carrying more of the negative weight since {widgets.when(recent_start)} than in the week before."
+    f"Words and word pairs carrying more of the negative weight since {widgets.when(recent_start)} "
+    "than in the week before (z: how sure that is)."
 )
 if found_terms:
-    st.dataframe(
-        [
-            {"term": t.term, "negative weight now": t.now, "in the week before": t.baseline, "lift": t.lift}
-            for t in found_terms
-        ],
-        hide_index=True,
-        key="detail_terms",
-    )
+    rows = [
+        {
+            "term": escape_markdown(t.term),
+            "negative weight now": f"{t.spike_weight:.1f}",
+            "in the week before": f"{t.base_weight:.1f}",
+            "z": f"{t.z:.1f}",
+        }
+        for t in found_terms
+    ]
+    with st.container(key="detail_terms"):
+        st.table(rows, border="horizontal", hide_index=True)
 else:
     st.caption("Nothing stands out.")

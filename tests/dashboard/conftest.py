@@ -104,8 +104,9 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=15_000)  # a page run on this 2-core machine can take a few seconds
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
         yield chromium
@@ -126,12 +127,20 @@ def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     viewport is stretched to that area's height for the shot)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    settle(page)
     size = page.viewport_size
     height = page.evaluate("document.querySelector('[data-testid=stMain]')?.scrollHeight ?? 0")
     page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 5000)})
     page.screenshot(path=str(path), animations="disabled")
     page.set_viewport_size(size)
     return path
+
+
+def settle(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the app has finished its current run (no half-updated, faded elements)."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
 
 
 def sign_in(page, base_url: str, password: str = ADMIN_PASSWORD, name: str = "tester") -> None:  # type: ignore[no-untyped-def]
@@ -150,3 +159,4 @@ def go(page, base_url: str, path: str) -> None:  # type: ignore[no-untyped-def]
 
     page.get_by_role("link", name=path, exact=True).click()
     expect(page.get_by_role("heading", name=path, level=1)).to_be_visible()
+    settle(page)

@@ -109,7 +109,15 @@ def add_alert(conn: Connection, topic_id: int, **values: Any) -> int:
         "share_now": 0.7,
         "baseline": 0.2,
         "volume": 40,
-        "explanation": {"summary": "negative share 70% vs 20% baseline"},
+        "explanation": {
+            "share_now": 0.7,
+            "baseline": 0.2,
+            "volume": 40,
+            "terms": [{"term": "outage", "z": 4.2, "spike": 6.1, "baseline": 0.3}],
+            "posts": [
+                {"id": 1, "text": "the outage again, awful", "p_neg": 0.93, "url": "https://example.com/p/1"}
+            ],
+        },
     }
     row.update(values)
     result = conn.execute(insert(alerts).values(topic_id=topic_id, **row))

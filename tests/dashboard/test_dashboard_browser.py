@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import orjson
 import pytest
 from conftest import VIEWER_PASSWORD, Dashboard, go, shot, sign_in
 from dashboard_seed import add_alert, add_history, add_post, add_window
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from dashboard.cli import child_env
 from sentimon.storage import alerts as alert_store
 from sentimon.storage.tables import labels
 from sentimon.storage.topics import create_topic, get_topic_by_name
@@ -57,6 +62,7 @@ def test_every_page_loads_without_errors(page: Page, dashboard: Dashboard) -> No
         )
         add_alert(conn, topic, state="firing", severity="major")
     sign_in(page, dashboard.url)
+    expect(page.locator(f".st-key-tile-{topic}")).to_be_visible()  # caches refresh within seconds
     for name in PAGES:
         go(page, dashboard.url, name)
         no_errors(page)
@@ -84,6 +90,51 @@ def test_overview_numbers_follow_the_posts_without_reloading(page: Page, dashboa
     expect(tile).to_contain_text("+26 pts vs 24 h")
     assert page.evaluate("window.__same_page") is True
     shot(page, "overview-live")
+
+
+def test_topic_detail_shows_series_terms_posts_comparison_and_csv(page: Page, dashboard: Dashboard) -> None:
+    name, other = unique("detail"), unique("detail-other")
+    now = datetime.now(UTC)
+    with dashboard.engine.begin() as conn:
+        topic = create_topic(conn, name, "detail")
+        second = create_topic(conn, other, "other")
+        add_history(conn, topic, 30, 10, (0.25, 0.5, 0.25))
+        add_history(conn, second, 30, 5, (0.1, 0.5, 0.4))
+        for i in range(4):
+            add_post(
+                conn,
+                f"detail checkout outage number {i}",
+                (0.9, 0.07, 0.03),
+                [topic],
+                url="https://example.com/o",
+            )
+            add_post(
+                conn,
+                f"detail checkout fine {i}",
+                (0.6, 0.3, 0.1),
+                [topic],
+                created_at=now - timedelta(days=2),
+            )
+        add_post(conn, "detail checkout is lovely", (0.02, 0.08, 0.9), [topic])
+    sign_in(page, dashboard.url)
+    page.locator(f".st-key-tile-{topic}").get_by_role("link", name="Details").click()
+    expect(page.locator(".st-key-detail_chart[data-stale='false'] .js-plotly-plot")).to_be_visible()
+    expect(page.locator(".st-key-detail_terms")).to_contain_text("outage")
+    expect(page.get_by_test_id("stText").filter(has_text="detail checkout is lovely")).to_be_visible()
+    expect(page.get_by_role("link", name="source: test").first).to_have_attribute(
+        "href", "https://example.com/o"
+    )
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download series as CSV").click()
+    rows = Path(download.value.path()).read_text().splitlines()
+    assert rows[0] == "bucket_start,topic,volume,negative,neutral,positive"
+    assert len(rows) > 1 and all(f",{name}," in r for r in rows[1:])
+    page.get_by_test_id("stButtonGroup").get_by_text("Last hour").click()
+    page.get_by_label("Topics (pick several to compare)").click()
+    page.get_by_role("option", name=other).click()
+    page.keyboard.press("Escape")
+    expect(page.locator(".st-key-detail_chart[data-stale='false']")).to_contain_text(f"{other} negative")
+    shot(page, "topic-detail-compare")
 
 
 def test_admin_creates_a_topic_and_sees_what_it_matches(page: Page, dashboard: Dashboard) -> None:
@@ -120,12 +171,15 @@ def test_admin_acknowledges_then_resolves_an_alert(page: Page, dashboard: Dashbo
     name = unique("alerting")
     with dashboard.engine.begin() as conn:
         topic = create_topic(conn, name, "alerting")
-        alert_id = add_alert(conn, topic, state="firing", explanation={"summary": "negative share doubled"})
+        alert_id = add_alert(conn, topic, state="firing")
     sign_in(page, dashboard.url, name="Ana")
     go(page, dashboard.url, "Alerts")
     card = page.locator(f".st-key-alert-{alert_id}")
     expect(card).to_contain_text(name)
-    expect(card).to_contain_text("negative share doubled")
+    expect(card).to_contain_text(f"{name}: negative share 70% vs 20% usual (+50 pts, 40 posts/min)")
+    expect(card).to_contain_text("Terms driving it: outage")
+    card.get_by_text("Posts behind it").click()
+    expect(card.get_by_test_id("stText")).to_have_text("the outage again, awful")
     card.get_by_role("button", name="Acknowledge").click()
     expect(card).to_contain_text("acknowledged by Ana")
     with dashboard.engine.connect() as conn:
@@ -160,6 +214,8 @@ def test_admin_labels_posts_with_buttons_and_keys(page: Page, dashboard: Dashboa
     page.keyboard.press("s")
     expect(page.get_by_text("Nothing left to label here.")).to_be_visible()
     shot(page, "labelling")
+    page.get_by_role("button", name="Bring back 1 skipped").click()
+    expect(current).to_contain_text(third)
     with dashboard.engine.connect() as conn:
         rows = conn.execute(select(labels.c.text, labels.c.label, labels.c.labelled_by)).all()
     mine = {(r.text, r.label) for r in rows if r.labelled_by == "Bo"}
@@ -229,3 +285,37 @@ def _nothing_rendered(page: Page) -> None:
     assert page.locator("a[href*='evil.example'], img[src*='evil.example']").count() == 0
     assert page.locator("a[href^='javascript']").count() == 0
     assert page.locator("strong:has-text('loud'), .katex").count() == 0
+
+
+@pytest.mark.slow
+def test_overview_follows_posts_through_the_embedded_runner(
+    page: Page, dashboard: Dashboard, tmp_path: Path
+) -> None:
+    """The real path: `sentimon run --replay` scores posts into the database the dashboard reads."""
+    from model.registry import DEFAULT_PATH
+
+    if not (DEFAULT_PATH / "config.json").is_file():
+        pytest.skip(f"no shipped model at {DEFAULT_PATH} yet")
+    word = unique("flumox").replace("-", "")
+    with dashboard.engine.begin() as conn:
+        topic = create_topic(conn, word, word)
+    now = datetime.now(UTC).isoformat()
+    replay = tmp_path / "posts.jsonl"
+    with replay.open("wb") as fh:
+        for i in range(30):
+            mood = "awful and broken" if i % 2 else "great, thanks"
+            post = {"source": "replay", "id": f"{word}-{i}", "created_at": now, "text": f"{word} is {mood}"}
+            fh.write(orjson.dumps(post) + b"\n")
+    sign_in(page, dashboard.url)
+    tile = page.locator(f".st-key-tile-{topic}")
+    expect(tile).to_contain_text("Volume (15 min): 0")
+    env = {k: v for k, v in child_env().items() if not k.startswith("SENTIMON_")}
+    env.update(SENTIMON_ENV="test", SENTIMON_DATABASE_URL=str(dashboard.engine.url))
+    run = subprocess.run(
+        [sys.executable, "-m", "stream_processor.cli", "run", "--replay", str(replay), "--no-dashboard",
+         "--speed", "0", "--until-n", "30"],
+        env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    expect(tile).to_contain_text("Volume (15 min): 30", timeout=20_000)
+    shot(page, "overview-embedded-runner")
