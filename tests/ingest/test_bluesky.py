@@ -13,8 +13,8 @@ from ingest.base import BadURLError, SourceError
 from ingest.bluesky import JetstreamSource
 from ingest.pipeline import make_pipeline
 from ingest.runner import Runner, RunOptions
-from tests.ingest.conftest import read_topic
 from tests.ingest.servers import Jetstream, serve
+from tests.ingest.topics import read_topic
 
 ALL_POSTS = 6  # text-bearing creates in jetstream_events.jsonl
 ENGLISH = {"3l3qo2vuowo2b", "3l3qo2wddda2e", "3l3qo2wfffa2g", "3l3qo2wiiia2j"}

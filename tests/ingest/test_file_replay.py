@@ -15,7 +15,7 @@ from infra.procs import free_port
 from ingest.files import FileSource
 from ingest.runner import Runner, RunOptions
 from sentimon.schema import Post
-from tests.ingest.conftest import read_topic
+from tests.ingest.topics import read_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,8 @@ from ingest.base import BadURLError
 from ingest.hackernews import HackerNewsSource
 from ingest.pipeline import make_pipeline
 from ingest.runner import Runner, RunOptions
-from tests.ingest.conftest import read_topic
 from tests.ingest.servers import Feeds, HackerNews, serve
+from tests.ingest.topics import read_topic
 
 POSTS = ["41500001", "41500002", "41500006", "41500009", "41500010"]
 

@@ -17,8 +17,8 @@ from infra.procs import free_port
 from ingest.http_endpoint import EndpointConfig, make_app
 from sentimon.schema import Post
 from tests.helpers import wait_until
-from tests.ingest.conftest import read_topic
 from tests.ingest.servers import serve
+from tests.ingest.topics import read_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "s3cret-token"

@@ -19,8 +19,8 @@ from ingest.producer import KafkaSink, ProducerConfig, pick_compression
 from ingest.sink import SinkBlocked, SinkUnavailable
 from sentimon.schema import Post
 from tests.helpers import wait_until
-from tests.ingest.conftest import read_topic
 from tests.ingest.servers import serve
+from tests.ingest.topics import read_topic
 
 
 def posts(n: int, source: str = "test") -> list[Post]:

@@ -11,8 +11,8 @@ from ingest.backoff import Backoff
 from ingest.base import AuthError, BadURLError
 from ingest.mastodon import MastodonSource
 from ingest.runner import Runner, RunOptions
-from tests.ingest.conftest import read_topic
 from tests.ingest.servers import Feeds, Mastodon, serve
+from tests.ingest.topics import read_topic
 
 ALL = [0, 1, 2, 3, 4, 5]  # status 3 is a boost: 5 posts
 

@@ -11,8 +11,8 @@ from ingest.backoff import Backoff
 from ingest.base import AuthError, BadURLError
 from ingest.reddit import RedditSource
 from ingest.runner import Runner, RunOptions
-from tests.ingest.conftest import read_topic
 from tests.ingest.servers import Reddit, serve
+from tests.ingest.topics import read_topic
 
 POSTS = ["t3_1fd001x", "t3_1fd002x", "t3_1fd003x", "t3_1fd004x"]
 COMMENTS = ["t1_lm0001q", "t1_lm0003q"]

@@ -11,8 +11,8 @@ from infra.procs import free_port
 from ingest.base import BadURLError
 from ingest.rss import RssSource
 from ingest.runner import Runner, RunOptions
-from tests.ingest.conftest import read_topic
 from tests.ingest.servers import DATA, Feeds, serve
+from tests.ingest.topics import read_topic
 
 NEW_ITEM = b"""<item><title>Version 3.1: the sync bug is back</title>
 <link>https://blog.example.com/2024/09/v31</link><guid>post-1050</guid>
