@@ -271,6 +271,11 @@ def save_detector_state(
         conn.execute(insert(alert_detector_state).values(topic_id=topic_id, kind=kind, **values))
 
 
+def delete_detector_state(conn: Connection, topic_id: int, kind: str) -> None:
+    key = (alert_detector_state.c.topic_id == topic_id, alert_detector_state.c.kind == kind)
+    conn.execute(delete(alert_detector_state).where(*key))
+
+
 def latest_window_start(conn: Connection, topic_id: int) -> datetime | None:
     """The newest window of a topic (uses the primary key index)."""
     query = select(func.max(topic_windows.c.window_start)).where(topic_windows.c.topic_id == topic_id)

@@ -95,7 +95,9 @@ def _route_for(config: dict, d: store.Delivery) -> Route | None:
     return next((r for r in routes if r.sink == d.sink and r.target == d.target), None)
 
 
-def _record(engine: Engine, d: store.Delivery, status: str, attempts: int, error: str | None, now: datetime):
+def _record(
+    engine: Engine, d: store.Delivery, status: str, attempts: int, error: str | None, now: datetime
+) -> Outcome:
     with engine.begin() as conn:
         store.mark_delivery(conn, d.id, status, attempts, error[:1000] if error else None, now)
     return Outcome(d.id, d.alert_id, d.sink, status, attempts, error)

@@ -26,7 +26,7 @@ from sentimon.storage import topics as topic_store
 from sentimon.storage.topics import Topic
 from stream_processor.alerting.config import AlertConfigError, AlertSettings, Route, parse_alert_config
 from stream_processor.alerting.delivery import deliver_due
-from stream_processor.alerting.detector import FIRING, KIND, NORMAL, Detector, DetectorState
+from stream_processor.alerting.detector import FIRING, KIND, NORMAL, Detector, DetectorState, Event
 from stream_processor.alerting.lifecycle import (
     AlertEvent,
     apply_event,
@@ -39,6 +39,7 @@ from stream_processor.alerting.sinks import Sink
 log = logging.getLogger(__name__)
 CLOSE_AFTER_S = 15.0  # grace for late posts before a window counts as closed
 HISTORY_WINDOWS = 24 * 60  # how far back a topic's detector is rebuilt the first time
+CATCH_UP_WINDOWS = 30  # after downtime, only this many newest windows may raise alerts
 CYCLE_EVERY_S = 5.0
 
 
@@ -91,15 +92,22 @@ def run_alert_cycle(
         if not mine:
             return []  # another worker is running the cycle right now
         with engine.connect() as conn:
-            topics = topic_store.list_topics(conn, active_only=True)
-            through = closed_through(conn, topics, now, close_after_s)
+            everyone = topic_store.list_topics(conn)
+        watched = {
+            t.id: config for t in everyone if t.active and (config := _config(t)) and config[0].enabled
+        }
+        with engine.connect() as conn:
+            through = closed_through(conn, [t for t in everyone if t.id in watched], now, close_after_s)
         events: list[AlertEvent] = []
-        for topic in topics:
-            config = _config(topic)
-            if config is None or not config[0].enabled:
-                continue
-            with engine.begin() as conn:
-                events += evaluate_topic(conn, topic, *config, set(sinks), now, through)
+        for topic in everyone:
+            try:
+                with engine.begin() as conn:
+                    if topic.id in watched:
+                        events += evaluate_topic(conn, topic, *watched[topic.id], set(sinks), now, through)
+                    else:
+                        events += stand_down(conn, topic, now)
+            except Exception:
+                log.exception("alert cycle failed for topic %s (%s); the others go on", topic.id, topic.name)
         if deliver:
             deliver_due(engine, sinks, now)
         return events
@@ -128,23 +136,50 @@ def evaluate_topic(
         detector.reset(cooldown=True)  # someone resolved it by hand: start over after a cooldown
     changes: list[AlertEvent] = []
     if through is not None:
-        rebuild = state.last_minute is None
-        after = minute_to_dt(state.last_minute) if not rebuild else minute_to_dt(through - HISTORY_WINDOWS)
-        detector_events = []
-        for w in store.windows_between(conn, topic.id, after, minute_to_dt(through)):
-            detector_events += detector.observe(dt_to_minute(w.window_start), w.n, w.sum_neg)
-        detector_events += detector.advance(through)
-        if rebuild:
-            _settle(conn, detector, open_alert)
-        else:
-            for ev in detector_events:
-                change = apply_event(conn, topic, routes, available, ev, now)
-                changes += [change] if change else []
+        for ev in _feed(conn, topic, detector, open_alert, through):
+            change = apply_event(conn, topic, routes, available, ev, now)
+            changes += [change] if change else []
     change = unsilence(conn, topic, routes, available, now)
     changes += [change] if change else []
     last = minute_to_dt(state.last_minute) if state.last_minute is not None else None
     store.save_detector_state(conn, topic.id, KIND, state.to_dict(), last, now)
     return changes
+
+
+def _feed(
+    conn: Connection, topic: Topic, detector: Detector, open_alert: store.Alert | None, through: int
+) -> list[Event]:
+    """Run the detector over the topic's new windows. Windows older than CATCH_UP_WINDOWS (a first
+    run, or a backlog after downtime) only rebuild the baseline: no alerts about the distant past."""
+    last = detector.state.last_minute
+    start = through - HISTORY_WINDOWS if last is None else last
+    quiet_until = through if last is None else through - CATCH_UP_WINDOWS
+    windows = store.windows_between(conn, topic.id, minute_to_dt(start), minute_to_dt(through))
+    if last is None or last < quiet_until:
+        for w in windows:
+            if dt_to_minute(w.window_start) <= quiet_until:
+                detector.observe(dt_to_minute(w.window_start), w.n, w.sum_neg)
+        detector.advance(quiet_until)
+        _settle(conn, detector, open_alert)
+    events: list[Event] = []
+    for w in windows:
+        if dt_to_minute(w.window_start) > quiet_until:
+            events += detector.observe(dt_to_minute(w.window_start), w.n, w.sum_neg)
+    return events + detector.advance(through)
+
+
+def stand_down(conn: Connection, topic: Topic, now: datetime) -> list[AlertEvent]:
+    """A paused topic, or one with alerts off: close its alert and forget its detector, so that it
+    starts afresh (rebuilt silently) when watched again."""
+    store.delete_detector_state(conn, topic.id, KIND)
+    alert = store.find_open_alert(conn, topic.id, KIND)
+    if alert is None:
+        return []
+    store.update_alert(
+        conn, alert.id, state=store.RESOLVED, resolved_at=now, resolved_by="detector: alerts off"
+    )
+    return [AlertEvent("resolved", alert.id, topic.id, store.RESOLVED, alert.severity, alert.window_start,
+                       reason="alerts off")]  # fmt: skip
 
 
 def _settle(conn: Connection, detector: Detector, open_alert: store.Alert | None) -> None:
@@ -157,10 +192,16 @@ def _settle(conn: Connection, detector: Detector, open_alert: store.Alert | None
         detector.state.phase, detector.state.severity = FIRING, open_alert.severity
 
 
+_warned: set[tuple[int, str]] = set()
+
+
 def _config(topic: Topic) -> tuple[AlertSettings, list[Route]] | None:
     try:
         return parse_alert_config(topic.alert_config)
     except AlertConfigError as exc:
+        if (topic.id, str(exc)) in _warned:
+            return None
+        _warned.add((topic.id, str(exc)))
         log.warning(
             "topic %s (%s): alerts off until its alert_config is fixed: %s", topic.id, topic.name, exc
         )

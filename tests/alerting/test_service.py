@@ -180,3 +180,44 @@ def test_the_alert_reaches_the_dashboard_channel(engine: Engine, redis_db: str) 
         sinks["redis"].close()
         pubsub.close()
         client.close()
+
+
+def test_after_downtime_old_spikes_raise_no_alert(engine: Engine) -> None:
+    with webhook_server() as (url, received):
+        _topic(engine, url)
+        assert _cycles(engine, 99, 99) == []  # watching starts before the spike ...
+        assert run_alert_cycle(engine, {"webhook": WebhookSink()}, _now(179)) == []  # ... back 80 min later
+        assert received.requests == []
+
+
+def test_pausing_a_topic_closes_its_alert(engine: Engine) -> None:
+    with webhook_server() as (url, _received):
+        topic_id = _topic(engine, url)
+        events = _cycles(engine, 99, 123)
+        with engine.begin() as conn:
+            topics.update_topic(conn, topic_id, active=False)
+        assert [(e.event, e.reason) for e in _cycles(engine, 124, 124)] == [("resolved", "alerts off")]
+        with engine.connect() as conn:
+            assert store.get_alert(conn, events[1].alert_id).resolved_by == "detector: alerts off"
+            assert store.load_detector_state(conn, topic_id, "negative_spike") is None
+
+
+def test_periodic_task_runs_a_cycle_in_the_background(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sentimon.settings import Settings
+    from sentimon.storage.db import make_engine, migrate
+    from stream_processor.alerting.service import periodic_tasks
+    from stream_processor.hooks import periodic_tasks as all_periodic_tasks
+    from tests.helpers import wait_until
+
+    settings = Settings(data_dir=tmp_path, env="test")
+    migrate(settings.db_url)
+    with webhook_server() as (url, received):
+        engine = make_engine(settings.db_url)
+        _topic(engine, url, shares=[0.2] * 120 + [0.45] * 30)
+        engine.dispose()
+        [(seconds, task)] = periodic_tasks(settings)
+        assert seconds > 0 and task.__name__ == "alert_cycle"
+        assert any(getattr(t, "__name__", "") == "alert_cycle" for _, t in all_periodic_tasks(settings))
+        task()  # now (real time) is long after these windows: the first cycle rebuilds silently
+        wait_until(lambda: not task._thread.is_alive(), timeout=30)
+        assert task.run_once() == [] and received.requests == []
