@@ -37,13 +37,6 @@ class Deduper:
         self.add(key)
         return seen
 
-    def recent(self, n: int) -> list[str]:
-        """The n most recent keys, oldest first: persisted with the cursor to dedupe after a restart."""
-        if n <= 0:
-            return []
-        keys = list(self._keys)
-        return keys[-n:]
-
 
 class KeywordFilter:
     """Keeps posts mentioning any keyword: case-insensitive, whole words, '#tag' and phrases allowed."""
