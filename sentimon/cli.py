@@ -11,6 +11,7 @@ from infra.stack import app as stack_app
 from ingest.cli import app as ingest_app
 from model.cli import app as model_app
 from sentimon.settings import get_settings
+from stream_processor.alerting.cli import bench_alerts_command
 from stream_processor.cli import run, worker
 
 app = typer.Typer(help="Sentimon: a streaming social-media sentiment monitor.", no_args_is_help=True)
@@ -26,6 +27,7 @@ app.add_typer(model_app, name="model")
 app.command("run")(run)
 app.command("worker")(worker)
 app.command("dashboard")(dashboard)
+bench_app.command("alerts")(bench_alerts_command)
 console = Console()
 
 

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     stack_postgres_port: int = 15432
     stack_redis_port: int = 16379
 
+    # Alert e-mail (off while smtp_host is unset).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "sentimon@localhost"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+
     # Secrets: the placeholders are refused outside development and test.
     ingest_token: SecretStr = SecretStr(PLACEHOLDER)
     admin_password: SecretStr = SecretStr("admin")
