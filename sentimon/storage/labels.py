@@ -116,6 +116,52 @@ def mark_used(conn: Connection, model_version: str, label_ids: Iterable[int] | N
     return int(conn.execute(query).rowcount or 0)
 
 
+def import_labels(
+    conn: Connection, rows: Iterable[tuple[str, str, str, str]], labelled_by: str, origin: str = "import"
+) -> tuple[int, int, int]:
+    """Add (source, post_id, text, label) rows as one person's labels → (added, changed, unchanged).
+
+    Importing the same file twice changes nothing, so labels already trained on stay used."""
+    who = labelled_by.strip()
+    if not who:
+        raise ValueError("labelled_by must name who gave the labels")
+    mine = select(labels.c.id, labels.c.source, labels.c.post_id, labels.c.label, labels.c.text)
+    known = {(r.source, r.post_id): r for r in conn.execute(mine.where(labels.c.labelled_by == who))}
+    added = changed = same = 0
+    now = datetime.now(UTC)
+    last_wins = {(r[0], r[1]): r for r in rows}  # a post repeated in one file: its last line counts
+    for source, post_id, text, label in last_wins.values():
+        if label not in LABELS:
+            raise ValueError(f"label must be one of {', '.join(LABELS)}, not {label!r}")
+        row = known.get((source, post_id))
+        if row is not None and (row.label, row.text) == (label, text):
+            same += 1
+            continue
+        if row is not None:
+            conn.execute(update(labels).where(labels.c.id == row.id)
+                         .values(label=label, text=text, created_at=now, used_by_model=None))  # fmt: skip
+            changed += 1
+            continue
+        conn.execute(insert(labels).values(source=source, post_id=post_id, text=text, label=label,
+                                           labelled_by=who, origin=origin, created_at=now))  # fmt: skip
+        added += 1
+    return added, changed, same
+
+
+def all_labels(conn: Connection) -> list[Label]:
+    """Every label, oldest first (for export and training)."""
+    query = select(labels).order_by(labels.c.created_at.asc(), labels.c.id.asc())
+    return [_row_to_label(r) for r in conn.execute(query)]
+
+
+def latest_per_post(rows: Iterable[Label]) -> list[Label]:
+    """The newest judgement of each post (whoever gave it): what a model is trained on."""
+    latest: dict[tuple[str, str], Label] = {}
+    for row in sorted(rows, key=lambda r: (r.created_at, r.id)):
+        latest[(row.source, row.post_id)] = row
+    return list(latest.values())
+
+
 def list_labels(
     conn: Connection, limit: int = 200, labelled_by: str | None = None, waiting_only: bool = False
 ) -> list[Label]:

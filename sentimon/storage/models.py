@@ -12,8 +12,8 @@ from sentimon.storage.labels import aware
 from sentimon.storage.tables import model_versions
 
 # A version's life: candidate → live → retired, or candidate → rejected.
-# Retraining requests from the dashboard are rows too: requested → done (or failed).
-STATUSES = ("candidate", "live", "retired", "rejected", "requested", "done", "failed")
+# Retraining requests from the dashboard are rows too: requested → running → done (or failed).
+STATUSES = ("candidate", "live", "retired", "rejected", "requested", "running", "done", "failed")
 REQUEST_PREFIX = "request-"
 
 
@@ -105,6 +105,33 @@ def set_status(conn: Connection, version: str, status: str, note: str | None = N
     conn.execute(update(model_versions).where(model_versions.c.version == version).values(**values))
 
 
+def previous_live(conn: Connection) -> ModelVersion | None:
+    """The version that was live before the current one (what a rollback returns to)."""
+    query = (
+        select(model_versions)
+        .where(model_versions.c.status == "retired", model_versions.c.promoted_at.is_not(None))
+        .order_by(model_versions.c.promoted_at.desc())
+        .limit(1)
+    )
+    row = conn.execute(query).first()
+    return _row_to_version(row) if row else None
+
+
+def add_note(conn: Connection, version: str, text: str) -> None:
+    """Append a line to a version's note (e.g. a worker that refused to load it)."""
+    current = conn.execute(select(model_versions.c.note).where(model_versions.c.version == version)).scalar()
+    note = f"{current}\n{text}" if current else text
+    conn.execute(update(model_versions).where(model_versions.c.version == version).values(note=note[-4000:]))
+
+
+def last_retrain_at(conn: Connection, kind: str = "retrain") -> datetime | None:
+    """When the newest version made by the retrain job was registered (promoted or not)."""
+    for version in list_versions(conn, limit=200):
+        if version.metrics.get("kind") == kind:
+            return version.created_at
+    return None
+
+
 def request_retrain(conn: Connection, requested_by: str, note: str = "") -> str:
     """Ask for a retraining run; the retrain job picks up pending requests. Returns the request id."""
     now = datetime.now(UTC)
@@ -130,6 +157,16 @@ def pending_requests(conn: Connection) -> list[ModelVersion]:
         .order_by(model_versions.c.created_at.asc())
     )
     return [_row_to_version(r) for r in conn.execute(query)]
+
+
+def claim_request(conn: Connection, request_id: str) -> bool:
+    """Move a request from requested to running; False when another retrain job took it first."""
+    query = (
+        update(model_versions)
+        .where(model_versions.c.version == request_id, model_versions.c.status == "requested")
+        .values(status="running")
+    )
+    return (conn.execute(query).rowcount or 0) == 1
 
 
 def retrain_history(conn: Connection, limit: int = 50) -> list[ModelVersion]:

@@ -36,9 +36,9 @@ def run_embedded(
 ) -> RunSummary:
     """Blocking: process the demo or a replay until it ends, N messages, T seconds, or Ctrl-C."""
     from sentimon.storage.db import make_engine, migrate
-    from stream_processor.classifier import load_classifier
     from stream_processor.embedded.runner import EmbeddedRunner
     from stream_processor.embedded.sources import Feeder, demo_items, replay_items
+    from stream_processor.hotswap import start_hot_swap
     from stream_processor.pipeline import Processor
     from stream_processor.rulebook import RuleBook
     from stream_processor.sinks.sql import SqlStore
@@ -47,19 +47,20 @@ def run_embedded(
     engine = make_engine(settings.db_url)
     if opts.replay is None:
         seed_demo_topics(engine)
-    classifier = classifier or load_classifier(settings.model_path)
+    swap = start_hot_swap(settings, engine, classifier)  # the registry's live model, swapped when promoted
     view = MemoryLiveView()
     live: list = [view]
     if settings.redis_url:
         from stream_processor.sinks.redis_live import RedisLiveView
 
         live.append(RedisLiveView.from_url(settings.redis_url))
-    processor = Processor(classifier, SqlStore(engine), live)
+    processor = Processor(swap.classifier, SqlStore(engine), live)
     q: queue.Queue = queue.Queue(maxsize=max(1000, run.batch_size * 8))
     items = replay_items(opts.replay) if opts.replay else demo_items()
     feeder = Feeder(items, q, opts.speed, "replay" if opts.replay else "demo")
     run.periodic = [*run.periodic, (opts.status_every_s, lambda: print_status(view, runner))]
     runner = EmbeddedRunner(processor, RuleBook(engine), q, run)
+    swap.follow(runner.health)
     dashboard = start_dashboard(settings) if opts.dashboard else None
     _on_signals(runner.stop_event.set)
     feeder.start()
@@ -70,6 +71,7 @@ def run_embedded(
             while not runner.stop_event.wait(1.0) and dashboard.poll() is None:
                 continue
     finally:
+        swap.stop()
         feeder.stop()
         stop_dashboard(dashboard)
         engine.dispose()

@@ -35,7 +35,7 @@ def run_worker(
     import faust
 
     from sentimon.storage.db import make_engine
-    from stream_processor.classifier import load_classifier
+    from stream_processor.hotswap import start_hot_swap
     from stream_processor.metrics import Health
     from stream_processor.pipeline import Processor
     from stream_processor.rulebook import RuleBook
@@ -46,14 +46,16 @@ def run_worker(
     if not settings.kafka_bootstrap:
         raise SystemExit("the worker needs Kafka: set SENTIMON_KAFKA_BOOTSTRAP (or use `sentimon run`)")
     engine = make_engine(settings.db_url)
-    classifier = load_classifier(settings.model_path)
+    swap = start_hot_swap(settings, engine)  # the registry's live model, swapped in between batches
     live = []
     if settings.redis_url:
         from stream_processor.sinks.redis_live import RedisLiveView
 
         live.append(RedisLiveView.from_url(settings.redis_url))
-    processor = Processor(classifier, SqlStore(engine), live)
-    core = WorkerCore(processor, RuleBook(engine), Health(model_version=str(classifier.version)))
+    processor = Processor(swap.classifier, SqlStore(engine), live)
+    health = Health(model_version=swap.holder.version)
+    swap.follow(health)
+    core = WorkerCore(processor, RuleBook(engine), health)
     app = create_app(settings, core, options)
     worker = faust.Worker(
         app,
