@@ -1,4 +1,4 @@
-"""Fixtures for the retraining tests: a tiny base model and data, settings and the CLI as the lead wires it."""
+"""Fixtures for the retraining tests: a tiny base model and data, settings, the CLI wired as the lead does."""
 
 from __future__ import annotations
 
@@ -49,8 +49,13 @@ def sentimon_env(
     from sentimon.settings import get_settings
 
     def configure(database_url: str, redis_url: str | None = None) -> dict[str, str]:
-        env = {"SENTIMON_DATABASE_URL": database_url, "SENTIMON_DATA_DIR": str(tmp_path / "var"),
-               "SENTIMON_MODEL_PATH": str(base_model), "SENTIMON_TORCH_THREADS": "1", "SENTIMON_ENV": "test"}  # fmt: skip
+        env = {
+            "SENTIMON_DATABASE_URL": database_url,
+            "SENTIMON_DATA_DIR": str(tmp_path / "var"),
+            "SENTIMON_MODEL_PATH": str(base_model),
+            "SENTIMON_TORCH_THREADS": "1",
+            "SENTIMON_ENV": "test",
+        }
         if redis_url:
             env["SENTIMON_REDIS_URL"] = redis_url
         for key, value in env.items():

@@ -13,7 +13,9 @@ from tests.retrain.tiny import BASE, SLANG, flipped, texts, write_labels_csv
 pytestmark = pytest.mark.slow
 
 
-def test_worse_model_is_registered_but_not_promoted(pg_url, sentimon_env, invoke, base_data, tmp_path: Path) -> None:
+def test_worse_model_is_registered_but_not_promoted(
+    pg_url, sentimon_env, invoke, base_data, tmp_path: Path
+) -> None:
     sentimon_env(pg_url)
     wrong = write_labels_csv(tmp_path / "wrong.csv", flipped(texts(90, SLANG, 7) + texts(30, BASE, 8)))
     invoke("labels", "import", wrong, "--by", "prankster")

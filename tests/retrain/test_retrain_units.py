@@ -19,13 +19,18 @@ def test_gate_promotes_only_when_not_worse_beyond_tolerance_on_every_set() -> No
     slightly_worse = [Comparison("validation", 90, 0.80, 0.795), Comparison("held-back labels", 20, 0.6, 0.7)]
     ok = decide(slightly_worse, tolerance=0.01)
     assert ok.promote and "validation (n=90) AvgRec 0.8000 → 0.7950 (-0.0050)" in ok.reason
-    worse_on_labels = [Comparison("validation", 90, 0.80, 0.85), Comparison("held-back labels", 20, 0.7, 0.65)]
+    worse_on_labels = [
+        Comparison("validation", 90, 0.80, 0.85),
+        Comparison("held-back labels", 20, 0.7, 0.65),
+    ]
     no = decide(worse_on_labels, tolerance=0.01)
     assert not no.promote and "worse beyond the tolerance 0.01 on held-back labels" in no.reason
 
 
 def test_gate_says_which_sets_it_could_not_judge() -> None:
-    only_val = decide([Comparison("validation", 90, 0.8, 0.81), Comparison("held-back labels", 0, 0, 0)], 0.01)
+    only_val = decide(
+        [Comparison("validation", 90, 0.8, 0.81), Comparison("held-back labels", 0, 0, 0)], 0.01
+    )
     assert only_val.promote and "not judged on held-back labels (empty)" in only_val.reason
     nothing = decide([Comparison("validation", 0, 0, 0)], 0.01)
     assert not nothing.promote and "nothing to evaluate" in nothing.reason
@@ -33,7 +38,12 @@ def test_gate_says_which_sets_it_could_not_judge() -> None:
 
 def test_every_accepts_units_and_refuses_nonsense() -> None:
     assert [parse_every(x) for x in ("24h", "30m", "90s", "1d", "1.5h", "45")] == [
-        86400, 1800, 90, 86400, 5400, 45
+        86400,
+        1800,
+        90,
+        86400,
+        5400,
+        45,
     ]
     for bad in ("", "0h", "soon", "-1h", "3w"):
         with pytest.raises(ValueError, match="duration"):
@@ -51,7 +61,7 @@ def test_scheduled_run_needs_both_the_period_and_enough_new_labels() -> None:
 def test_label_slices_are_fixed_by_the_post_key() -> None:
     rows = [LabelledText(f"bsky:{i}", f"text {i}", "neutral") for i in range(2000)]
     first = split_labels(rows, holdout=0.2, tune=0.1)
-    again = split_labels(list(reversed(rows)) + [LabelledText("bsky:new", "x", "positive")], 0.2, 0.1)
+    again = split_labels([*reversed(rows), LabelledText("bsky:new", "x", "positive")], 0.2, 0.1)
     held = {r.key for r in first.holdout}
     assert held <= {r.key for r in again.holdout}  # more labels never move a post out of the held-back slice
     assert 0.17 < len(first.holdout) / 2000 < 0.23 and 0.07 < len(first.tune) / 2000 < 0.13

@@ -10,11 +10,17 @@ from model.data import SEMEVAL_DIR, TRAIN_FILES, VAL_FILES
 
 LABELS = ("negative", "neutral", "positive")
 # The base model learns these cue words ...
-BASE = {"negative": ["hate", "awful", "worst", "terrible"], "neutral": ["meeting", "report", "schedule", "station"],
-        "positive": ["love", "great", "awesome", "best"]}  # fmt: skip
+BASE = {
+    "negative": ["hate", "awful", "worst", "terrible"],
+    "neutral": ["meeting", "report", "schedule", "station"],
+    "positive": ["love", "great", "awesome", "best"],
+}
 # ... and has never seen this slang, which the labels teach (neutral keeps its base cues).
-SLANG = {"negative": ["cringe", "mid", "yikes", "bleh"], "neutral": ["meeting", "report", "schedule", "station"],
-         "positive": ["bussin", "goated", "slaps", "lit"]}  # fmt: skip
+SLANG = {
+    "negative": ["cringe", "mid", "yikes", "bleh"],
+    "neutral": ["meeting", "report", "schedule", "station"],
+    "positive": ["bussin", "goated", "slaps", "lit"],
+}
 FILLER = ["the", "a", "today", "my", "phone", "game", "is", "this", "new", "our", "app", "update"]
 VALIDATION = "twitter-2016devtest-A.tsv"
 
@@ -76,8 +82,16 @@ def write_jsonl(path: Path, rows: list[tuple[str, str]]) -> Path:
     return path
 
 
-TINY = {"emb_dim": 16, "hidden": 24, "vocab_size": 500, "min_count": 1, "batch_size": 16, "threads": 1,
-        "log_every": 5, "half": False}  # fmt: skip
+TINY = {
+    "emb_dim": 16,
+    "hidden": 24,
+    "vocab_size": 500,
+    "min_count": 1,
+    "batch_size": 16,
+    "threads": 1,
+    "log_every": 5,
+    "half": False,
+}
 
 
 def train_base_model(data_dir: Path, out: Path) -> Path:
@@ -86,7 +100,16 @@ def train_base_model(data_dir: Path, out: Path) -> Path:
     from model.finetune import finetune
     from model.train import TrainConfig
 
-    cfg = TrainConfig(task="clf", data_dir=str(data_dir), val_data=str(data_dir / SD / VAL_FILES[0]),
-                      epochs=6, lr=2e-2, patience=6, gradual_unfreeze=False, name="tiny", out=str(out),
-                      **TINY)  # fmt: skip
+    cfg = TrainConfig(
+        task="clf",
+        data_dir=str(data_dir),
+        val_data=str(data_dir / SD / VAL_FILES[0]),
+        epochs=6,
+        lr=2e-2,
+        patience=6,
+        gradual_unfreeze=False,
+        name="tiny",
+        out=str(out),
+        **TINY,
+    )
     return finetune(cfg, command="tests/retrain: tiny base model")
