@@ -51,6 +51,8 @@ class Processor:
     live: Sequence[Sink] = ()
     matcher: TopicMatcher = field(default_factory=TopicMatcher)
     live_down: set[str] = field(default_factory=set)
+    live_retry_s: float = 2.0
+    _retry_at: dict[str, float] = field(default_factory=dict)
 
     def compute(self, messages: Sequence[RawMessage]) -> tuple[BatchResult, float]:
         """CPU work only (validate, classify once, match): safe to run in a worker thread.
@@ -104,6 +106,9 @@ class Processor:
         ok = True
         for view in self.live:
             view.add(Batch(windows=totals))
+            if time.monotonic() < self._retry_at.get(view.name, 0.0):
+                ok = False  # down a moment ago: stage only, so a dead host cannot slow every batch
+                continue
             try:
                 view.flush()
             except SinkUnavailable as exc:
@@ -111,11 +116,18 @@ class Processor:
                 if view.name not in self.live_down:
                     log.warning("live view %s is down, processing continues: %s", view.name, exc)
                 self.live_down.add(view.name)
+                self._retry_at[view.name] = time.monotonic() + self.live_retry_s
                 continue
             if view.name in self.live_down:
                 log.info("live view %s is back, caught up", view.name)
                 self.live_down.discard(view.name)
         return ok
+
+    def retry_live(self) -> bool | None:
+        """Between batches: push what live views still hold from an outage. None when nothing waits."""
+        if not any(view.pending() for view in self.live):
+            return None
+        return self.publish([])
 
     def report(
         self, result: BatchResult, classify_s: float, db_s: float, totals: list[WindowState]

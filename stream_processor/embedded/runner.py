@@ -64,7 +64,9 @@ class EmbeddedRunner:
         self.processor, self.rulebook, self.queue, self.options = processor, rulebook, q, options
         self.health = health or metrics.Health(model_version=str(processor.classifier.version))
         self.stop_event = threading.Event()
-        self.timers = Timers([(options.rules_poll_s, self.reload_rules), *options.periodic])
+        self.timers = Timers(
+            [(options.rules_poll_s, self.reload_rules), (1.0, self.retry_live), *options.periodic]
+        )
 
     def reload_rules(self) -> None:
         changed = self.rulebook.refresh()
@@ -75,6 +77,11 @@ class EmbeddedRunner:
             metrics.TOPICS.set(len(self.rulebook.matcher.topic_ids))
             self.health.topics = len(self.rulebook.matcher.topic_ids)
             self.health.rule_errors = dict(self.rulebook.matcher.errors)
+
+    def retry_live(self) -> None:
+        ok = self.processor.retry_live()
+        if ok is not None:
+            self.health.live_ok = ok
 
     def run(self) -> RunSummary:
         summary = RunSummary()

@@ -6,6 +6,8 @@ import logging
 from datetime import datetime
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from sentimon.storage import redis_keys
 from stream_processor.codec import window_from_json, window_to_json
@@ -55,7 +57,11 @@ class RedisLiveView:
 
     @classmethod
     def from_url(cls, url: str) -> RedisLiveView:
-        return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2))
+        # No client-side retries: the processor decides when to try again (and keeps processing meanwhile).
+        client = redis.Redis.from_url(
+            url, socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0)
+        )
+        return cls(client)
 
     def add(self, batch: Batch) -> None:
         for window in batch.windows:

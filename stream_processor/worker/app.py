@@ -69,6 +69,10 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
     async def reload_rules() -> None:
         await core.reload_rules()
 
+    @app.timer(interval=1.0)
+    async def retry_live() -> None:
+        await core.retry_live()
+
     for seconds, callback in options.periodic:
         _add_periodic(app, core, seconds, callback)
 

@@ -58,6 +58,13 @@ class WorkerCore:
             self.health.topics = len(self.rulebook.matcher.topic_ids)
             self.health.rule_errors = dict(self.rulebook.matcher.errors)
 
+    async def retry_live(self) -> None:
+        """Catch live views up after an outage even when no new posts arrive."""
+        ok = await self.in_io(self.processor.retry_live)
+        if ok is not None:
+            self.health.live_ok = ok
+            metrics.LIVE_UP.set(1 if ok else 0)
+
     async def ensure_rules(self) -> None:
         """Before the first batch: wait until the rules could be read once."""
         delay = 0.5

@@ -79,3 +79,31 @@ def test_a_live_view_that_is_down_is_reported_not_raised() -> None:
     assert proc.publish([WindowState(1, Post(source="t", id="1", text="x").created_at, n=1)]) is False
     assert good.latest(1) is not None and proc.live_down == {"down"}
     assert len(store.rows) == 1
+
+
+class FlakyView(MemoryLiveView):
+    name = "flaky"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+        self.attempts = 0
+
+    def flush(self) -> list[WindowState]:
+        self.attempts += 1
+        if self.down:
+            raise SinkUnavailable("connection refused")
+        return super().flush()
+
+
+def test_a_view_that_failed_is_left_alone_for_a_moment_then_caught_up_without_new_posts() -> None:
+    view = FlakyView()
+    proc = Processor(WordClassifier(), ListStore(), [view], live_retry_s=60)
+    at = Post(source="t", id="1", text="x").created_at
+    assert proc.publish([WindowState(1, at, n=3)]) is False
+    assert proc.publish([WindowState(1, at, n=5)]) is False and view.attempts == 1  # cooling down
+    view.down, proc.live_retry_s = False, 0.0
+    proc._retry_at.clear()
+    assert proc.retry_live() is True
+    assert view.latest(1).n == 5 and proc.live_down == set()
+    assert proc.retry_live() is None  # nothing left to push
