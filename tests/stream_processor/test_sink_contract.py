@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import Engine
 
 from sentimon.schema import Post, ScoredPost
@@ -73,7 +75,7 @@ def _unreachable(url: str) -> str:
 def _redis(url: str) -> Harness:
     client = redis.Redis.from_url(url)
     view = RedisLiveView(client)
-    dead = redis.Redis(host="127.0.0.1", port=9, socket_connect_timeout=1)
+    dead = redis.Redis(host="127.0.0.1", port=9, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
 
     def read(topic_id: int) -> tuple[int, int] | None:
         w = read_latest(client, topic_id)
