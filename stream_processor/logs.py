@@ -46,6 +46,8 @@ def configure(level: str = "info", json: bool = True) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for noisy in ("alembic", "aiokafka", "kafka", "faust", "mode"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def message_fields(origin: str | None, post_key: str | None = None) -> dict[str, Any]:
