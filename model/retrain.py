@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from model import retrain_data as rd
@@ -61,66 +61,84 @@ class Outcome:
     metrics: dict = field(default_factory=dict)
 
 
+@dataclass
+class Plan:
+    """What a run will train and judge on, decided before any training starts."""
+
+    waiting: list[int]  # ids of the labels no model was trained on yet (marked used afterwards)
+    n_posts: int
+    slices: rd.Slices
+    validation: rd.Labelled
+    validation_name: str
+    base_dir: Path | None  # None: no base data mixed in
+
+
 def retrain_once(settings, options: RetrainOptions, engine=None, say: Say = print) -> Outcome:  # type: ignore[no-untyped-def]
     """The whole run; nothing is promoted unless the gate says so, and the reason is recorded."""
     from model.promotion import ensure_live
-    from sentimon.storage import labels
     from sentimon.storage.db import make_engine
 
     engine = engine or make_engine(settings.db_url)
     parent, parent_path = ensure_live(engine, settings.resolved_model_path)
-    with engine.connect() as conn:
-        rows = labels.all_labels(conn)
-    waiting = [r.id for r in rows if r.used_by_model is None]
-    if not options.force and len(waiting) < max(1, options.min_new_labels):
-        return Outcome(
-            "skipped", f"{len(waiting)} new labels, {options.min_new_labels} needed", parent=parent
-        )
-    latest = labels.latest_per_post(rows)
-    if not latest:
-        return Outcome("skipped", "no labels yet", parent=parent)
-    base_dir = options.base_data or rd.default_base_dir()
-    val = rd.validation_set(options.validation, options.validation_format, base_dir)
-    if val is None:
-        return Outcome(
-            "failed",
-            f"no validation set: pass --validation FILE or make the shared data available ({base_dir})",
-            parent=parent,
-        )
-    use_base = options.use_base and rd.base_available(base_dir)
-    slices = rd.split_labels(
-        [rd.LabelledText(f"{r.source}:{r.post_id}", r.text, r.label) for r in latest],
-        options.holdout,
-        options.tune,
-    )
+    plan = make_plan(engine, options)
+    if isinstance(plan, Outcome):
+        return replace(plan, parent=parent)
+    s = plan.slices
     say(
-        f"retraining {parent} on {len(latest)} labelled posts ({len(waiting)} new labels; train "
-        f"{len(slices.train)}, tune {len(slices.tune)}, held back {len(slices.holdout)})"
-        + (f" + base data from {base_dir}" if use_base else " (no base data)")
+        f"retraining {parent} on {plan.n_posts} labelled posts ({len(plan.waiting)} new labels; train "
+        f"{len(s.train)}, tune {len(s.tune)}, held back {len(s.holdout)})"
+        + (f" + base data from {plan.base_dir}" if plan.base_dir else " (no base data)")
     )
     root = (Path(settings.data_dir) / "models").resolve()
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root, prefix=".retrain-") as work:
-        folder, data_card = train_candidate(
-            parent_path, slices, base_dir if use_base else None, options, Path(work), say
-        )
+        folder, data_card = train_candidate(parent_path, s, plan.base_dir, options, Path(work), say)
         version, final = _place(folder, root)
     if version is None:
         return Outcome("kept", f"the new weights equal the registered {final.name}", parent=parent)
     try:
         say(f"evaluating {parent} and {version}")
-        sets = {"validation": val[0], "held-back labels": rd.as_labelled(slices.holdout)}
-        results = evaluate_pair(parent_path, final, sets, options.threads)
-        decision = decide(
-            [Comparison(k, v["n"], v["old"]["avgrec"], v["new"]["avgrec"]) for k, v in results.items()],
-            options.tolerance,
-        )
-        metrics = _metrics(results, decision, parent, options, data_card, val[1], len(waiting))
-        _write_card(final, metrics, data_card, options.command)
+        decision, metrics = judge(parent, parent_path, final, plan, options, data_card)
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)  # never leave an unregistered folder behind
         raise
-    return _register(engine, settings, version, final, metrics, decision, waiting, parent)
+    return _register(engine, settings, version, final, metrics, decision, plan.waiting, parent)
+
+
+def make_plan(engine, options: RetrainOptions) -> Plan | Outcome:  # type: ignore[no-untyped-def]
+    """Labels (newest per post) split into slices, the validation set and the base data; or why not."""
+    from sentimon.storage import labels
+
+    with engine.connect() as conn:
+        rows = labels.all_labels(conn)
+    waiting = [r.id for r in rows if r.used_by_model is None]
+    if not options.force and len(waiting) < max(1, options.min_new_labels):
+        return Outcome("skipped", f"{len(waiting)} new labels, {options.min_new_labels} needed")
+    latest = labels.latest_per_post(rows)
+    if not latest:
+        return Outcome("skipped", "no labels yet")
+    base_dir = options.base_data or rd.default_base_dir()
+    val = rd.validation_set(options.validation, options.validation_format, base_dir)
+    if val is None:
+        why = f"no validation set: pass --validation FILE or make the shared data available ({base_dir})"
+        return Outcome("failed", why)
+    keyed = [rd.LabelledText(f"{r.source}:{r.post_id}", r.text, r.label) for r in latest]
+    slices = rd.split_labels(keyed, options.holdout, options.tune)
+    use_base = options.use_base and rd.base_available(base_dir)
+    return Plan(waiting, len(latest), slices, val[0], val[1], base_dir if use_base else None)
+
+
+def judge(parent: str, parent_path: Path, final: Path, plan: Plan, options: RetrainOptions,
+          data_card: dict) -> tuple[Decision, dict]:  # fmt: skip
+    """Old and new on the validation set and the held-back labels → the gate's decision, the metrics
+    for model_versions, and the new model's card updated with both."""
+    sets = {"validation": plan.validation, "held-back labels": rd.as_labelled(plan.slices.holdout)}
+    results = evaluate_pair(parent_path, final, sets, options.threads)
+    comparisons = [Comparison(k, v["n"], v["old"]["avgrec"], v["new"]["avgrec"]) for k, v in results.items()]
+    decision = decide(comparisons, options.tolerance)
+    metrics = _metrics(results, decision, parent, options, data_card, plan.validation_name, len(plan.waiting))
+    _write_card(final, metrics, data_card)
+    return decision, metrics
 
 
 def train_candidate(
@@ -238,18 +256,17 @@ def _metrics(
     }
 
 
-def _write_card(folder: Path, metrics: dict, data_card: dict, command: str) -> None:
-    from model.registry import read_card, update_card
+def _write_card(folder: Path, metrics: dict, data_card: dict) -> None:
+    """Both models' figures and the retraining facts in the new card (its reproduce list already
+    ends with this run's command: fine-tuning wrote it)."""
+    from model.registry import update_card
 
-    card = read_card(folder)
     sections = {f"{name} (parent)": r["old"] for name, r in metrics["evaluation"].items() if r["n"]}
     sections.update({f"{name} (this model)": r["new"] for name, r in metrics["evaluation"].items() if r["n"]})
-    reproduce = card.get("reproduce", []) + ([command] if command else [])
     update_card(
         folder,
         metrics=sections,
         data={"retrain": data_card},
-        reproduce=reproduce,
         retrain={k: v for k, v in metrics.items() if k != "evaluation"},
     )
 

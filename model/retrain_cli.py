@@ -10,7 +10,7 @@ from rich.console import Console
 
 labels_app = typer.Typer(help="Human labels for retraining: import and export.", no_args_is_help=True)
 models_app = typer.Typer(help="Registered model versions: list, promote, roll back.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _engine():  # type: ignore[no-untyped-def]
