@@ -109,3 +109,19 @@ def test_grown_vocabulary_predicts_exactly_as_before_training(trained_base: Path
     new, new_vocab, _, _ = load_model(folder)
     assert len(new_vocab) == len(old_vocab) + 3 and new_vocab.encode("slaps") != old_vocab.encode("slaps")
     assert torch.allclose(batch_logits(old, old_vocab, texts), batch_logits(new, new_vocab, texts), atol=1e-5)
+
+
+def test_decision_modules_import_no_io_library() -> None:
+    """The gate, the schedule, the data slices and the hot-swap holder load databases and Redis lazily."""
+    import subprocess
+    import sys
+
+    mods = ["model.gate", "model.retrain_data", "model.schedule", "model.retrain", "model.labels_io",
+            "model.retrain_cli", "stream_processor.hotswap"]  # fmt: skip
+    forbidden = ["faust", "kafka", "aiokafka", "sqlalchemy", "redis", "streamlit", "httpx", "aiohttp"]
+    code = (
+        f"import sys\nfor m in {mods!r}: __import__(m)\n"
+        f"print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {forbidden!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
