@@ -10,6 +10,7 @@ from dashboard.cli import dashboard
 from infra.stack import app as stack_app
 from ingest.cli import app as ingest_app
 from model.cli import app as model_app
+from model.retrain_cli import labels_app, models_app, retrain
 from sentimon.settings import get_settings
 from stream_processor.alerting.cli import bench_alerts_command
 from stream_processor.cli import run, worker
@@ -24,6 +25,9 @@ app.add_typer(bench_app, name="bench", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(model_app, name="model")
+app.add_typer(models_app, name="models")
+app.add_typer(labels_app, name="labels")
+app.command("retrain")(retrain)
 app.command("run")(run)
 app.command("worker")(worker)
 app.command("dashboard")(dashboard)

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     batch_size: int = 256
     batch_latency_ms: int = 200
     torch_threads: int | None = None
+    model_poll_s: float = 5.0
 
     # Kafka topics.
     topic_raw: str = "posts.raw"
