@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
@@ -12,6 +13,7 @@ from stream_processor.classifier import Classifier, checked
 from stream_processor.matcher import TopicMatcher
 
 DLQ_RAW_LIMIT = 256 * 1024
+MAX_CLOCK_SKEW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +58,14 @@ class BatchResult:
     received: int = 0
 
 
-def validate(messages: Sequence[RawMessage]) -> tuple[list[tuple[Post, str | None]], list[DeadLetter], int]:
-    """Posts that parsed (first copy of each key wins), dead letters, and how many in-batch repeats."""
+def validate(
+    messages: Sequence[RawMessage], now: datetime | None = None
+) -> tuple[list[tuple[Post, str | None]], list[DeadLetter], int]:
+    """Posts that parsed (first copy of each key wins), dead letters, and how many in-batch repeats.
+
+    A post dated well in the future is refused: it would open windows that stay "latest" for years.
+    """
+    latest = (now or datetime.now(UTC)) + MAX_CLOCK_SKEW
     posts: list[tuple[Post, str | None]] = []
     dead: list[DeadLetter] = []
     seen: set[str] = set()
@@ -71,6 +79,12 @@ def validate(messages: Sequence[RawMessage]) -> tuple[list[tuple[Post, str | Non
         except PostError as exc:
             raw = message.value[:DLQ_RAW_LIMIT]
             dead.append(DeadLetter(exc.reason, raw, message.origin, guess_key(message.value), message.key))
+            continue
+        if post.created_at > latest:
+            reason = f"created_at {post.created_at.isoformat()} is more than {MAX_CLOCK_SKEW} in the future"
+            dead.append(
+                DeadLetter(reason, message.value[:DLQ_RAW_LIMIT], message.origin, post.key, message.key)
+            )
             continue
         if post.key in seen:
             repeats += 1

@@ -58,3 +58,17 @@ def test_an_all_bad_batch_never_calls_the_classifier() -> None:
     clf = WordClassifier()
     result = process_batch([RawMessage(b"{")], clf, TopicMatcher())
     assert clf.calls == [] and len(result.dead) == 1
+
+
+def test_posts_dated_in_the_future_are_refused_past_ones_kept() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    far = Post(source="t", id="f", text="x", created_at=now + timedelta(days=3)).to_json()
+    skewed = Post(source="t", id="s", text="x", created_at=now + timedelta(minutes=2)).to_json()
+    old = Post(source="t", id="o", text="x", created_at=now - timedelta(days=400)).to_json()
+    from stream_processor.batch import validate
+
+    valid, dead, _ = validate([RawMessage(far, "raw/0/1"), RawMessage(skewed), RawMessage(old)], now=now)
+    assert [p.id for p, _ in valid] == ["s", "o"]
+    assert "in the future" in dead[0].reason and dead[0].post_key == "t:f"
