@@ -54,8 +54,19 @@ def _minute(t: datetime) -> datetime:
 # ---- reads -------------------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=5, show_spinner=False)
 def topic_list() -> list[topics.Topic]:
+    """Every topic, re-read as soon as any topic changes (by whoever: a page, the CLI, a test)."""
+    return _topics_as_of(_topics_fingerprint())
+
+
+@st.cache_data(ttl=1, show_spinner=False)
+def _topics_fingerprint() -> tuple[int, str]:
+    with engine().connect() as conn:
+        return topics.rules_fingerprint(conn)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _topics_as_of(fingerprint: tuple[int, str]) -> list[topics.Topic]:
     with engine().connect() as conn:
         return topics.list_topics(conn)
 
@@ -245,8 +256,28 @@ def request_retrain(user: User, note: str) -> str:
     return request_id
 
 
+def promote_model(user: User, version: str) -> str:
+    """Make a registered version live (its folder is verified first) and tell the workers."""
+    _require(user, "models")
+    from model.promotion import promote_version  # imports torch: only when someone promotes
+
+    done = promote_version(engine(), version, settings().redis_url)
+    model_summary.clear()
+    return f"{done.version} is live" + (f" (was {done.previous})" if done.previous else "")
+
+
+def rollback_model(user: User) -> str:
+    """Return to the version that was live before; the current one is marked rejected."""
+    _require(user, "models")
+    from model.promotion import rollback
+
+    done = rollback(engine(), settings().redis_url)
+    model_summary.clear()
+    return f"rolled back: {done.version} is live again, {done.previous} rejected"
+
+
 def _topics_changed() -> None:
-    topic_list.clear()
+    _topics_fingerprint.clear()
     overview_tiles.clear()
 
 

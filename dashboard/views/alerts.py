@@ -13,7 +13,9 @@ st.title("Alerts")
 session.admin_only(user, "alert_actions", "acknowledge, resolve or silence alerts")
 
 open_alerts = data.alert_list(open_only=True)
-open_tab, past_tab, silenced_tab = st.tabs([f"Open ({len(open_alerts)})", "Past", "Silenced topics"])
+open_tab, past_tab, silenced_tab = st.tabs(
+    [f"Open ({len(open_alerts)})", "Past", "Silenced topics"], key="alerts_tab"
+)
 with open_tab:
     if not open_alerts:
         st.success("No open alerts.")

@@ -1,26 +1,28 @@
-"""Models: the registered versions and their metrics, which one is live, and retraining."""
+"""Models: the registered versions and their metrics, which one is live, retraining and promotion."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboard import data, session, widgets
+from dashboard.auth import User
 from dashboard.safe import escape_markdown
 
-METRICS = ("avg_recall", "f1_pn", "accuracy", "kld")
+HEADLINE = {"avg_recall": "AvgRec", "f1_pn": "F1 PN", "accuracy": "Accuracy"}
+COLUMNS = ("kind", "avg_recall", "f1_pn", "accuracy", "new_labels", "parent")
 
 user = session.require_user()
 st.title("Models")
 live, versions, requests = data.model_summary()
-waiting = data.label_summary()[0]
+flash = st.session_state.pop("models_flash", None)
+if flash:
+    (st.success if flash[0] == "ok" else st.error)(escape_markdown(flash[1]))
 
 if live:
     st.success(f"Live model: **{escape_markdown(live.version)}** since {widgets.when(live.promoted_at)}")
-    shown = {k: v for k, v in live.metrics.items() if isinstance(v, int | float)}
-    for col, (name, value) in zip(
-        st.columns(max(1, min(len(shown), 5))), list(shown.items())[:5], strict=False
-    ):
-        col.metric(name, f"{value:.3f}")
+    shown = [(label, live.metrics[key]) for key, label in HEADLINE.items() if key in live.metrics]
+    for col, (label, value) in zip(st.columns(max(1, len(shown))), shown, strict=False):
+        col.metric(label, f"{float(value):.3f}")
 else:
     st.info("No model has been promoted yet: workers serve the shipped default model.")
 
@@ -28,34 +30,61 @@ st.subheader("Registered versions", anchor=False)
 if versions:
     rows = []
     for v in versions:
-        row = {"version": v.version, "status": v.status, "created": widgets.when(v.created_at)}
-        row.update({m: v.metrics.get(m) for m in METRICS if m in v.metrics})
-        row.update({"promoted": widgets.when(v.promoted_at) if v.promoted_at else "", "note": v.note or ""})
+        row: dict[str, object] = {
+            "version": v.version,
+            "status": v.status,
+            "created": widgets.when(v.created_at),
+        }
+        row.update({k: v.metrics[k] for k in COLUMNS if k in v.metrics})
+        row["promoted"] = widgets.when(v.promoted_at) if v.promoted_at else ""
+        row["note"] = v.note or ""
         rows.append(row)
     st.dataframe(rows, hide_index=True, key="model_versions")
 else:
     st.caption("No versions registered yet.")
 
+
+def _act(action: str, user: User, version: str | None = None) -> None:
+    from model.registry import ModelError  # with torch: only when someone acts
+
+    try:
+        message = data.promote_model(user, version) if action == "promote" else data.rollback_model(user)
+    except (ValueError, ModelError) as exc:  # refused: a broken folder, nothing to roll back to
+        st.session_state.models_flash = ("error", f"Not done: {exc}")
+        return
+    st.session_state.models_flash = ("ok", message)
+
+
+if user.can("models") and versions:
+    candidates = [v.version for v in versions if v.status != "live"]
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    if candidates:
+        chosen = left.selectbox("Version to make live", candidates, key="promote_pick")
+        left.button("Make live", key="promote", on_click=_act, args=("promote", user, chosen))
+    right.button(
+        "Roll back",
+        key="rollback",
+        on_click=_act,
+        args=("rollback", user),
+        help="Back to the version live before",
+    )
+
 st.subheader("Retraining", anchor=False)
-st.metric("Labels waiting for the next retraining", waiting)
-if session.admin_only(user, "models", "request a retraining"):
+st.metric("Labels waiting for the next retraining", data.label_summary()[0])
+if session.admin_only(user, "models", "request a retraining or change the live model"):
     note = st.text_input("Note (optional)", key="retrain_note", placeholder="why now?")
     if st.button("Request retraining now", key="retrain", type="primary"):
         request_id = data.request_retrain(user, note)
         st.success(f"Requested ({request_id}); the retrain job picks it up on its next run.")
+        requests = data.model_summary()[2]
 if requests:
     st.dataframe(
         [
-            {
-                "requested": widgets.when(r.created_at),
-                "by": r.metrics.get("requested_by", ""),
-                "status": r.status,
-                "note": r.note or "",
-            }
+            {"requested": widgets.when(r.created_at), "by": r.metrics.get("requested_by", ""),
+             "status": r.status, "note": r.note or ""}
             for r in requests
         ],
-        hide_index=True,
-        key="retrain_history",
-    )
+        hide_index=True, key="retrain_history",
+    )  # fmt: skip
 else:
     st.caption("No retraining requested yet.")

@@ -62,7 +62,7 @@ def _save(topic_id: int, config: dict[str, Any]) -> None:
     state.topics_flash = ("ok", f"Topic “{escape_markdown(name.strip())}” saved.")
 
 
-new_tab, edit_tab = st.tabs(["New topic", "Edit a topic"])
+new_tab, edit_tab = st.tabs(["New topic", "Edit a topic"], key="topics_tab")
 with new_tab:
     name = st.text_input("Name", key="new_name", max_chars=100)
     rule = st.text_input("Rule", key="new_rule", placeholder='acme OR "acme corp" -hiring', help=RULE_HELP)

@@ -160,3 +160,11 @@ def go(page, base_url: str, path: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_role("link", name=path, exact=True).click()
     expect(page.get_by_role("heading", name=path, level=1)).to_be_visible()
     settle(page)
+
+
+def pick(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Choose an option of a select box by typing it (long option lists are virtualised)."""
+    box = page.get_by_label(label, exact=True)
+    box.click()
+    box.press_sequentially(option)
+    page.get_by_role("option", name=option, exact=True).click()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -122,3 +124,16 @@ def add_alert(conn: Connection, topic_id: int, **values: Any) -> int:
     row.update(values)
     result = conn.execute(insert(alerts).values(topic_id=topic_id, **row))
     return int(result.inserted_primary_key[0])
+
+
+def model_folder(folder: Path, version: str) -> Path:
+    """A folder that passes the registry's checks (files, hashes, format); its weights are not real."""
+    from model.registry import FORMAT, sha256
+
+    folder.mkdir(parents=True)
+    (folder / "weights.pt").write_bytes(b"not real weights")
+    (folder / "vocab.json").write_text("{}")
+    (folder / "config.json").write_text(json.dumps({"format": FORMAT, "task": "clf"}))
+    files = {name: sha256(folder / name) for name in ("weights.pt", "vocab.json", "config.json")}
+    (folder / "card.json").write_text(json.dumps({"version": version, "files": files}))
+    return folder

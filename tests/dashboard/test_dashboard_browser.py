@@ -11,13 +11,14 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import VIEWER_PASSWORD, Dashboard, go, shot, sign_in
-from dashboard_seed import add_alert, add_history, add_post, add_window
+from conftest import VIEWER_PASSWORD, Dashboard, go, pick, shot, sign_in
+from dashboard_seed import add_alert, add_history, add_post, add_window, model_folder
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from dashboard.cli import child_env
 from sentimon.storage import alerts as alert_store
+from sentimon.storage.models import get_version, live_version, pending_requests, promote, register_version
 from sentimon.storage.tables import labels
 from sentimon.storage.topics import create_topic, get_topic_by_name
 
@@ -130,8 +131,7 @@ def test_topic_detail_shows_series_terms_posts_comparison_and_csv(page: Page, da
     assert rows[0] == "bucket_start,topic,volume,negative,neutral,positive"
     assert len(rows) > 1 and all(f",{name}," in r for r in rows[1:])
     page.get_by_test_id("stButtonGroup").get_by_text("Last hour").click()
-    page.get_by_label("Topics (pick several to compare)").click()
-    page.get_by_role("option", name=other).click()
+    pick(page, "Topics (pick several to compare)", other)
     page.keyboard.press("Escape")
     expect(page.locator(".st-key-detail_chart[data-stale='false']")).to_contain_text(f"{other} negative")
     shot(page, "topic-detail-compare")
@@ -165,6 +165,46 @@ def test_admin_creates_a_topic_and_sees_what_it_matches(page: Page, dashboard: D
     assert stored is not None and stored.rule == f"{word} -hiring" and stored.alert_config["enabled"] is True
     go(page, dashboard.url, "Overview")
     expect(page.get_by_role("heading", name=word.capitalize(), level=4)).to_be_visible()
+
+
+def test_admin_edits_pauses_and_deletes_a_topic(page: Page, dashboard: Dashboard) -> None:
+    name = unique("editme")
+    with dashboard.engine.begin() as conn:
+        topic = create_topic(conn, name, "editme")
+    sign_in(page, dashboard.url)
+    go(page, dashboard.url, "Topics")
+    page.get_by_role("tab", name="Edit a topic").click()
+    pick(page, "Topic", name)
+    rule_box = page.locator(f".st-key-edit_rule_{topic} input")
+    rule_box.fill("(editme OR spam")
+    rule_box.press("Enter")
+    expect(page.get_by_text("Rule problem: this '(' is never closed")).to_be_visible()
+    expect(page.get_by_role("button", name="Save changes")).to_be_disabled()
+    rule_box.fill("editme -spam")
+    rule_box.press("Enter")
+    page.get_by_text("Alert settings").last.click()
+    page.locator(f".st-key-edit_{topic}_al_rise input").fill("15")
+    page.locator(f".st-key-edit_{topic}_al_extra textarea").fill('{"confirm_windows": 0}')
+    page.locator(f".st-key-edit_{topic}_al_extra textarea").blur()
+    expect(page.get_by_text("confirm_windows must be at least 1")).to_be_visible()
+    page.locator(f".st-key-edit_{topic}_al_extra textarea").fill('{"confirm_windows": 3}')
+    page.locator(f".st-key-edit_{topic}_al_extra textarea").blur()
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text(f"Topic “{name}” saved.")).to_be_visible()
+    with dashboard.engine.connect() as conn:
+        saved = get_topic_by_name(conn, name)
+    assert saved is not None and saved.rule == "editme -spam"
+    assert saved.alert_config["min_rise"] == 0.15 and saved.alert_config["confirm_windows"] == 3
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    with dashboard.engine.connect() as conn:
+        assert get_topic_by_name(conn, name).active is False  # type: ignore[union-attr]
+    page.get_by_role("button", name="Delete…").click()
+    page.get_by_role("button", name=f"Delete “{name}” for good").click()
+    expect(page.get_by_text(f"Topic “{name}” deleted.")).to_be_visible()
+    no_errors(page)
+    with dashboard.engine.connect() as conn:
+        assert get_topic_by_name(conn, name) is None
 
 
 def test_admin_acknowledges_then_resolves_an_alert(page: Page, dashboard: Dashboard) -> None:
@@ -203,8 +243,7 @@ def test_admin_labels_posts_with_buttons_and_keys(page: Page, dashboard: Dashboa
             add_post(conn, f"{name} post number {i}", (0.34, 0.33, 0.33), [topic])
     sign_in(page, dashboard.url, name="Bo")
     go(page, dashboard.url, "Labelling")
-    page.get_by_label("Queue").click()
-    page.get_by_role("option", name=name).click()
+    pick(page, "Queue", name)
     current = page.locator(".st-key-label_current")
     first = _current_text(current, name)
     page.get_by_role("button", name="Negative").click()
@@ -232,6 +271,40 @@ def _current_text(current, name: str) -> str:  # type: ignore[no-untyped-def]
 def _next_text(current, name: str, before: str) -> str:  # type: ignore[no-untyped-def]
     expect(current).not_to_contain_text(before)
     return _current_text(current, name)
+
+
+def test_admin_promotes_rolls_back_and_requests_retraining(
+    page: Page, dashboard: Dashboard, tmp_path: Path
+) -> None:
+    with dashboard.engine.begin() as conn:
+        register_version(conn, "v-old", str(model_folder(tmp_path / "old", "v-old")), {"avg_recall": 0.61})
+        promote(conn, "v-old")
+        register_version(conn, "v-new", str(model_folder(tmp_path / "new", "v-new")), {"avg_recall": 0.66})
+        register_version(conn, "v-broken", str(tmp_path / "missing"), {"avg_recall": 0.9})
+    sign_in(page, dashboard.url, name="Dee")
+    go(page, dashboard.url, "Models")
+    expect(page.get_by_text("Live model: v-old")).to_be_visible()
+    _make_live(page, "v-broken")
+    expect(page.get_by_text(re.compile(r"Not done: .*missing: no such model folder"))).to_be_visible()
+    _make_live(page, "v-new")
+    expect(page.get_by_text("v-new is live (was v-old)")).to_be_visible()
+    expect(page.get_by_text("Live model: v-new")).to_be_visible()
+    page.get_by_role("button", name="Roll back").click()
+    expect(page.get_by_text("rolled back: v-old is live again, v-new rejected")).to_be_visible()
+    page.get_by_role("textbox", name="Note (optional)").fill("launch labels are in")
+    page.get_by_role("button", name="Request retraining now").click()
+    expect(page.get_by_text(re.compile(r"Requested \(request-"))).to_be_visible()
+    shot(page, "models")
+    with dashboard.engine.connect() as conn:
+        assert live_version(conn).version == "v-old"  # type: ignore[union-attr]
+        assert get_version(conn, "v-new").status == "rejected"  # type: ignore[union-attr]
+        (request,) = pending_requests(conn)
+    assert request.metrics["requested_by"] == "Dee" and request.note == "launch labels are in"
+
+
+def _make_live(page: Page, version: str) -> None:
+    pick(page, "Version to make live", version)
+    page.get_by_role("button", name="Make live").click()
 
 
 def test_viewers_can_read_but_not_change_anything(page: Page, dashboard: Dashboard) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import go, shot, sign_in, start_dashboard, stop
+from conftest import go, pick, shot, sign_in, start_dashboard, stop
 from dashboard_seed import add_alert, add_history, add_post, minute
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -68,8 +68,7 @@ def test_dashboard_on_postgres_with_the_redis_live_view(
         expect(page.locator(".st-key-detail_chart[data-stale='false'] .js-plotly-plot")).to_be_visible()
 
         go(page, url, "Labelling")
-        page.get_by_label("Queue").click()
-        page.get_by_role("option", name="Initech").click()
+        pick(page, "Queue", "Initech")
         expect(page.locator(".st-key-label_current")).to_contain_text("initech maybe ok")
         page.get_by_role("button", name="Positive").click()
         expect(page.locator(".st-key-label_current")).to_contain_text("initech is down again")
