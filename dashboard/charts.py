@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -12,11 +12,18 @@ from plotly.subplots import make_subplots
 COLORS = {"negative": "#d62728", "neutral": "#9e9e9e", "positive": "#2ca02c"}
 
 
-def series_figure(frame: pd.DataFrame, alerts: Sequence[tuple[datetime, float | None, str]]) -> go.Figure:
+def series_figure(
+    frame: pd.DataFrame,
+    alerts: Sequence[tuple[datetime, float | None, str]],
+    span: tuple[datetime, datetime],
+    bucket: timedelta,
+) -> go.Figure:
     """Shares on top and volume below; one topic shows all three shares, several compare negativity.
 
-    `alerts` are (time, share when fired, label) triples drawn as markers on the share chart.
+    `alerts` are (time, share when fired, label) triples drawn as markers on the share chart; the
+    x axis always shows the whole chosen `span`, and bars are one `bucket` wide.
     """
+    bar_ms = bucket.total_seconds() * 1000 * 0.8
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06)
     topics = list(dict.fromkeys(frame["topic"])) if not frame.empty else []
     if len(topics) <= 1:
@@ -27,7 +34,13 @@ def series_figure(frame: pd.DataFrame, alerts: Sequence[tuple[datetime, float | 
                 col=1,
             )
         fig.add_trace(
-            go.Bar(x=frame["bucket_start"], y=frame["volume"], name="volume", marker_color="#7f7f7f"),
+            go.Bar(
+                x=frame["bucket_start"],
+                y=frame["volume"],
+                name="volume",
+                marker_color="#7f7f7f",
+                width=bar_ms,
+            ),
             row=2,
             col=1,
         )
@@ -38,7 +51,14 @@ def series_figure(frame: pd.DataFrame, alerts: Sequence[tuple[datetime, float | 
                 go.Scatter(x=part["bucket_start"], y=part["negative"], name=f"{topic} negative"), row=1, col=1
             )
             fig.add_trace(
-                go.Bar(x=part["bucket_start"], y=part["volume"], name=f"{topic} volume"), row=2, col=1
+                go.Bar(
+                    x=part["bucket_start"],
+                    y=part["volume"],
+                    name=f"{topic} volume",
+                    width=bar_ms / len(topics),
+                ),
+                row=2,
+                col=1,
             )
     if alerts:
         fig.add_trace(
@@ -54,6 +74,7 @@ def series_figure(frame: pd.DataFrame, alerts: Sequence[tuple[datetime, float | 
             row=1,
             col=1,
         )
+    fig.update_xaxes(range=list(span))
     fig.update_yaxes(title_text="share", tickformat=".0%", range=[0, 1.05], row=1, col=1)
     fig.update_yaxes(title_text="posts", row=2, col=1)
     fig.update_layout(

@@ -15,6 +15,10 @@ BASELINE = timedelta(hours=24)  # compared with the day before it
 SPARK = timedelta(hours=1)
 MIN_VOLUME = 5  # below this a share is too noisy to rank a topic by
 BUCKETS = {"1 min": "1m", "5 min": "5m", "1 hour": "1h", "1 day": "1d"}  # labels → storage roll-ups
+BUCKET_SIZES = {
+    "1 min": timedelta(minutes=1), "5 min": timedelta(minutes=5),
+    "1 hour": timedelta(hours=1), "1 day": timedelta(days=1),
+}  # fmt: skip
 SERIES_COLUMNS = ["bucket_start", "topic", "volume", "negative", "neutral", "positive"]
 
 

@@ -65,7 +65,9 @@ markers = [
 if frame.empty:
     st.info("No posts for these topics in this range yet.")
 else:
-    st.plotly_chart(charts.series_figure(frame, markers), key="detail_chart")
+    st.plotly_chart(
+        charts.series_figure(frame, markers, (start, end), trends.BUCKET_SIZES[bucket]), key="detail_chart"
+    )
     st.download_button(
         "Download series as CSV",
         trends.to_csv(frame),

@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from dashboard.cli import child_env
+from sentimon.settings import Settings
 from sentimon.storage import alerts as alert_store
 from sentimon.storage.models import get_version, live_version, pending_requests, promote, register_version
 from sentimon.storage.tables import labels
@@ -365,10 +366,9 @@ def test_overview_follows_posts_through_the_embedded_runner(
     page: Page, dashboard: Dashboard, tmp_path: Path
 ) -> None:
     """The real path: `sentimon run --replay` scores posts into the database the dashboard reads."""
-    from model.registry import DEFAULT_PATH
-
-    if not (DEFAULT_PATH / "config.json").is_file():
-        pytest.skip(f"no shipped model at {DEFAULT_PATH} yet")
+    model = Settings().resolved_model_path  # the shipped default, or SENTIMON_MODEL_PATH
+    if not (model / "config.json").is_file():
+        pytest.skip(f"no model at {model} yet")
     word = unique("flumox").replace("-", "")
     with dashboard.engine.begin() as conn:
         topic = create_topic(conn, word, word)
@@ -383,7 +383,9 @@ def test_overview_follows_posts_through_the_embedded_runner(
     tile = page.locator(f".st-key-tile-{topic}")
     expect(tile).to_contain_text("Volume (15 min): 0")
     env = {k: v for k, v in child_env().items() if not k.startswith("SENTIMON_")}
-    env.update(SENTIMON_ENV="test", SENTIMON_DATABASE_URL=str(dashboard.engine.url))
+    env.update(
+        SENTIMON_ENV="test", SENTIMON_DATABASE_URL=str(dashboard.engine.url), SENTIMON_MODEL_PATH=str(model)
+    )
     run = subprocess.run(
         [sys.executable, "-m", "stream_processor.cli", "run", "--replay", str(replay), "--no-dashboard",
          "--speed", "0", "--until-n", "30"],

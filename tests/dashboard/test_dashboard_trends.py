@@ -1,0 +1,82 @@
+"""Overview arithmetic: shares from probabilities, change against baseline, attention order, series."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+
+from dashboard.trends import Tile, Totals, build_tiles, spark_points, to_csv, to_frame
+from sentimon.schema import WindowAggregate
+
+NOW = datetime(2026, 1, 5, 12, 30, 20, tzinfo=UTC)
+
+
+def window(topic: int, minutes_ago: int, n: int, neg: float) -> WindowAggregate:
+    start = NOW.replace(second=0) - timedelta(minutes=minutes_ago)
+    return WindowAggregate(topic, start, n, 0, 0, 0, n * neg, n * (1 - neg) / 2, n * (1 - neg) / 2)
+
+
+def test_shares_come_from_summed_probabilities() -> None:
+    totals = Totals.of([window(1, 1, 10, 0.2), window(1, 2, 30, 0.6)])
+    assert totals.n == 40
+    assert abs(totals.shares[0] - 0.5) < 1e-9 and abs(sum(totals.shares) - 1) < 1e-9
+    assert Totals().shares == (0.0, 0.0, 0.0)
+
+
+def test_change_needs_enough_posts_on_both_sides() -> None:
+    tile = Tile(1, "a", True, Totals(10, 5, 3, 2), Totals(100, 20, 50, 30))
+    assert tile.neg_change is not None and abs(tile.neg_change - 0.3) < 1e-9
+    assert Tile(1, "a", True, Totals(4, 4, 0, 0), Totals(100, 20, 50, 30)).neg_change is None
+
+
+def test_tiles_sort_alerts_first_then_rising_negativity_then_volume_and_paused_last() -> None:
+    topics = [
+        (1, "calm", True),
+        (2, "rising", True),
+        (3, "alerted", True),
+        (4, "paused", False),
+        (5, "busy", True),
+    ]
+    windows = {
+        1: [window(1, 1, 20, 0.2)],
+        2: [window(2, 1, 20, 0.6)],
+        3: [window(3, 1, 20, 0.2)],
+        4: [window(4, 1, 20, 0.9)],
+        5: [window(5, 1, 200, 0.2)],
+    }
+    baselines = {t: Totals(1000, 200, 500, 300) for t in range(1, 6)}
+    tiles = build_tiles(topics, windows, baselines, {3: 1, 4: 2}, NOW)
+    assert [t.name for t in tiles] == ["alerted", "rising", "busy", "calm", "paused"]
+
+
+def test_current_shares_cover_the_last_quarter_hour_only() -> None:
+    (tile,) = build_tiles([(1, "a", True)], {1: [window(1, 20, 50, 0.9), window(1, 3, 10, 0.1)]}, {}, {}, NOW)
+    assert tile.current.n == 10 and tile.last_window == window(1, 3, 10, 0.1).window_start
+
+
+def test_sparkline_is_per_minute_percent_with_gaps_carried_forward() -> None:
+    points = spark_points([window(1, 5, 10, 0.2), window(1, 2, 10, 0.5)], NOW)
+    assert points == [20.0, 20.0, 20.0, 50.0, 50.0, 50.0]
+
+
+def test_series_table_and_csv() -> None:
+    frame = to_frame([window(1, 1, 10, 0.25), window(1, 2, 0, 0.0)], "acme")
+    assert list(frame["volume"]) == [10] and list(frame["negative"]) == [0.25]
+    csv = to_csv(frame).decode().splitlines()
+    assert csv[0] == "bucket_start,topic,volume,negative,neutral,positive"
+    assert csv[1].startswith("2026-01-05T12:29:00+00:00,acme,10,0.25,0.375,0.375")
+    assert to_frame([], "x").empty and isinstance(to_frame([], "x"), pd.DataFrame)
+
+
+def test_the_dashboards_decision_modules_do_no_io() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, dashboard.auth, dashboard.trends, dashboard.safe; "
+        "print(sorted(m for m in ('streamlit', 'sqlalchemy', 'redis', 'faust', 'kafka', 'aiokafka', "
+        "'httpx', 'aiohttp', 'requests') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
