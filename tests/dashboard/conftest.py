@@ -102,8 +102,10 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium per test module: sync Playwright holds an event loop open, which must not outlive
+    the browser tests (later tests call asyncio.run)."""
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=15_000)  # a page run on this 2-core machine can take a few seconds
