@@ -45,5 +45,6 @@ def render_markdown(card: dict) -> str:
               "## Hyperparameters", "", "```json", json.dumps(card.get("hyperparameters", {}), indent=2),
               "```", "", "## Files (sha256)", "",
               *(f"- `{k}`: `{v}`" for k, v in card.get("files", {}).items()), "",
-              "## Reproduce", "", "```sh", *card.get("reproduce", []), "```", ""]
+              "## Reproduce", "", "```sh", *card.get("reproduce", []), "```", "",
+              *(f"- {note}" for note in card.get("notes", [])), ""]
     return "\n".join(lines)

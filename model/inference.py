@@ -75,9 +75,13 @@ def _threads(threads: int | None) -> None:
 
 def quantize(net: nets.Classifier) -> nets.Classifier:
     """Dynamic int8 quantisation of the LSTM/GRU and linear layers (CPU only)."""
+    import warnings
+
     from torch.ao.quantization import quantize_dynamic
 
-    return quantize_dynamic(net, {torch.nn.LSTM, torch.nn.GRU, torch.nn.Linear}, dtype=torch.qint8)
+    with warnings.catch_warnings():  # torch marks the quantize_* creation functions deprecated; still the API
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(net, {torch.nn.LSTM, torch.nn.GRU, torch.nn.Linear}, dtype=torch.qint8)
 
 
 def load(path: str | Path | None = None, device: str | None = None, threads: int | None = None,
