@@ -29,7 +29,7 @@ def render_markdown(card: dict) -> str:
     if card.get("speed"):
         lines += ["## Speed (`sentimon bench classify`: tweets/s, same texts, same run)", ""]
         for key, v in card["speed"].items():
-            if isinstance(v, dict) and "model_tps" in v:
+            if isinstance(v, dict) and {"model_tps", "vader_tps", "ratio"} <= set(v):
                 lines.append(f"- {key}: model {v['model_tps']:,.0f}/s, VADER {v['vader_tps']:,.0f}/s, ratio "
                              f"{v['ratio']:.2f} (n={v.get('n')}, threads={v.get('threads')}, "
                              f"batch={v.get('batch_size')}, int8={v.get('int8')})")
