@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from infra.procs import free_port
-from sentimon.schema import Post, ScoredPost
+from sentimon.schema import Post
 from sentimon.settings import Settings
 from sentimon.storage import dead_letters, posts, topics
 from sentimon.storage.db import make_engine, migrate
@@ -22,17 +22,18 @@ from stream_processor.batch import RawMessage
 from stream_processor.embedded.app import EmbeddedOptions, run_embedded
 from stream_processor.embedded.demo import DEMO_TOPICS
 from stream_processor.embedded.runner import END, EmbeddedRunner, RunOptions, take
-from stream_processor.matcher import TopicMatcher
 from stream_processor.pipeline import Processor
 from stream_processor.rulebook import RuleBook
 from stream_processor.sinks.memory import MemoryLiveView
 from stream_processor.sinks.sql import SqlStore
 from tests.helpers import wait_until
 from tests.stream_processor.worker_helpers import (
+    PROB_TOL,
     ROOT,
-    assert_windows_equal,
+    assert_aggregates_exact,
+    assert_same_verdicts,
+    assert_verdicts_match_model,
     clean_env,
-    expected_windows,
     post_json,
     produce,
     start_worker,
@@ -62,17 +63,6 @@ def _db(tmp: Path, name: str = "emb") -> str:
     return url
 
 
-def _expected(classifier, url: str, good: list[bytes]) -> dict:  # type: ignore[no-untyped-def]
-    with make_engine(url).connect() as conn:
-        matcher = TopicMatcher.from_rules({t.id: t.rule for t in topics.list_topics(conn)})
-    found = [Post.from_json(m) for m in good]
-    preds = classifier.classify([p.text for p in found])
-    scored = [
-        ScoredPost(p, lab, pr, "x", matcher.match(p.text)) for p, (lab, pr) in zip(found, preds, strict=True)
-    ]
-    return expected_windows(scored)
-
-
 def test_replay_gives_exact_counts_and_stores_dead_letters(classifier, tmp_path: Path) -> None:
     path, good = _file(tmp_path, 80)
     url = _db(tmp_path)
@@ -82,7 +72,11 @@ def test_replay_gives_exact_counts_and_stores_dead_letters(classifier, tmp_path:
     assert summary.source_done and summary.received == len(good) + len(BAD_LINES) + 2
     assert (summary.inserted, summary.dead) == (len(good), len(BAD_LINES))
     engine = make_engine(url)
-    assert_windows_equal(window_table(engine), _expected(classifier, url, good))
+    stored = assert_aggregates_exact(engine)
+    assert {sp.post.key for sp in stored} == {Post.from_json(m).key for m in good}
+    with engine.connect() as conn:
+        rules = {t.id: t.rule for t in topics.list_topics(conn)}
+    assert_verdicts_match_model(classifier, stored, rules)
     with engine.connect() as conn:
         reasons = [d.reason for d in dead_letters.recent_dead_letters(conn)]
         assert len(reasons) == 3 and any(r.startswith("not JSON") for r in reasons)
@@ -185,7 +179,7 @@ def test_cli_run_serves_the_dashboard_beside_it(model_path, tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_embedded_runner_matches_the_kafka_path(
-    service_env, kafka_topics, model_path, tmp_path: Path
+    service_env, kafka_topics, model_path, classifier, tmp_path: Path
 ) -> None:
     path, good = _file(tmp_path, 120)
     emb_url = _db(tmp_path)
@@ -205,7 +199,12 @@ def test_embedded_runner_matches_the_kafka_path(
         wait_until(lambda: stored_count(pg) == len(good), timeout=60, message="the Kafka path to finish")
         _, err = embedded.communicate(timeout=120)
         assert embedded.returncode == 0, err.decode()[-2000:]
-        assert_windows_equal(window_table(make_engine(emb_url)), window_table(pg))
+        emb = make_engine(emb_url)
+        assert_same_verdicts(assert_aggregates_exact(emb), assert_aggregates_exact(pg), classifier)
+        a, b = window_table(emb), window_table(pg)
+        assert a.keys() == b.keys() and all(a[k][0] == b[k][0] for k in a)  # same windows, same volumes
+        for k in a:
+            assert all(abs(x - y) <= PROB_TOL * a[k][0] for x, y in zip(a[k][4:], b[k][4:], strict=True))
         with make_engine(emb_url).connect() as a, pg.connect() as b:
             assert dead_letters.count_dead_letters(a) == dead_letters.count_dead_letters(b) == len(BAD_LINES)
     finally:

@@ -10,20 +10,18 @@ import redis
 
 from infra.postgres import create_database, start_postgres, stop_postgres
 from infra.redis_server import start_redis, stop_redis
-from sentimon.schema import Post, ScoredPost
+from sentimon.schema import Post
 from sentimon.storage import topics, windows
 from sentimon.storage.db import make_engine, migrate
-from stream_processor.matcher import TopicMatcher
 from stream_processor.sinks.redis_live import read_latest
 from tests.helpers import wait_until
 from tests.stream_processor.worker_helpers import (
-    assert_windows_equal,
-    expected_windows,
+    assert_aggregates_exact,
+    assert_verdicts_match_model,
     post_json,
     produce,
     start_worker,
     stored_count,
-    window_table,
 )
 
 pytestmark = pytest.mark.slow
@@ -50,14 +48,11 @@ def _setup(url: str):  # type: ignore[no-untyped-def]
     return engine, ids
 
 
-def _expected(classifier, ids: dict[str, int], messages: list[bytes]) -> dict:  # type: ignore[no-untyped-def]
-    matcher = TopicMatcher.from_rules({ids[n]: r for n, r in RULES.items()})
-    unique = list({p.key: p for p in (Post.from_json(m) for m in messages)}.values())
-    preds = classifier.classify([p.text for p in unique])
-    scored = [
-        ScoredPost(p, lab, pr, "x", matcher.match(p.text)) for p, (lab, pr) in zip(unique, preds, strict=True)
-    ]
-    return expected_windows(scored)
+def _check(engine, classifier, ids: dict[str, int], messages: list[bytes]) -> None:  # type: ignore[no-untyped-def]
+    """Every distinct input post stored once, counted once, with the model's verdict."""
+    stored = assert_aggregates_exact(engine)
+    assert {sp.post.key for sp in stored} == {Post.from_json(m).key for m in messages}
+    assert_verdicts_match_model(classifier, stored, {ids[n]: r for n, r in RULES.items()})
 
 
 def _metric(worker, name: str) -> float:  # type: ignore[no-untyped-def]
@@ -83,7 +78,7 @@ def test_worker_killed_mid_stream_then_restarted_counts_exactly(
         assert at_kill < len(messages), "the worker finished before it could be killed mid-stream"
         worker = start_worker(env, tmp_path, "second", batch=50)
         wait_until(lambda: stored_count(engine) == len(messages), timeout=90, message="every post stored")
-        assert_windows_equal(window_table(engine), _expected(classifier, ids, messages))
+        _check(engine, classifier, ids, messages)
         wait_until(lambda: _metric(worker, "sentimon_posts_in_total") >= len(messages), timeout=30)
         assert _metric(worker, "sentimon_posts_duplicate_total") >= at_kill  # replayed, skipped
     finally:
@@ -110,7 +105,7 @@ def test_postgres_stopped_and_restarted_mid_stream(
         start_postgres(pg.home, pg.port)
         wait_until(lambda: stored_count(engine) == len(messages), timeout=120, message="every post stored",
                    ignore=(Exception,))  # fmt: skip
-        assert_windows_equal(window_table(engine), _expected(classifier, ids, messages))
+        _check(engine, classifier, ids, messages)
         assert worker.health()["status"] == "ok"
     finally:
         worker.stop()
@@ -137,7 +132,7 @@ def test_redis_stopped_processing_goes_on_and_live_view_catches_up(
         start_redis(server.home, server.port)
         produce(kafka_topics.bootstrap, kafka_topics.raw, later)
         wait_until(lambda: stored_count(engine) == len(first) + len(later), timeout=60)
-        assert_windows_equal(window_table(engine), _expected(classifier, ids, [*first, *later]))
+        _check(engine, classifier, ids, [*first, *later])
         live = redis.Redis.from_url(server.url)
         with engine.connect() as conn:
             latest = windows.latest_windows(conn)

@@ -8,14 +8,14 @@ import orjson
 import pytest
 import redis
 
-from sentimon.schema import Post, ScoredPost
+from sentimon.schema import Post
 from sentimon.storage import dead_letters, posts, topics
 from sentimon.storage.db import make_engine, migrate
-from stream_processor.matcher import TopicMatcher
 from stream_processor.sinks.redis_live import read_latest
 from tests.helpers import wait_until
 from tests.stream_processor.worker_helpers import (
-    assert_windows_equal,
+    assert_aggregates_exact,
+    assert_verdicts_match_model,
     expected_windows,
     post_json,
     produce,
@@ -48,17 +48,6 @@ def _setup(env: dict[str, str]):  # type: ignore[no-untyped-def]
     return engine, ids
 
 
-def _scored(classifier, ids: dict[str, int], messages: list[bytes]) -> list[ScoredPost]:  # type: ignore[no-untyped-def]
-    """What the aggregates must be made of: the same model's verdicts on the distinct valid posts."""
-    matcher = TopicMatcher.from_rules({ids[n]: r for n, r in RULES.items()})
-    unique = {p.key: p for p in (Post.from_json(m) for m in messages)}
-    posts = list(unique.values())
-    preds = classifier.classify([p.text for p in posts])
-    return [
-        ScoredPost(p, lab, pr, "x", matcher.match(p.text)) for p, (lab, pr) in zip(posts, preds, strict=True)
-    ]
-
-
 def test_posts_in_aggregates_out_exact_counts_and_model_shares(
     service_env, kafka_topics, model_path, classifier, tmp_path: Path
 ) -> None:
@@ -69,8 +58,9 @@ def test_posts_in_aggregates_out_exact_counts_and_model_shares(
     try:
         produce(kafka_topics.bootstrap, kafka_topics.raw, messages)
         wait_until(lambda: stored_count(engine) == 120, timeout=60, message="120 posts stored")
-        want = expected_windows(_scored(classifier, ids, messages))
-        assert_windows_equal(window_table(engine), want)
+        stored = assert_aggregates_exact(engine)
+        assert_verdicts_match_model(classifier, stored, {ids[n]: r for n, r in RULES.items()})
+        want = expected_windows(stored)
         scored = read_topic(kafka_topics.bootstrap, kafka_topics.scored, 120)
         assert {orjson.loads(r.value)["post"]["id"] for r in scored} == {str(i) for i in range(120)}
         live = redis.Redis.from_url(env["SENTIMON_REDIS_URL"])
@@ -138,7 +128,9 @@ def test_duplicates_replays_and_bad_messages(
         wait_until(lambda: _metric(worker, "sentimon_posts_in_total") >= len(stream), timeout=60,
                    message="the rewound stream re-read")  # fmt: skip
         assert stored_count(engine) == len(distinct)
-        assert_windows_equal(window_table(engine), expected_windows(_scored(classifier, ids, distinct)))
+        stored = assert_aggregates_exact(engine)
+        assert {sp.post.key for sp in stored} == {Post.from_json(m).key for m in distinct}
+        assert_verdicts_match_model(classifier, stored, {ids[n]: r for n, r in RULES.items()})
         with engine.connect() as conn:
             assert dead_letters.count_dead_letters(conn) == len(BAD)
     finally:

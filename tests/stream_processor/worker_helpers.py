@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -17,7 +18,9 @@ from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy import Engine
 
 from infra.procs import free_port
+from sentimon.schema import Post, ScoredPost
 from sentimon.storage import posts, windows
+from stream_processor.matcher import TopicMatcher
 from stream_processor.windows import aggregate
 from tests.helpers import wait_until
 
@@ -147,6 +150,60 @@ def assert_windows_equal(got: dict, want: dict, tol: float = 1e-4) -> None:
         assert got[key][:4] == values[:4], f"counts of {key}: got {got[key][:4]}, want {values[:4]}"
         for g, w in zip(got[key][4:], values[4:], strict=True):
             assert abs(g - w) < tol, f"probability sums of {key}: got {got[key][4:]}, want {values[4:]}"
+
+
+def stored_posts(engine: Engine) -> list[ScoredPost]:
+    """Every stored post with the verdict the worker recorded for it."""
+    with engine.connect() as conn:
+        rows = posts.recent_posts(conn, limit=1_000_000)
+    return [
+        ScoredPost(Post(source=r.source, id=r.post_id, text=r.text, created_at=r.created_at), r.label,
+                   (r.p_neg, r.p_neu, r.p_pos), r.model_version, list(r.topic_ids))
+        for r in rows
+    ]  # fmt: skip
+
+
+def assert_aggregates_exact(engine: Engine) -> list[ScoredPost]:
+    """The window table equals the aggregation of the stored posts: no post lost, none counted twice."""
+    stored = stored_posts(engine)
+    assert_windows_equal(window_table(engine), expected_windows(stored), tol=1e-6)
+    return stored
+
+
+def assert_verdicts_match_model(classifier, stored: list[ScoredPost], rules: dict[int, str]) -> None:  # type: ignore[no-untyped-def]
+    """Stored verdicts are the model's and stored topics the rules'. The shipped model quantizes
+    activations per batch (int8), so probabilities may move by a few thousandths with the batch a post
+    was in; a label may differ only where the model's own decision is that close."""
+    matcher = TopicMatcher.from_rules(rules)
+    preds = classifier.classify([sp.post.text for sp in stored])
+    decision = classifier.calibration.get("decision", [0.0, 0.0, 0.0])
+    for sp, (label, probs) in zip(stored, preds, strict=True):
+        assert sp.topics == matcher.match(sp.post.text), sp.post.text
+        assert max(abs(a - b) for a, b in zip(sp.probs, probs, strict=True)) < PROB_TOL, (sp, probs)
+        if sp.label != label:
+            assert _margin(probs, decision) < LABEL_MARGIN, f"{sp.post.text!r}: {sp.label} vs {label} {probs}"
+
+
+PROB_TOL = 0.03
+LABEL_MARGIN = 0.15
+
+
+def _margin(probs: tuple[float, float, float], decision: list[float]) -> float:
+    scores = sorted((math.log(max(p, 1e-12)) + d for p, d in zip(probs, decision, strict=True)), reverse=True)
+    return scores[0] - scores[1]
+
+
+def assert_same_verdicts(a: list[ScoredPost], b: list[ScoredPost], classifier) -> None:  # type: ignore[no-untyped-def]
+    """Two paths stored the same posts with the same topics and (up to batch-dependent noise) verdicts."""
+    by_key = {sp.post.key: sp for sp in b}
+    assert sorted(by_key) == sorted(sp.post.key for sp in a)
+    decision = classifier.calibration.get("decision", [0.0, 0.0, 0.0])
+    for sp in a:
+        other = by_key[sp.post.key]
+        assert sp.topics == other.topics and sp.post.created_at == other.post.created_at
+        assert max(abs(x - y) for x, y in zip(sp.probs, other.probs, strict=True)) < PROB_TOL
+        if sp.label != other.label:
+            assert _margin(sp.probs, decision) < LABEL_MARGIN
 
 
 def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 30) -> list:
