@@ -62,6 +62,7 @@ class TrainConfig:
     patience: int = 2  # epochs without validation improvement before stopping
     class_weights: bool = True  # inverse class frequency in the loss: AvgRec weighs classes equally
     distant_epochs: float = 0.0  # epochs of sentiment140 (emoticon-labelled) before the SemEval data
+    freeze_embedding: bool = False  # keep the LM's word vectors: 25k×d weights overfit a few labelled tweets
     log_every: int = 50
     half: bool = True  # store float16 weights (classifier)
 
@@ -188,7 +189,7 @@ def fit(trainer: Trainer, stages: list[Stage], evaluate, weight: torch.Tensor | 
     for stage, frac, open_groups in plan(stages, n_groups, unfreeze):
         if bad >= cfg.patience:
             break
-        unfreeze_top(model, open_groups)
+        unfreeze_top(model, min(open_groups, n_groups - 1) if cfg.freeze_embedding else open_groups)
         epoch = round(epoch + frac, 4)
         trainer.run_epoch(stage, frac, total, weight, epoch)
         result = evaluate()

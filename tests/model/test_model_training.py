@@ -98,3 +98,15 @@ def test_distilled_student_is_smaller_and_learns_the_teacher(tiny_clf, data_dir,
     assert json.loads((folder / "card.json").read_text())["metrics"]["val"]["avgrec"] > 0.6
     texts = ["love great happy", "hate awful sad", "meeting report schedule"]
     assert [x[0] for x in student.classify(texts)] == [x[0] for x in teacher.classify(texts)]
+
+
+def test_frozen_embedding_stays_unchanged():
+    from model.train import fit
+
+    trainer, seqs, y = _setup(Classifier, lm=False)
+    trainer.cfg.freeze_embedding = True
+    before = trainer.model.encoder.embedding.weight.detach().clone()
+    head_before = trainer.model.head.weight.detach().clone()
+    fit(trainer, [Stage(seqs, y, 3, "clf")], lambda: {"score": 0.0}, None, unfreeze=True)
+    assert torch.equal(trainer.model.encoder.embedding.weight, before)
+    assert not torch.equal(trainer.model.head.weight, head_before)
