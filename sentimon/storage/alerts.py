@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 from sentimon.schema import WindowAggregate
+from sentimon.storage.db import utc
 from sentimon.storage.tables import (
     alert_deliveries,
     alert_detector_state,
@@ -87,13 +88,6 @@ class Delivery:
     at: datetime
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
@@ -106,7 +100,7 @@ def _row_to_alert(row: Any) -> Alert:
     m = row._mapping
     times = ("window_start", "opened_at", "fired_at", "resolved_at", "acked_at", "notified_at")
     values = {k: m[k] for k in Alert.__dataclass_fields__ if k in m}
-    values.update({k: _aware(m[k]) for k in times})
+    values.update({k: utc(m[k]) for k in times})
     values["explanation"] = dict(m["explanation"] or {})
     return Alert(**values)
 
@@ -241,7 +235,7 @@ def _row_to_delivery(row: Any) -> Delivery:
     m = row._mapping
     return Delivery(
         id=m["id"], alert_id=m["alert_id"], event=m["event"], sink=m["sink"], target=m["target"],
-        status=m["status"], attempts=m["attempts"], last_error=m["last_error"], at=_aware(m["at"]),
+        status=m["status"], attempts=m["attempts"], last_error=m["last_error"], at=utc(m["at"]),
     )  # fmt: skip
 
 
@@ -258,7 +252,7 @@ def load_detector_state(
     if for_update and conn.dialect.name == "postgresql":
         query = query.with_for_update()
     row = conn.execute(query).first()
-    return (dict(row.state or {}), _aware(row.last_window)) if row else None
+    return (dict(row.state or {}), utc(row.last_window)) if row else None
 
 
 def save_detector_state(
@@ -279,7 +273,7 @@ def delete_detector_state(conn: Connection, topic_id: int, kind: str) -> None:
 def latest_window_start(conn: Connection, topic_id: int) -> datetime | None:
     """The newest window of a topic (uses the primary key index)."""
     query = select(func.max(topic_windows.c.window_start)).where(topic_windows.c.topic_id == topic_id)
-    return _aware(conn.execute(query).scalar())
+    return utc(conn.execute(query).scalar())
 
 
 def windows_between(
@@ -295,7 +289,7 @@ def windows_between(
         query = query.where(topic_windows.c.window_start > after)
     names = ("n", "n_neg", "n_neu", "n_pos", "sum_neg", "sum_neu", "sum_pos")
     return [
-        WindowAggregate(topic_id, _aware(r.window_start), **{k: r._mapping[k] for k in names})
+        WindowAggregate(topic_id, utc(r.window_start), **{k: r._mapping[k] for k in names})
         for r in conn.execute(query)
     ]
 
@@ -329,7 +323,7 @@ def topic_posts(
         .limit(limit)
     )
     return [
-        PostSample(id=r.id, text=r.text, p_neg=float(r.p_neg), created_at=_aware(r.created_at), url=r.url)
+        PostSample(id=r.id, text=r.text, p_neg=float(r.p_neg), created_at=utc(r.created_at), url=r.url)
         for r in conn.execute(query)
     ]
 

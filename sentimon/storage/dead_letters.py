@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
+from sentimon.storage.db import utc
 from sentimon.storage.tables import dead_letters
 
 
@@ -48,13 +49,9 @@ def insert_dead_letters(conn: Connection, letters: Sequence[tuple[str, bytes, st
 def recent_dead_letters(conn: Connection, limit: int = 50) -> list[DeadLetterRow]:
     query = select(dead_letters).order_by(dead_letters.c.id.desc()).limit(limit)
     return [
-        DeadLetterRow(int(r.id), r.reason, bytes(r.raw), r.origin, _aware(r.at)) for r in conn.execute(query)
+        DeadLetterRow(int(r.id), r.reason, bytes(r.raw), r.origin, utc(r.at)) for r in conn.execute(query)
     ]
 
 
 def count_dead_letters(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(dead_letters)).scalar_one())
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

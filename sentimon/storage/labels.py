@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, case, exists, func, insert, select, upd
 from sqlalchemy.sql.elements import ColumnElement
 
 from sentimon.schema import LABELS
+from sentimon.storage.db import utc
 from sentimon.storage.posts import has_topic
 from sentimon.storage.tables import labels, posts
 
@@ -55,13 +56,6 @@ class QueueItem:
     def entropy(self) -> float:
         """How unsure the model is, in bits (0 = certain, log2(3) ≈ 1.58 = uniform)."""
         return -sum(p * math.log2(p) for p in self.probs if p > 0)
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def add_label(
@@ -243,7 +237,7 @@ def _row_to_label(row: Any) -> Label:
         label=row.label,
         labelled_by=row.labelled_by,
         origin=row.origin,
-        created_at=aware(row.created_at),  # type: ignore[arg-type]
+        created_at=utc(row.created_at),  # type: ignore[arg-type]
         used_by_model=row.used_by_model,
     )
 
@@ -256,7 +250,7 @@ def _row_to_item(row: Any) -> QueueItem:
         text=row.text,
         author=row.author,
         url=row.url,
-        created_at=aware(row.created_at),  # type: ignore[arg-type]
+        created_at=utc(row.created_at),  # type: ignore[arg-type]
         predicted=row.label,
         probs=(float(row.p_neg), float(row.p_neu), float(row.p_pos)),
         topic_ids=tuple(int(t) for t in (row.topic_ids or [])),

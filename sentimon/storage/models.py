@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from sentimon.storage.labels import aware
+from sentimon.storage.db import utc
 from sentimon.storage.tables import model_versions
 
 # A version's life: candidate → live → retired, or candidate → rejected.
@@ -192,6 +192,6 @@ def _row_to_version(row: Any) -> ModelVersion:
         status=row.status,
         metrics=dict(row.metrics or {}),
         note=row.note,
-        created_at=aware(row.created_at),
-        promoted_at=aware(row.promoted_at),
+        created_at=utc(row.created_at),
+        promoted_at=utc(row.promoted_at),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, exists, func, select
@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from sentimon.schema import LABELS, ScoredPost
+from sentimon.storage.db import utc
 from sentimon.storage.tables import posts
 
 
@@ -91,10 +92,6 @@ def has_topic(conn: Connection, topic_id: int) -> ColumnElement[bool]:
     return exists().select_from(each).where(each.c.value == int(topic_id))
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _to_row(r: Any) -> PostRow:
     return PostRow(
         id=int(r.id),
@@ -103,7 +100,7 @@ def _to_row(r: Any) -> PostRow:
         text=r.text,
         author=r.author,
         url=r.url,
-        created_at=_aware(r.created_at),
+        created_at=utc(r.created_at),
         label=r.label,
         p_neg=float(r.p_neg),
         p_neu=float(r.p_neu),
@@ -179,6 +176,12 @@ def count_posts(conn: Connection, source: str | None = None) -> int:
     if source is not None:
         query = query.where(posts.c.source == source)
     return int(conn.execute(query).scalar_one())
+
+
+def stored_times(conn: Connection, source: str) -> list[tuple[datetime, dict[str, Any]]]:
+    """(scored_at, metadata) of every post of a source: when each was stored, for latency figures."""
+    query = select(posts.c.scored_at, posts.c.meta).where(posts.c.source == source)
+    return [(utc(r.scored_at), r.meta or {}) for r in conn.execute(query)]
 
 
 def label_counts(conn: Connection) -> dict[str, int]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from sentimon.storage.db import utc
 from sentimon.storage.tables import topics
 
 
@@ -30,15 +31,8 @@ def _row_to_topic(row: Any) -> Topic:
         rule=row.rule,
         active=bool(row.active),
         alert_config=dict(row.alert_config or {}),
-        silenced_until=_aware(row.silenced_until),
+        silenced_until=utc(row.silenced_until),
     )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def list_topics(conn: Connection, active_only: bool = False) -> list[Topic]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, select
 
 from sentimon.schema import WindowAggregate
+from sentimon.storage.db import utc
 from sentimon.storage.posts import upsert_insert
 from sentimon.storage.tables import topic_windows, topics
 
@@ -35,14 +36,10 @@ class WindowRow:
     top_pos_score: float | None
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _agg(r: Any) -> WindowAggregate:
     return WindowAggregate(
         topic_id=int(r.topic_id),
-        window_start=_aware(r.window_start),
+        window_start=utc(r.window_start),
         n=int(r.n),
         n_neg=int(r.n_neg),
         n_neu=int(r.n_neu),
@@ -135,7 +132,7 @@ def latest_windows(conn: Connection, topic_ids: Iterable[int] | None = None) -> 
 
 def bucket_start(ts: datetime, size: timedelta) -> datetime:
     """Start of the bucket holding ts, aligned to the epoch (days start at 00:00 UTC)."""
-    return _EPOCH + ((_aware(ts) - _EPOCH) // size) * size
+    return _EPOCH + ((utc(ts) - _EPOCH) // size) * size
 
 
 def rollup(aggs: Iterable[WindowAggregate], bucket: str) -> list[WindowAggregate]:
@@ -174,7 +171,7 @@ def totals(
         query = query.where(tw.c.topic_id.in_(list(topic_ids)))
     out = {}
     for r in conn.execute(query):
-        agg = WindowAggregate(int(r.topic_id), _aware(start))
+        agg = WindowAggregate(int(r.topic_id), utc(start))
         for c in _COUNTS:
             setattr(agg, c, type(getattr(agg, c))(getattr(r, c) or 0))
         out[agg.topic_id] = agg
