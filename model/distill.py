@@ -16,6 +16,7 @@ from model.curves import save_confusion_png, save_curves
 from model.data import iter_lines
 from model.finetune import _data_card, _labelled
 from model.inference import load
+from model.lexicon import valence_vector
 from model.metrics import scores
 from model.nets import Classifier
 from model.predict import batch_logits
@@ -52,6 +53,8 @@ def distill(cfg: TrainConfig, teacher_path: Path, n_unlabelled: int = 100_000, c
     targets = soft_targets(teacher_path, texts)
     student = Classifier(cfg.net(len(vocab)))
     student.encoder.embedding.weight.data.copy_(teacher.net.encoder.embedding.weight.data)
+    if student.cfg.lexicon:
+        student.valence.copy_(teacher.net.valence if teacher.net.cfg.lexicon else valence_vector(vocab))
     val_texts, val_labels = _labelled(cfg, "val")
     _, train_labels = _labelled(cfg, "train")
     stage = Stage(encode_all(vocab, texts), targets, cfg.epochs, "distil")

@@ -37,18 +37,29 @@ def _start_model(cfg: TrainConfig,
     The architecture always comes from the checkpoint; dropouts come from this run's settings."""
     if not cfg.init_from:
         vocab = build_vocab(train_texts, cfg.vocab_size, cfg.min_count, cfg.max_tokens)
-        return Classifier(cfg.net(len(vocab))), vocab, cfg, []
+        return with_lexicon(Classifier(cfg.net(len(vocab))), vocab), vocab, cfg, []
     src, vocab, config, card = load_model(Path(cfg.init_from))
     net_cfg = replace(src.cfg, **{k: getattr(cfg, k) for k in (
         "emb_dropout", "input_dropout", "weight_dropout", "hidden_dropout", "output_dropout")})
-    model = Classifier(net_cfg)
     if config["task"] == "lm":
+        model = with_lexicon(Classifier(replace(net_cfg, lexicon=cfg.lexicon)), vocab)
         load_encoder(model, src.state_dict())
     else:
+        model = Classifier(net_cfg)
         model.load_state_dict(src.state_dict())
-    arch = {k: getattr(net_cfg, k) for k in ARCH if hasattr(net_cfg, k)}
+    arch = {k: getattr(model.cfg, k) for k in ARCH if hasattr(model.cfg, k)}
+    arch["lexicon"] = model.cfg.lexicon
     arch.update(vocab_size=len(vocab), max_tokens=vocab.max_tokens)
     return model, vocab, replace(cfg, **arch), list(card.get("reproduce", []))
+
+
+def with_lexicon(model: Classifier, vocab: Vocab) -> Classifier:
+    """Fill the frozen valence buffer of a lexicon-aware classifier."""
+    if model.cfg.lexicon:
+        from model.lexicon import valence_vector
+
+        model.valence.copy_(valence_vector(vocab))
+    return model
 
 
 def finetune(cfg: TrainConfig, command: str = "") -> Path:

@@ -11,6 +11,10 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from model.lexicon import valence_features
+
+N_LEXICON_FEATURES = 4
+
 
 @dataclass
 class NetConfig:
@@ -27,6 +31,7 @@ class NetConfig:
     hidden_dropout: float = 0.2  # variational dropout between RNN layers
     output_dropout: float = 0.3  # dropout before the LM decoder / classifier head
     n_classes: int = 3
+    lexicon: bool = False  # classifier head also sees VADER-lexicon valence features of the tokens
     lm_cutoffs: list[int] = field(default_factory=lambda: [2000, 8000])
 
     def to_dict(self) -> dict:
@@ -105,12 +110,17 @@ class Classifier(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.encoder = Encoder(cfg)
-        self.head = nn.Linear(3 * cfg.hidden, cfg.n_classes)
+        extra = N_LEXICON_FEATURES if cfg.lexicon else 0
+        if cfg.lexicon:  # filled from the lexicon when the model is created, then saved with the weights
+            self.register_buffer("valence", torch.zeros(cfg.vocab_size))
+        self.head = nn.Linear(3 * cfg.hidden + extra, cfg.n_classes)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         out, last = self.encoder(ids, lengths)
-        pooled = concat_pool(out, last, lengths)
-        return self.head(F.dropout(pooled, self.cfg.output_dropout, self.training))
+        pooled = F.dropout(concat_pool(out, last, lengths), self.cfg.output_dropout, self.training)
+        if self.cfg.lexicon:
+            pooled = torch.cat([pooled, valence_features(self.valence, ids)], dim=1)
+        return self.head(pooled)
 
     def layer_groups(self) -> list[list[nn.Parameter]]:
         """Bottom-to-top groups: embedding, each RNN layer, head."""

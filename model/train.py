@@ -62,6 +62,7 @@ class TrainConfig:
     patience: int = 2  # epochs without validation improvement before stopping
     class_weights: bool = True  # inverse class frequency in the loss: AvgRec weighs classes equally
     distant_epochs: float = 0.0  # epochs of sentiment140 (emoticon-labelled) before the SemEval data
+    lexicon: bool = False  # add VADER-lexicon valence features to the classifier head
     freeze_embedding: bool = False  # keep the LM's word vectors: 25k×d weights overfit a few labelled tweets
     log_every: int = 50
     half: bool = True  # store float16 weights (classifier)
