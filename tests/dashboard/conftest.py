@@ -127,12 +127,16 @@ def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
 def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     """Save the whole page as a test artifact (Streamlit scrolls inside its main area, so the
     viewport is stretched to that area's height for the shot)."""
+    from playwright.sync_api import expect
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     settle(page)
     size = page.viewport_size
     height = page.evaluate("document.querySelector('[data-testid=stMain]')?.scrollHeight ?? 0")
     page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 5000)})
+    settle(page)  # a live fragment may have started a run meanwhile
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0)  # charts still loading show a skeleton
     page.screenshot(path=str(path), animations="disabled")
     page.set_viewport_size(size)
     return path
