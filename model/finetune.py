@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from model.batching import encode_all
+from model.calibrate import avgrec_of, fit_decision_bias
 from model.curves import save_confusion_png, save_curves
 from model.data import TRAIN_FILES, VAL_FILES, distant_texts, read_labelled, semeval_split
 from model.metrics import scores
@@ -83,8 +84,12 @@ def finetune(cfg: TrainConfig, command: str = "") -> Path:
         logits = batch_logits(model, vocab, val_texts)
         got = scores(val_labels, logits.argmax(1).tolist())
         loss = float(F.cross_entropy(logits, y_val, weight=weight))
-        return {"score": got["avgrec"], "val_loss": loss, "val_avgrec": got["avgrec"],
-                "val_f1pn": got["f1pn"]}
+        # select on what is shipped: AvgRec after the (re-fitted) decision offsets, not raw argmax
+        log_probs = F.log_softmax(logits, dim=1)
+        offsets = torch.tensor(fit_decision_bias(log_probs, y_val, span=2.0, step=0.1))
+        tuned = avgrec_of((log_probs + offsets).argmax(1), y_val)
+        return {"score": tuned if cfg.select_tuned else got["avgrec"], "val_loss": loss,
+                "val_avgrec": got["avgrec"], "val_avgrec_tuned": tuned, "val_f1pn": got["f1pn"]}
 
     trainer = Trainer(cfg, model, rng)
     fit(trainer, stages, evaluate, weight, cfg.gradual_unfreeze)

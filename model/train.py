@@ -63,6 +63,7 @@ class TrainConfig:
     class_weights: bool = True  # inverse class frequency in the loss: AvgRec weighs classes equally
     distant_epochs: float = 0.0  # epochs of sentiment140 (emoticon-labelled) before the SemEval data
     lexicon: bool = False  # add VADER-lexicon valence features to the classifier head
+    select_tuned: bool = True  # early stopping on val AvgRec after decision offsets (what is shipped)
     freeze_embedding: bool = False  # keep the LM's word vectors: 25k×d weights overfit a few labelled tweets
     log_every: int = 50
     half: bool = True  # store float16 weights (classifier)
