@@ -184,7 +184,8 @@ def bench(
 
 @app.command()
 def distill(
-    teacher: Path = typer.Option(..., help="Fine-tuned classifier folder to imitate"),
+    teacher: list[Path] = typer.Option(..., help="Classifier folder(s) to imitate (repeat: ensemble)"),
+    init_from: Path = typer.Option(None, help="Start the student from this classifier/LM"),
     out: Path = typer.Option(Path("var/models/student"), help="Model folder to write"),
     data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
     hidden: int = typer.Option(128, help="Student LSTM size"),
@@ -196,13 +197,14 @@ def distill(
     threads: int = typer.Option(2, help="CPU threads for torch"),
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
 ) -> None:
-    """Distil a teacher classifier into a smaller, faster student (CPU serving)."""
+    """Distil one teacher (or an averaged ensemble) into a student: smaller for speed, or same size."""
     from model.distill import distill as run
 
     base = {**CLF_BASE, "lr_decay": 1.0, "gradual_unfreeze": False, "class_weights": False,
             "emb_dropout": 0.02, "input_dropout": 0.1, "weight_dropout": 0.1, "output_dropout": 0.1}
     options = {"out": str(out), "data_dir": str(data_dir) if data_dir else None, "hidden": hidden,
-               "epochs": epochs, "lr": lr, "name": name, "seed": seed, "threads": threads, "batch_size": 128}
+               "epochs": epochs, "lr": lr, "name": name, "seed": seed, "threads": threads, "batch_size": 128,
+               "init_from": str(init_from) if init_from else None}
     folder = run(_config(base, options, set_), teacher, unlabelled, command=_command())
     typer.echo(f"student saved to {folder}")
 

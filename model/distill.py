@@ -14,23 +14,39 @@ import torch.nn.functional as F
 from model.batching import encode_all
 from model.curves import save_confusion_png, save_curves
 from model.data import iter_lines
-from model.finetune import _data_card, _labelled
+from model.finetune import _data_card, _labelled, val_scorer
 from model.inference import load
 from model.lexicon import valence_vector
-from model.metrics import scores
-from model.nets import Classifier
-from model.predict import batch_logits
-from model.registry import save_model
+from model.nets import Classifier, load_encoder
+from model.registry import ModelError, load_model, read_card, save_model
 from model.train import Stage, TrainConfig, Trainer, calibrate_and_score, fit, seed_everything
 
 
-def soft_targets(teacher_path: Path, texts: list[str], batch_size: int = 512) -> list[list[float]]:
-    """The teacher's calibrated class probabilities for each text."""
-    teacher = load(teacher_path, device="cpu", int8=False, batch_size=batch_size)
-    cal = teacher.calibration
-    logits = teacher.logits(texts)
-    probs = F.softmax(logits / cal["temperature"] + torch.tensor(cal["bias"]), dim=1)
-    return probs.tolist()
+def soft_targets(teacher_paths: list[Path], texts: list[str], batch_size: int = 512) -> list[list[float]]:
+    """The teachers' calibrated class probabilities for each text, averaged (an ensemble)."""
+    total = torch.zeros(len(texts), 3)
+    for path in teacher_paths:
+        teacher = load(path, device="cpu", int8=False, batch_size=batch_size)
+        cal = teacher.calibration
+        logits = teacher.logits(texts)
+        total += F.softmax(logits / cal["temperature"] + torch.tensor(cal["bias"]), dim=1)
+    return (total / len(teacher_paths)).tolist()
+
+
+def _init_student(student: Classifier, teacher, init_from: str | None) -> None:
+    """Teacher's word vectors (and lexicon); with init_from, also that classifier's encoder and head."""
+    student.encoder.embedding.weight.data.copy_(teacher.net.encoder.embedding.weight.data)
+    if student.cfg.lexicon:
+        lexicon = teacher.net.valence if teacher.net.cfg.lexicon else valence_vector(teacher.vocab)
+        student.valence.copy_(lexicon)
+    if init_from:
+        src, vocab, _, _ = load_model(Path(init_from))
+        if vocab.itos != teacher.vocab.itos:
+            raise ModelError(f"{init_from}: vocabulary differs from the teacher's")
+        load_encoder(student, src.state_dict())
+        head = {k[5:]: v for k, v in src.state_dict().items() if k.startswith("head.")}
+        if isinstance(src, Classifier) and head["weight"].shape == student.head.weight.shape:
+            student.head.load_state_dict(head)
 
 
 def student_texts(cfg: TrainConfig, rng: random.Random, n_unlabelled: int) -> list[str]:
@@ -42,29 +58,27 @@ def student_texts(cfg: TrainConfig, rng: random.Random, n_unlabelled: int) -> li
     return train_texts + pool[:n_unlabelled]
 
 
-def distill(cfg: TrainConfig, teacher_path: Path, n_unlabelled: int = 100_000, command: str = "") -> Path:
-    """Train ``cfg``'s (smaller) network to match the teacher; start from the teacher's embeddings."""
+def distill(cfg: TrainConfig, teacher_paths: list[Path], n_unlabelled: int = 100_000,
+            command: str = "") -> Path:
+    """Train ``cfg``'s network to match the averaged teachers; start from the first one's embeddings."""
     rng = seed_everything(cfg.seed, cfg.threads)
     t0 = time.time()
-    teacher = load(teacher_path, device="cpu", int8=False)
+    teacher_paths = [Path(p) for p in (teacher_paths if isinstance(teacher_paths, list) else [teacher_paths])]
+    teacher = load(teacher_paths[0], device="cpu", int8=False)
     vocab = teacher.vocab
+    for path in teacher_paths[1:]:
+        if load(path, device="cpu", int8=False).vocab.itos != vocab.itos:
+            raise ModelError(f"{path}: teachers must share one vocabulary")
     cfg = replace(cfg, emb_dim=teacher.net.cfg.emb_dim, vocab_size=len(vocab), max_tokens=vocab.max_tokens)
     texts = student_texts(cfg, rng, n_unlabelled)
-    targets = soft_targets(teacher_path, texts)
+    targets = soft_targets(teacher_paths, texts)
     student = Classifier(cfg.net(len(vocab)))
-    student.encoder.embedding.weight.data.copy_(teacher.net.encoder.embedding.weight.data)
-    if student.cfg.lexicon:
-        student.valence.copy_(teacher.net.valence if teacher.net.cfg.lexicon else valence_vector(vocab))
+    _init_student(student, teacher, cfg.init_from)
     val_texts, val_labels = _labelled(cfg, "val")
     _, train_labels = _labelled(cfg, "train")
     stage = Stage(encode_all(vocab, texts), targets, cfg.epochs, "distil")
 
-    def evaluate() -> dict:
-        logits = batch_logits(student, vocab, val_texts)
-        got = scores(val_labels, logits.argmax(1).tolist())
-        loss = float(F.cross_entropy(logits, torch.tensor(val_labels)))
-        return {"score": got["avgrec"], "val_loss": loss, "val_avgrec": got["avgrec"],
-                "val_f1pn": got["f1pn"]}
+    evaluate = val_scorer(student, vocab, val_texts, val_labels, None, cfg.select_tuned)
 
     trainer = Trainer(cfg, student, rng)
     fit(trainer, [stage], evaluate, None, unfreeze=False)
@@ -75,9 +89,11 @@ def distill(cfg: TrainConfig, teacher_path: Path, n_unlabelled: int = 100_000, c
     calibration, val_metrics = calibrate_and_score(student, vocab, val_texts, val_labels)
     out = Path(cfg.out)
     data = _data_card(cfg, train_labels, val_labels, [stage])
-    data["distilled_from"] = {"teacher": teacher.version, "texts": len(texts), "unlabelled": n_unlabelled}
+    data["distilled_from"] = {"teachers": [read_card(p)["version"] for p in teacher_paths],
+                              "texts": len(texts), "unlabelled": n_unlabelled, "init_from": cfg.init_from}
     metrics = {"val": val_metrics, "train_seconds": round(time.time() - t0, 1)}
-    reproduce = list(teacher.card.get("reproduce", [])) + ([command] if command else [])
+    reproduce = [line for p in teacher_paths for line in read_card(p).get("reproduce", [])]
+    reproduce = list(dict.fromkeys(reproduce)) + ([command] if command else [])
     version = save_model(out, student, vocab, name=cfg.name, train=asdict(cfg), metrics=metrics,
                          calibration=calibration, data=data, reproduce=reproduce, half=cfg.half)
     save_curves(trainer.rows, out)

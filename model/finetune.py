@@ -63,6 +63,25 @@ def with_lexicon(model: Classifier, vocab: Vocab) -> Classifier:
     return model
 
 
+def val_scorer(model: Classifier, vocab: Vocab, texts: list[str], labels: list[int],
+               weight: torch.Tensor | None, tuned: bool):
+    """Validation callback for ``fit``: loss, argmax AvgRec and AvgRec after re-fitted decision offsets;
+    the score is the latter when ``tuned`` (that is what calibration will ship)."""
+    y = torch.tensor(labels)
+
+    def evaluate() -> dict:
+        logits = batch_logits(model, vocab, texts)
+        got = scores(labels, logits.argmax(1).tolist())
+        loss = float(F.cross_entropy(logits, y, weight=weight))
+        log_probs = F.log_softmax(logits, dim=1)
+        offsets = torch.tensor(fit_decision_bias(log_probs, y, span=2.0, step=0.1))
+        best = avgrec_of((log_probs + offsets).argmax(1), y)
+        return {"score": best if tuned else got["avgrec"], "val_loss": loss, "val_avgrec": got["avgrec"],
+                "val_avgrec_tuned": best, "val_f1pn": got["f1pn"]}
+
+    return evaluate
+
+
 def finetune(cfg: TrainConfig, command: str = "") -> Path:
     """Train the classifier, keep the epoch with the best validation AvgRec, calibrate, save."""
     rng = seed_everything(cfg.seed, cfg.threads)
@@ -78,19 +97,8 @@ def finetune(cfg: TrainConfig, command: str = "") -> Path:
         stages.append(Stage(encode_all(vocab, d_texts), d_labels, cfg.distant_epochs, "distant"))
     stages.append(Stage(encode_all(vocab, train_texts), train_labels, cfg.epochs, "clf"))
     weight = class_weight(train_labels) if cfg.class_weights else None
-    y_val = torch.tensor(val_labels)
 
-    def evaluate() -> dict:
-        logits = batch_logits(model, vocab, val_texts)
-        got = scores(val_labels, logits.argmax(1).tolist())
-        loss = float(F.cross_entropy(logits, y_val, weight=weight))
-        # select on what is shipped: AvgRec after the (re-fitted) decision offsets, not raw argmax
-        log_probs = F.log_softmax(logits, dim=1)
-        offsets = torch.tensor(fit_decision_bias(log_probs, y_val, span=2.0, step=0.1))
-        tuned = avgrec_of((log_probs + offsets).argmax(1), y_val)
-        return {"score": tuned if cfg.select_tuned else got["avgrec"], "val_loss": loss,
-                "val_avgrec": got["avgrec"], "val_avgrec_tuned": tuned, "val_f1pn": got["f1pn"]}
-
+    evaluate = val_scorer(model, vocab, val_texts, val_labels, weight, cfg.select_tuned)
     trainer = Trainer(cfg, model, rng)
     fit(trainer, stages, evaluate, weight, cfg.gradual_unfreeze)
     if cfg.half:  # score exactly the weights that are shipped

@@ -110,3 +110,17 @@ def test_frozen_embedding_stays_unchanged():
     fit(trainer, [Stage(seqs, y, 3, "clf")], lambda: {"score": 0.0}, None, unfreeze=True)
     assert torch.equal(trainer.model.encoder.embedding.weight, before)
     assert not torch.equal(trainer.model.head.weight, head_before)
+
+
+def test_ensemble_distillation_into_a_same_size_student(tiny_clf, data_dir, tmp_path):
+    from model.distill import distill
+    from model.inference import load
+
+    cfg = TrainConfig(data_dir=str(data_dir), out=str(tmp_path / "same"), hidden=24, emb_dim=16, epochs=1,
+                      lr=1e-3, batch_size=16, threads=1, gradual_unfreeze=False, class_weights=False,
+                      lr_decay=1.0, init_from=str(tiny_clf))
+    folder = distill(cfg, [tiny_clf, tiny_clf], n_unlabelled=50)
+    card = json.loads((folder / "card.json").read_text())
+    assert len(card["data"]["distilled_from"]["teachers"]) == 2
+    texts = ["love great happy", "hate awful sad", "meeting report schedule"]
+    assert [x[0] for x in load(folder).classify(texts)] == [x[0] for x in load(tiny_clf).classify(texts)]
