@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stream_processor.classifier import Classifier, Prediction
+from stream_processor.classifier import INFERENCE_BATCH, Classifier, Prediction
 
 log = logging.getLogger(__name__)
 DEFAULT_POLL_S = 5.0
@@ -198,7 +198,7 @@ def start_hot_swap(
     threads = getattr(settings, "torch_threads", None)
 
     def loader(path: str) -> Classifier:
-        return load(path, threads=threads)
+        return load(path, threads=threads, batch_size=INFERENCE_BATCH)
 
     lookup = _db_lookup(engine)
     record = _db_recorder(engine)

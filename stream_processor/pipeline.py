@@ -95,9 +95,12 @@ class Processor:
     def stage(self, result: BatchResult) -> None:
         self.store.add(Batch(scored=result.scored, dead=result.dead))
 
-    def commit(self) -> tuple[list[WindowState], float]:
-        """Flush the store; raises SinkUnavailable (staged batch kept) so the caller can wait and retry."""
+    def commit(self, result: BatchResult | None = None) -> tuple[list[WindowState], float]:
+        """Stage `result` (when given) and flush the store; raises SinkUnavailable (staged batch kept) so
+        the caller can wait and retry."""
         started = time.perf_counter()
+        if result is not None:
+            self.stage(result)
         totals = self.store.flush()
         return totals, time.perf_counter() - started
 

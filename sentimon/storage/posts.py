@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
@@ -75,6 +77,8 @@ def insert_scored(conn: Connection, scored: Sequence[ScoredPost]) -> dict[str, i
     """
     if not scored:
         return {}
+    if conn.dialect.name == "postgresql":
+        return _insert_scored_unnest(conn, scored)
     stmt = (
         upsert_insert(conn, posts)
         .on_conflict_do_nothing(index_elements=[posts.c.source, posts.c.post_id])
@@ -82,6 +86,50 @@ def insert_scored(conn: Connection, scored: Sequence[ScoredPost]) -> dict[str, i
     )
     result = conn.execute(stmt, [_row(sp) for sp in scored])
     return {f"{r.source}:{r.post_id}": int(r.id) for r in result}
+
+
+# Postgres: one statement whose parameters are one array per column, whatever the batch size. A
+# multi-row VALUES list is a new query text for every batch size, which the driver parses again
+# each time (a tenth of a worker's CPU in the profile); this text never changes.
+_ARRAY_TYPES = {
+    "source": "varchar",
+    "post_id": "varchar",
+    "text": "text",
+    "author": "varchar",
+    "url": "varchar",
+    "lang": "varchar",
+    "created_at": "timestamptz",
+    "label": "varchar",
+    "p_neg": "float8",
+    "p_neu": "float8",
+    "p_pos": "float8",
+    "model_version": "varchar",
+    "topic_ids": "json",
+    "meta": "json",
+}
+_UNNEST_INSERT = (
+    f"INSERT INTO {posts.name} ({', '.join(_ARRAY_TYPES)}) "
+    f"SELECT * FROM unnest({', '.join(f'%({c})s::{t}[]' for c, t in _ARRAY_TYPES.items())}) "
+    "ON CONFLICT (source, post_id) DO NOTHING RETURNING id, source, post_id"
+)
+
+
+def _insert_scored_unnest(conn: Connection, scored: Sequence[ScoredPost]) -> dict[str, int]:
+    columns: dict[str, list[Any]] = {c: [] for c in _ARRAY_TYPES}
+    for sp in scored:
+        row = _row(sp)
+        row["topic_ids"], row["meta"] = _json(row["topic_ids"]), _json(row["meta"])
+        for c, values in columns.items():
+            values.append(row[c])
+    result = conn.exec_driver_sql(_UNNEST_INSERT, columns)
+    return {f"{source}:{post_id}": int(row_id) for row_id, source, post_id in result}
+
+
+def _json(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # what orjson refuses (ints beyond 64 bits…), the standard library may still write
+        return json.dumps(value)
 
 
 def has_topic(conn: Connection, topic_id: int) -> ColumnElement[bool]:

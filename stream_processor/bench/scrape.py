@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-HISTOGRAMS = (
-    "sentimon_batch_size",
-    "sentimon_batch_seconds",
-    "sentimon_classify_seconds",
-    "sentimon_db_seconds",
-)
+STAGES = ("classify", "db", "live", "produce")
+HISTOGRAMS = ("sentimon_batch_size", "sentimon_batch_seconds", *(f"sentimon_{s}_seconds" for s in STAGES))
 
 
 def sums_and_counts(pages: Iterable[str]) -> dict[str, float]:
@@ -28,7 +24,7 @@ def sums_and_counts(pages: Iterable[str]) -> dict[str, float]:
 
 
 def batch_profile(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """Mean batch size and mean seconds per batch (whole batch, classify, database) over the stretch."""
+    """Mean batch size and mean seconds per batch (whole, and per stage) over the measured stretch."""
 
     def delta(name: str) -> float:
         return after.get(name, 0.0) - before.get(name, 0.0)
@@ -40,6 +36,5 @@ def batch_profile(before: dict[str, float], after: dict[str, float]) -> dict[str
         "batches": int(batches),
         "mean_batch": round(delta("sentimon_batch_size_sum") / batches, 1),
         "batch_s": round(delta("sentimon_batch_seconds_sum") / batches, 4),
-        "classify_s": round(delta("sentimon_classify_seconds_sum") / batches, 4),
-        "db_s": round(delta("sentimon_db_seconds_sum") / batches, 4),
+        **{f"{s}_s": round(delta(f"sentimon_{s}_seconds_sum") / batches, 4) for s in STAGES},
     }

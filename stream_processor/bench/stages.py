@@ -16,6 +16,7 @@ from stream_processor.bench.sampler import GroupLag, Sample, Sampler
 from stream_processor.bench.scrape import batch_profile, sums_and_counts
 from stream_processor.bench.services import BenchEnv
 from stream_processor.bench.workload import SOURCE, WARMUP_SOURCE, chunks, make_posts
+from stream_processor.classifier import INFERENCE_BATCH
 
 Progress = Callable[[str, int, int], None]  # (task, done, total)
 
@@ -26,7 +27,7 @@ def classifier_alone(model_path: Path | None, texts: Sequence[str], batch_size: 
 
     from model.inference import load
 
-    clf = load(model_path, device="cpu", threads=threads)
+    clf = load(model_path, device="cpu", threads=threads, batch_size=INFERENCE_BATCH)
     batches = chunks(list(texts), batch_size)
     clf.classify(list(batches[0]))
     started = time.perf_counter()

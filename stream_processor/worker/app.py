@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -38,6 +39,9 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
         broker_heartbeat_interval=min(3.0, options.session_timeout_s / 4),
         broker_request_timeout=max(90.0, options.session_timeout_s * 2),
         producer_acks=-1,
+        # A batch's scored posts leave in a few requests per partition instead of one request each.
+        producer_linger_ms=10,
+        producer_max_batch_size=512 * 1024,
         producer_max_request_size=2 * 1024 * 1024,
         web_enabled=True,
         web_port=options.web_port,
@@ -48,22 +52,20 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
     scored = app.topic(settings.topic_scored, key_type=bytes, value_type=bytes)
 
     async def send_dead(letter: DeadLetter) -> Any:
-        headers = {"reason": letter.reason.encode(), "origin": (letter.origin or "").encode(),
-                   "post_id": (letter.post_key or "").encode()}  # fmt: skip
+        headers = {
+            "reason": letter.reason.encode(),
+            "origin": (letter.origin or "").encode(),
+            "post_id": (letter.post_key or "").encode(),
+        }
         return await dlq.send(key=letter.key, value=letter.raw, headers=headers, force=True)
 
     async def send_scored(sp: ScoredPost) -> Any:
-        return await scored.send(key=sp.post.key.encode(), value=sp.to_json(), force=True)
+        # Straight to the producer: Faust's topic/channel layer cost as much as the produce itself.
+        return await app.producer.send(
+            scored.get_topic_name(), sp.post.key.encode(), sp.to_json(), None, None, None
+        )
 
-    @app.agent(raw, concurrency=1)
-    async def process(stream: faust.StreamT) -> None:
-        # noack_take: Faust must not ack (and later commit) an offset before our transaction commits.
-        async for events in stream.noack_take(options.batch_size, within=options.latency_s):
-            messages = [_raw(e) for e in events]
-            await core.handle(messages, send_dead, send_scored)
-            for event in events:
-                await stream.ack(event)
-            _observe_lag(app, events)
+    _add_agent(app, raw, core, options, send_dead, send_scored)
 
     @app.timer(interval=options.rules_poll_s)
     async def reload_rules() -> None:
@@ -88,6 +90,37 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
         return web.bytes(body, content_type=content_type.split(";")[0])
 
     return app
+
+
+def _add_agent(
+    app: faust.App, raw: Any, core: WorkerCore, options: WorkerOptions, send_dead: Any, send_scored: Any
+) -> None:
+    """The raw-posts agent. noack_take: Faust must not ack (and later commit) an offset before our
+    transaction commits. Two stages: batch k+1 is classified while batch k is committed, produced and
+    acked; finishes run one at a time in batch order, so acks (and offset commits) stay in order."""
+
+    @app.agent(raw, concurrency=1)
+    async def process(stream: faust.StreamT) -> None:
+        pending: asyncio.Future | None = None
+
+        async def finish(events: list[Any], computed: Any, began: float) -> None:
+            await core.finish(computed, began, send_dead, send_scored)
+            for event in events:
+                await stream.ack(event)
+            _observe_lag(app, events)
+
+        try:
+            async for events in stream.noack_take(options.batch_size, within=options.latency_s):
+                began = time.perf_counter()
+                computed = await core.compute([_raw(e) for e in events])
+                if pending is not None:
+                    await pending
+                pending = asyncio.ensure_future(finish(events, computed, began))
+            if pending is not None:
+                await pending
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()  # unacknowledged: replayed after a restart, and deduplicated then
 
 
 def _raw(event: Any) -> RawMessage:

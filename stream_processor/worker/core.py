@@ -77,13 +77,28 @@ class WorkerCore:
     async def handle(self, messages: Sequence[RawMessage], send_dead: Send, send_scored: Send) -> None:
         """compute → commit (retry until the database takes it) → live views → produce → (caller acks)."""
         began = time.perf_counter()
+        computed = await self.compute(messages)
+        await self.finish(computed, began, send_dead, send_scored)
+
+    async def compute(self, messages: Sequence[RawMessage]) -> tuple[BatchResult, float]:
+        """The CPU half of a batch (validate, classify, match) in the model thread; touches no sink, so the
+        next batch can be computed while the previous one is still being committed."""
         await self.ensure_rules()
-        result, classify_s = await self._compute(messages)
-        self.processor.stage(result)
-        totals, db_s = await self._commit()
+        return await self._compute(messages)
+
+    async def finish(
+        self, computed: tuple[BatchResult, float], began: float, send_dead: Send, send_scored: Send
+    ) -> None:
+        """The I/O half: commit, live views, produce. Callers run one finish at a time, in batch order."""
+        result, classify_s = computed
+        totals, db_s = await self._commit(result)
         report = self.processor.report(result, classify_s, db_s, totals)
+        t0 = time.perf_counter()
         report.live_ok = await self.in_io(self.processor.publish, totals)
+        t1 = time.perf_counter()
         await self._produce(result, send_dead, send_scored)
+        metrics.LIVE_SECONDS.observe(t1 - t0)
+        metrics.PRODUCE_SECONDS.observe(time.perf_counter() - t1)
         metrics.observe(report, time.perf_counter() - began, self.health)
 
     async def _compute(self, messages: Sequence[RawMessage]) -> tuple[BatchResult, float]:
@@ -101,10 +116,16 @@ class WorkerCore:
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.max_backoff_s)
 
-    async def _commit(self) -> tuple[list, float]:
+    async def _commit(self, result: BatchResult) -> tuple[list, float]:
+        """Stage and flush in the I/O thread (the store is only ever touched there); a failed flush keeps
+        the batch staged, so the retries only flush."""
         delay = 0.2
+        first = True
         while True:
             try:
+                if first:
+                    first = False
+                    return await self.in_io(self.processor.commit, result)
                 return await self.in_io(self.processor.commit)
             except SinkUnavailable as exc:
                 if self.health.db_ok:

@@ -67,5 +67,13 @@ def test_batch_profile_from_two_scrapes() -> None:
     before = scrape.sums_and_counts([page(2, 100, 1.0)])
     after = scrape.sums_and_counts([page(6, 1100, 3.0), page(4, 1000, 2.0)])
     profile = scrape.batch_profile(before, after)
-    assert profile == {"batches": 8, "mean_batch": 250.0, "batch_s": 0.5, "classify_s": 0.25, "db_s": 0.125}
+    assert profile == {
+        "batches": 8,
+        "mean_batch": 250.0,
+        "batch_s": 0.5,
+        "classify_s": 0.25,
+        "db_s": 0.125,
+        "live_s": 0.0,
+        "produce_s": 0.0,
+    }
     assert orjson.dumps(profile)
