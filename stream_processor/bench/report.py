@@ -36,6 +36,7 @@ def details(r: dict[str, Any]) -> list[str]:
         f"({', '.join(f'{m:.0f}' for m in r['rss_mb_per_worker'])})  ·  "
         f"worker CPU {r['worker_cpu_s_per_1k']:.2f} s per 1k posts",
         f"per batch: {r['batches']}",
+        f"CPU seconds per 1k posts: {r['cpu_s_per_1k']}",
         f"stored {r['stored']:,}/{r['n']:,}, aggregates exact: {r['exact']}  ·  "
         f"produce {r['produce_tps']:,.0f}/s  ·  texts: {r['texts']}  ·  model {r['model']}",
     ]

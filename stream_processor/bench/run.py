@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from stream_processor.bench import figures, report, stages
+from stream_processor.bench import figures, report, stackcpu, stages
 from stream_processor.bench.services import BenchEnv, cleanup, prepare, service_urls
 from stream_processor.bench.workload import SOURCE, make_posts
 
@@ -52,14 +52,7 @@ def bench_pipeline(
     with console.status("bench: services…"):
         env = prepare(settings, run_id, service_urls(settings, start_stack, console.print))
     try:
-        with console.status("bench: classifier alone…"):
-            clf = stages.classifier_alone(
-                settings.model_path, [p["text"] for p in posts], opts["batch_size"], threads
-            )
-        with _progress(console) as progress:
-            broker = stages.broker_alone(env, posts, rate, progress)
-            pipe = stages.pipeline_pass(env, posts, rate, opts, out, progress, _counter(env))
-        result = _figures(env, clf, broker, pipe, opts)
+        result, pipe = _passes(settings, env, posts, rate, opts, out, console)
     finally:
         if not keep:
             cleanup(env)
@@ -72,20 +65,31 @@ def bench_pipeline(
         run_id=run_id,
         **opts,
     )
+    title = f"run {run_id}: {n:,} posts, {workers} worker(s), batch {opts['batch_size']}"
+    done_at = result.pop("_done_at")
     result["plot"] = str(
-        report.plot(
-            out / "pipeline.png",
-            pipe.sent_at,
-            result.pop("_done_at"),
-            pipe.samples,
-            pipe.started,
-            f"run {run_id}: {n:,} posts, {workers} worker(s)",
-        )
+        report.plot(out / "pipeline.png", pipe.sent_at, done_at, pipe.samples, pipe.started, title)
     )
     result["json"] = str(out / "result.json")
     report.write_json(result, out / "result.json")
     _show(console, result, json_out, out)
     return result
+
+
+def _passes(
+    settings: Any, env: BenchEnv, posts: list, rate: float | None, opts: dict, out: Path, console: Any
+) -> tuple[dict[str, Any], stages.PipelineRun]:
+    """Classifier alone, broker alone, then the pipeline; the figures of all three."""
+    texts = [p["text"] for p in posts]
+    with console.status("bench: classifier alone…"):
+        clf = stages.classifier_alone(settings.model_path, texts, opts["batch_size"], opts["threads"])
+    with _progress(console) as progress:
+        broker = stages.broker_alone(env, posts, rate, progress)
+        servers = stackcpu.server_pids(settings)
+        pipe = stages.pipeline_pass(
+            env, posts, rate, {**opts, "server_pids": servers}, out, progress, _counter(env)
+        )
+    return _figures(env, clf, broker, pipe, opts), pipe
 
 
 def _figures(env: BenchEnv, clf: dict, broker: dict, pipe: stages.PipelineRun, opts: dict) -> dict[str, Any]:
@@ -119,6 +123,10 @@ def _figures(env: BenchEnv, clf: dict, broker: dict, pipe: stages.PipelineRun, o
         "worker_cpu_s_per_1k": round(sum(pipe.cpu_s) / max(1, len(done_at)) * 1000, 3),
         "max_lag": max(lags, default=0),
         "batches": pipe.batches,
+        "cpu_s_per_1k": {
+            "workers": round(sum(pipe.cpu_s) / max(1, len(done_at)) * 1000, 3),
+            **pipe.stack_cpu,
+        },
         "stored": len(done_at),
         "stored_all": stored,
         "exact": exact,

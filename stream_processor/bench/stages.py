@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stream_processor.bench import stackcpu
 from stream_processor.bench import workers as wk
 from stream_processor.bench.feed import Feeder
 from stream_processor.bench.sampler import GroupLag, Sample, Sampler
@@ -89,6 +90,7 @@ class PipelineRun:
     samples: list[Sample]
     cpu_s: list[float]
     batches: dict[str, float] = field(default_factory=dict)
+    stack_cpu: dict[str, float] = field(default_factory=dict)
     logs: list[Path] = field(default_factory=list)
 
 
@@ -120,10 +122,12 @@ def pipeline_pass(
         sampler = Sampler(lambda: stored(SOURCE), lag, procs)
         sampler.start()
         cpu0, pages0 = [w.cpu_s() for w in procs], [w.metrics() for w in procs]
+        stack0 = stackcpu.cpu_seconds(opts["server_pids"])
         feeder = Feeder(env.bootstrap, env.raw, posts, rate)
         feeder.start()
         _wait_stored(feeder, sampler, procs, len(posts), progress)
         cpu = [w.cpu_s() - c for w, c in zip(procs, cpu0, strict=True)]
+        stack_cpu = stackcpu.per_thousand(stack0, stackcpu.cpu_seconds(opts["server_pids"]), len(posts))
         batches = batch_profile(sums_and_counts(pages0), sums_and_counts(w.metrics() for w in procs))
         sampler.stop()
     finally:
@@ -133,7 +137,8 @@ def pipeline_pass(
             w.stop()
         if lag is not None:
             lag.close()
-    return PipelineRun(feeder.sent_at, feeder.started, sampler.samples, cpu, batches, [w.log for w in procs])
+    logs = [w.log for w in procs]
+    return PipelineRun(feeder.sent_at, feeder.started, sampler.samples, cpu, batches, stack_cpu, logs)
 
 
 def _wait_group(admin: Any, group: str, members: int, timeout: float = 90.0) -> None:
