@@ -85,7 +85,8 @@ def _passes(
         clf = stages.classifier_alone(settings.model_path, texts, opts["batch_size"], opts["threads"])
     with _progress(console) as progress:
         broker = stages.broker_alone(env, posts, rate, progress)
-        servers = stackcpu.server_pids(settings)
+        urls = {"kafka": env.bootstrap, "postgres": env.server_url, "redis": env.redis_url}
+        servers = stackcpu.server_pids(settings, urls)
         pipe = stages.pipeline_pass(
             env, posts, rate, {**opts, "server_pids": servers}, out, progress, _counter(env)
         )

@@ -9,15 +9,15 @@ import os
 import psutil
 
 
-def server_pids(settings: object) -> dict[str, int]:
-    """The local stack's server processes that run now ({} for services configured elsewhere)."""
+def server_pids(settings: object, urls: dict[str, str]) -> dict[str, int]:
+    """The local stack's server processes behind `urls` (kafka, postgres, redis), when it runs them."""
     from infra import stack
 
     found: dict[str, int] = {}
     with contextlib.suppress(Exception):
         for name, handle in stack.handles(settings).by_name().items():  # type: ignore[arg-type]
             pid = handle.pid()
-            if pid:
+            if pid and f":{handle.port}" in urls.get(name, ""):
                 found[name] = pid
     return found
 
