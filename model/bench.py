@@ -38,15 +38,16 @@ def bench_texts(n: int, data_dir: Path = DEFAULT_DATA_DIR, seed: int = 0) -> tup
     return synthetic_texts(n, seed), "synthetic"
 
 
-def throughput(fn: Callable[[list[str]], object], texts: list[str], repeats: int = 3) -> float:
-    """Median texts/second over repeats, after one warm-up call on a slice."""
+def throughput(fn: Callable[[list[str]], object], texts: list[str], repeats: int = 5) -> tuple[float, float]:
+    """(best, median) texts/second over repeats after a warm-up call. Best-of-N is the headline, as with
+    timeit: on a shared machine other jobs only ever slow a run down, so the fastest run is the cleanest."""
     fn(texts[: min(len(texts), 2048)])
     rates = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn(texts)
         rates.append(len(texts) / (time.perf_counter() - t0))
-    return statistics.median(rates)
+    return max(rates), statistics.median(rates)
 
 
 def vader_fn() -> Callable[[list[str]], object]:
@@ -65,10 +66,12 @@ def bench_classify(json_out: bool, n: int = 20000, model_path: str | None = None
 
     clf = load(model_path, device="cpu", threads=threads, int8=int8, batch_size=batch_size)
     texts, source = bench_texts(n)
-    model_tps = throughput(clf.classify, texts)
-    vader_tps = throughput(vader_fn(), texts)
+    model_tps, model_median = throughput(clf.classify, texts)
+    vader_tps, vader_median = throughput(vader_fn(), texts)
     result = {"model_tps": round(model_tps, 1), "vader_tps": round(vader_tps, 1),
-              "ratio": round(model_tps / vader_tps, 3), "n": n, "texts": source, "model": clf.version,
+              "ratio": round(model_tps / vader_tps, 3), "model_tps_median": round(model_median, 1),
+              "vader_tps_median": round(vader_median, 1), "repeats": 5, "n": n, "texts": source,
+              "model": clf.version,
               "device": "cpu", "threads": torch.get_num_threads(), "batch_size": batch_size,
               "int8": any("quantized" in type(m).__module__ for m in clf.net.modules())}
     if json_out:
@@ -82,10 +85,12 @@ def _print_table(r: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"classify throughput, {r['n']} texts ({r['texts']}), CPU threads {r['threads']}")
-    for col in ("system", "tweets/s", "vs VADER"):
+    table = Table(title=f"classify throughput, {r['n']} texts ({r['texts']}), CPU threads {r['threads']}, "
+                        f"best of {r['repeats']} after warm-up")
+    for col in ("system", "tweets/s", "median", "vs VADER"):
         table.add_column(col, justify="right" if col != "system" else "left")
     label = f"{r['model']}{' (int8)' if r['int8'] else ''}, batch {r['batch_size']}"
-    table.add_row(label, f"{r['model_tps']:,.0f}", f"{r['ratio']:.2f}×")
-    table.add_row("VADER (vaderSentiment)", f"{r['vader_tps']:,.0f}", "1.00×")
+    table.add_row(label, f"{r['model_tps']:,.0f}", f"{r['model_tps_median']:,.0f}", f"{r['ratio']:.2f}×")
+    table.add_row("VADER (vaderSentiment)", f"{r['vader_tps']:,.0f}", f"{r['vader_tps_median']:,.0f}",
+                  "1.00×")
     Console().print(table)
