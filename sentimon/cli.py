@@ -13,6 +13,7 @@ from model.cli import app as model_app
 from model.retrain_cli import labels_app, models_app, retrain
 from sentimon.settings import get_settings
 from stream_processor.alerting.cli import bench_alerts_command
+from stream_processor.bench.cli import bench_pipeline_command
 from stream_processor.cli import run, worker
 
 app = typer.Typer(help="Sentimon: a streaming social-media sentiment monitor.", no_args_is_help=True)
@@ -32,6 +33,7 @@ app.command("run")(run)
 app.command("worker")(worker)
 app.command("dashboard")(dashboard)
 bench_app.command("alerts")(bench_alerts_command)
+bench_app.command("pipeline")(bench_pipeline_command)
 console = Console()
 
 
