@@ -1,0 +1,65 @@
+"""One `sentimon` command reaches every job, and the core commands work on the embedded default."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sentimon.cli import app
+from sentimon.settings import get_settings
+
+JOBS = [
+    "run",
+    "worker",
+    "ingest",
+    "model",
+    "retrain",
+    "models",
+    "labels",
+    "bench",
+    "dashboard",
+    "stack",
+    "db",
+]
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    for name in ("KAFKA_BOOTSTRAP", "DATABASE_URL", "REDIS_URL", "CONFIG"):
+        monkeypatch.delenv(f"SENTIMON_{name}", raising=False)
+    monkeypatch.setenv("SENTIMON_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_help_lists_every_job(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--help"], terminal_width=200)
+    assert result.exit_code == 0
+    listed = {line.split()[1] for line in result.output.splitlines() if line.startswith("│ ")}
+    assert set(JOBS) <= listed
+
+
+def test_bench_offers_the_three_benchmarks(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["bench", "--help"], terminal_width=200)
+    assert {"classify", "alerts", "pipeline"} <= {
+        line.split()[1] for line in result.output.splitlines() if line.startswith("│ ")
+    }
+
+
+def test_topics_round_trip_on_the_embedded_database(runner: CliRunner, tmp_path: Path) -> None:
+    added = runner.invoke(app, ["topics", "add", "acme", '#acme OR "acme corp"'])
+    assert added.exit_code == 0, added.output
+    assert (tmp_path / "sentimon.db").is_file()
+    listed = runner.invoke(app, ["topics", "list"], terminal_width=200)
+    assert "acme" in listed.output and '#acme OR "acme corp"' in listed.output
+    removed = runner.invoke(app, ["topics", "rm", "1"])
+    assert removed.exit_code == 0
+    assert "acme" not in runner.invoke(app, ["topics", "list"], terminal_width=200).output
+
+
+def test_config_shows_the_embedded_mode_and_hides_secrets(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["config"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "embedded" in result.output
+    assert "**********" in result.output
