@@ -24,14 +24,15 @@ def pad(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     return ids, lengths
 
 
-def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = False,
-                   rng: random.Random | None = None) -> Iterator[list[int]]:
+def length_batches(
+    lengths: Sequence[int], batch_size: int, shuffle: bool = False, rng: random.Random | None = None
+) -> Iterator[list[int]]:
     """Index batches of similar length. With shuffle, lengths are bucketed in chunks of 50 batches and
     the batch order is shuffled, so training still sees random batches."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     if not shuffle:
         for start in range(0, len(order), batch_size):
-            yield order[start: start + batch_size]
+            yield order[start : start + batch_size]
         return
     rng = rng or random.Random(0)
     idx = list(range(len(lengths)))
@@ -39,7 +40,7 @@ def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = Fals
     chunk = batch_size * 50
     batches = []
     for start in range(0, len(idx), chunk):
-        part = sorted(idx[start: start + chunk], key=lambda i: lengths[i])
-        batches += [part[s: s + batch_size] for s in range(0, len(part), batch_size)]
+        part = sorted(idx[start : start + chunk], key=lambda i: lengths[i])
+        batches += [part[s : s + batch_size] for s in range(0, len(part), batch_size)]
     rng.shuffle(batches)
     yield from batches

@@ -12,11 +12,58 @@ from pathlib import Path
 
 from model.data import DEFAULT_DATA_DIR, iter_lines
 
-_WORDS = ("love", "hate", "great", "awful", "today", "tomorrow", "game", "phone", "new", "movie", "watch",
-          "can't", "wait", "so", "sad", "happy", "the", "a", "to", "is", "it", "on", "my", "you", "this",
-          "that", "with", "for", "not", "really", "just", "lol", "omg", "best", "worst", "ever", "going",
-          "night", "morning", "work", "school", "friday", "weekend", "music", "show", "team", "win", "lose",
-          "tired", "excited")
+_WORDS = (
+    "love",
+    "hate",
+    "great",
+    "awful",
+    "today",
+    "tomorrow",
+    "game",
+    "phone",
+    "new",
+    "movie",
+    "watch",
+    "can't",
+    "wait",
+    "so",
+    "sad",
+    "happy",
+    "the",
+    "a",
+    "to",
+    "is",
+    "it",
+    "on",
+    "my",
+    "you",
+    "this",
+    "that",
+    "with",
+    "for",
+    "not",
+    "really",
+    "just",
+    "lol",
+    "omg",
+    "best",
+    "worst",
+    "ever",
+    "going",
+    "night",
+    "morning",
+    "work",
+    "school",
+    "friday",
+    "weekend",
+    "music",
+    "show",
+    "team",
+    "win",
+    "lose",
+    "tired",
+    "excited",
+)
 _EXTRAS = ("@user", "#win", "http://t.co/x1", ":)", ":(", "!!!", "😂", "👍", "soooo", "2nd", "&amp;")
 
 
@@ -57,8 +104,14 @@ def vader_fn() -> Callable[[list[str]], object]:
     return lambda texts: [analyzer.polarity_scores(t) for t in texts]
 
 
-def bench_classify(json_out: bool, n: int = 20000, model_path: str | None = None, threads: int | None = None,
-                   int8: bool | None = None, batch_size: int = 512) -> dict:
+def bench_classify(
+    json_out: bool,
+    n: int = 20000,
+    model_path: str | None = None,
+    threads: int | None = None,
+    int8: bool | None = None,
+    batch_size: int = 512,
+) -> dict:
     """Measure and print model vs VADER tweets/s; returns the figures (keys model_tps, vader_tps, ratio)."""
     import torch
 
@@ -68,12 +121,21 @@ def bench_classify(json_out: bool, n: int = 20000, model_path: str | None = None
     texts, source = bench_texts(n)
     model_tps, model_median = throughput(clf.classify, texts)
     vader_tps, vader_median = throughput(vader_fn(), texts)
-    result = {"model_tps": round(model_tps, 1), "vader_tps": round(vader_tps, 1),
-              "ratio": round(model_tps / vader_tps, 3), "model_tps_median": round(model_median, 1),
-              "vader_tps_median": round(vader_median, 1), "repeats": 5, "n": n, "texts": source,
-              "model": clf.version,
-              "device": "cpu", "threads": torch.get_num_threads(), "batch_size": batch_size,
-              "int8": any("quantized" in type(m).__module__ for m in clf.net.modules())}
+    result = {
+        "model_tps": round(model_tps, 1),
+        "vader_tps": round(vader_tps, 1),
+        "ratio": round(model_tps / vader_tps, 3),
+        "model_tps_median": round(model_median, 1),
+        "vader_tps_median": round(vader_median, 1),
+        "repeats": 5,
+        "n": n,
+        "texts": source,
+        "model": clf.version,
+        "device": "cpu",
+        "threads": torch.get_num_threads(),
+        "batch_size": batch_size,
+        "int8": any("quantized" in type(m).__module__ for m in clf.net.modules()),
+    }
     if json_out:
         print(json.dumps(result))
     else:
@@ -85,12 +147,15 @@ def _print_table(r: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"classify throughput, {r['n']} texts ({r['texts']}), CPU threads {r['threads']}, "
-                        f"best of {r['repeats']} after warm-up")
+    table = Table(
+        title=f"classify throughput, {r['n']} texts ({r['texts']}), CPU threads {r['threads']}, "
+        f"best of {r['repeats']} after warm-up"
+    )
     for col in ("system", "tweets/s", "median", "vs VADER"):
         table.add_column(col, justify="right" if col != "system" else "left")
     label = f"{r['model']}{' (int8)' if r['int8'] else ''}, batch {r['batch_size']}"
     table.add_row(label, f"{r['model_tps']:,.0f}", f"{r['model_tps_median']:,.0f}", f"{r['ratio']:.2f}×")
-    table.add_row("VADER (vaderSentiment)", f"{r['vader_tps']:,.0f}", f"{r['vader_tps_median']:,.0f}",
-                  "1.00×")
+    table.add_row(
+        "VADER (vaderSentiment)", f"{r['vader_tps']:,.0f}", f"{r['vader_tps_median']:,.0f}", "1.00×"
+    )
     Console().print(table)

@@ -9,8 +9,9 @@ import torch
 import torch.nn.functional as F
 
 
-def fit_temperature(logits: torch.Tensor, labels: torch.Tensor,
-                    steps: int = 200) -> tuple[float, list[float]]:
+def fit_temperature(
+    logits: torch.Tensor, labels: torch.Tensor, steps: int = 200
+) -> tuple[float, list[float]]:
     """Temperature T and class bias b minimising the NLL of softmax(logits / T + b).
 
     The bias undoes the prior shift that class-weighted training puts into the logits."""
@@ -35,8 +36,9 @@ def avgrec_of(pred: torch.Tensor, labels: torch.Tensor, k: int = 3) -> float:
     return sum(recalls) / k
 
 
-def fit_decision_bias(log_probs: torch.Tensor, labels: torch.Tensor, span: float = 2.0,
-                      step: float = 0.05) -> list[float]:
+def fit_decision_bias(
+    log_probs: torch.Tensor, labels: torch.Tensor, span: float = 2.0, step: float = 0.05
+) -> list[float]:
     """Per-class offsets (neutral fixed at 0) added to calibrated log-probabilities before argmax,
     chosen by grid search to maximise AvgRec on the held-out set. Ties prefer small offsets."""
     grid = torch.arange(-span, span + 1e-9, step)
@@ -54,8 +56,9 @@ def fit_decision_bias(log_probs: torch.Tensor, labels: torch.Tensor, span: float
     return best
 
 
-def calibrated(logits: torch.Tensor, temperature: float, bias: list[float],
-               decision: list[float]) -> tuple[torch.Tensor, torch.Tensor]:
+def calibrated(
+    logits: torch.Tensor, temperature: float, bias: list[float], decision: list[float]
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(probabilities, predicted class ids) from raw logits and fitted calibration."""
     log_probs = F.log_softmax(logits / temperature + torch.tensor(bias, dtype=logits.dtype), dim=1)
     pred = (log_probs + torch.tensor(decision, dtype=logits.dtype)).argmax(1)

@@ -10,7 +10,6 @@ import typer
 app = typer.Typer(help="Train, fine-tune and evaluate the RNN sentiment model.", no_args_is_help=True)
 
 
-
 @app.callback()
 def main() -> None:
     """RNN sentiment model: pretrain → finetune → eval."""
@@ -62,13 +61,34 @@ def pretrain(
     """Pretrain the RNN language model on unlabelled tweets + sentiment140 + SemEval training texts."""
     from model.train import pretrain as run
 
-    base = {"task": "lm", "lr_decay": 1.0, "gradual_unfreeze": False, "class_weights": False, "patience": 99,
-            "emb_dropout": 0.02, "input_dropout": 0.1, "weight_dropout": 0.1, "output_dropout": 0.1,
-            "half": False}
-    options = {"out": str(out), "data_dir": str(data_dir) if data_dir else None, "epochs": epochs,
-               "batch_size": batch_size, "lr": lr, "vocab_size": vocab_size, "emb_dim": emb_dim,
-               "hidden": hidden, "layers": layers, "cell": cell, "seed": seed, "threads": threads,
-               "max_texts": max_texts, "init_from": str(init_from) if init_from else None}
+    base = {
+        "task": "lm",
+        "lr_decay": 1.0,
+        "gradual_unfreeze": False,
+        "class_weights": False,
+        "patience": 99,
+        "emb_dropout": 0.02,
+        "input_dropout": 0.1,
+        "weight_dropout": 0.1,
+        "output_dropout": 0.1,
+        "half": False,
+    }
+    options = {
+        "out": str(out),
+        "data_dir": str(data_dir) if data_dir else None,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "vocab_size": vocab_size,
+        "emb_dim": emb_dim,
+        "hidden": hidden,
+        "layers": layers,
+        "cell": cell,
+        "seed": seed,
+        "threads": threads,
+        "max_texts": max_texts,
+        "init_from": str(init_from) if init_from else None,
+    }
     folder = run(_config(base, options, set_), command=_command())
     typer.echo(f"language model saved to {folder}")
 
@@ -80,9 +100,18 @@ def _command() -> str:
     return "sentimon model " + shlex.join(sys.argv[1:])
 
 
-CLF_BASE = {"task": "clf", "epochs": 6, "lr": 2e-3, "batch_size": 64, "emb_dropout": 0.05,
-            "input_dropout": 0.25,
-            "weight_dropout": 0.3, "output_dropout": 0.4, "patience": 2, "half": True}
+CLF_BASE = {
+    "task": "clf",
+    "epochs": 6,
+    "lr": 2e-3,
+    "batch_size": 64,
+    "emb_dropout": 0.05,
+    "input_dropout": 0.25,
+    "weight_dropout": 0.3,
+    "output_dropout": 0.4,
+    "patience": 2,
+    "half": True,
+}
 
 
 @app.command()
@@ -115,12 +144,22 @@ def finetune(
             raise typer.BadParameter(str(exc)) from exc
         if card.get("task") == "clf":  # continue a classifier with its own settings
             base = {**card.get("hyperparameters", {}).get("train", {}), "epochs": 2, "distant_epochs": 0.0}
-    options = {"init_from": str(init_from) if init_from else None, "out": str(out),
-               "data_dir": str(data_dir) if data_dir else None,
-               "train_data": str(train_data) if train_data else None,
-               "val_data": str(val_data) if val_data else None, "data_format": fmt, "epochs": epochs,
-               "batch_size": batch_size, "lr": lr, "distant_epochs": distant_epochs, "name": name,
-               "seed": seed, "threads": threads, "max_texts": max_texts}
+    options = {
+        "init_from": str(init_from) if init_from else None,
+        "out": str(out),
+        "data_dir": str(data_dir) if data_dir else None,
+        "train_data": str(train_data) if train_data else None,
+        "val_data": str(val_data) if val_data else None,
+        "data_format": fmt,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "distant_epochs": distant_epochs,
+        "name": name,
+        "seed": seed,
+        "threads": threads,
+        "max_texts": max_texts,
+    }
     folder = run(_config(base, options, set_), command=_command())
     typer.echo(f"classifier saved to {folder}")
 
@@ -200,11 +239,28 @@ def distill(
     """Distil one teacher (or an averaged ensemble) into a student: smaller for speed, or same size."""
     from model.distill import distill as run
 
-    base = {**CLF_BASE, "lr_decay": 1.0, "gradual_unfreeze": False, "class_weights": False,
-            "emb_dropout": 0.02, "input_dropout": 0.1, "weight_dropout": 0.1, "output_dropout": 0.1}
-    options = {"out": str(out), "data_dir": str(data_dir) if data_dir else None, "hidden": hidden,
-               "epochs": epochs, "lr": lr, "name": name, "seed": seed, "threads": threads, "batch_size": 128,
-               "init_from": str(init_from) if init_from else None}
+    base = {
+        **CLF_BASE,
+        "lr_decay": 1.0,
+        "gradual_unfreeze": False,
+        "class_weights": False,
+        "emb_dropout": 0.02,
+        "input_dropout": 0.1,
+        "weight_dropout": 0.1,
+        "output_dropout": 0.1,
+    }
+    options = {
+        "out": str(out),
+        "data_dir": str(data_dir) if data_dir else None,
+        "hidden": hidden,
+        "epochs": epochs,
+        "lr": lr,
+        "name": name,
+        "seed": seed,
+        "threads": threads,
+        "batch_size": 128,
+        "init_from": str(init_from) if init_from else None,
+    }
     folder = run(_config(base, options, set_), teacher, unlabelled, command=_command())
     typer.echo(f"student saved to {folder}")
 
@@ -219,8 +275,9 @@ def list_(root: Path = typer.Option(Path("var/models"), help="Folder holding mod
             typer.echo(f"{row['path']}  BROKEN: {row['error']}")
             continue
         m = row["metrics"]
-        score = "  ".join(f"{k} AvgRec {v['avgrec']:.4f}" for k, v in m.items() if isinstance(v, dict)
-                          and "avgrec" in v)
+        score = "  ".join(
+            f"{k} AvgRec {v['avgrec']:.4f}" for k, v in m.items() if isinstance(v, dict) and "avgrec" in v
+        )
         typer.echo(f"{row['path']}  {row['version']}  {row['task']}  {score}")
 
 

@@ -10,17 +10,35 @@ from pathlib import Path
 from model.text import undo_semeval_escapes
 
 LABELS = ("negative", "neutral", "positive")
-_ALIASES = {"neg": 0, "negative": 0, "-1": 0, "neu": 1, "neutral": 1, "0": 1, "objective": 1,
-            "pos": 2, "positive": 2, "1": 2, "+1": 2}
+_ALIASES = {
+    "neg": 0,
+    "negative": 0,
+    "-1": 0,
+    "neu": 1,
+    "neutral": 1,
+    "0": 1,
+    "objective": 1,
+    "pos": 2,
+    "positive": 2,
+    "1": 2,
+    "+1": 2,
+}
 FORMATS = ("semeval", "csv", "jsonl")
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SEMEVAL_DIR = "semeval2017-task4/subtask_a"
 BENCHMARK_FILE = "twitter-2016test-A.tsv"  # validation benchmark only: never trained or tuned on
 VAL_FILES = ("twitter-2016dev-A.tsv", "twitter-2016devtest-A.tsv")  # early stopping + calibration
-TRAIN_FILES = ("twitter-2013train-A.tsv", "twitter-2013dev-A.tsv", "twitter-2013test-A.tsv",
-               "twitter-2014test-A.tsv", "twitter-2014sarcasm-A.tsv", "twitter-2015train-A.tsv",
-               "twitter-2015test-A.tsv", "twitter-2016train-A.tsv")
+TRAIN_FILES = (
+    "twitter-2013train-A.tsv",
+    "twitter-2013dev-A.tsv",
+    "twitter-2013test-A.tsv",
+    "twitter-2014test-A.tsv",
+    "twitter-2014sarcasm-A.tsv",
+    "twitter-2015train-A.tsv",
+    "twitter-2015test-A.tsv",
+    "twitter-2016train-A.tsv",
+)
 
 Labelled = tuple[list[str], list[int]]
 

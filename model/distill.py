@@ -58,8 +58,9 @@ def student_texts(cfg: TrainConfig, rng: random.Random, n_unlabelled: int) -> li
     return train_texts + pool[:n_unlabelled]
 
 
-def distill(cfg: TrainConfig, teacher_paths: list[Path], n_unlabelled: int = 100_000,
-            command: str = "") -> Path:
+def distill(
+    cfg: TrainConfig, teacher_paths: list[Path], n_unlabelled: int = 100_000, command: str = ""
+) -> Path:
     """Train ``cfg``'s network to match the averaged teachers; start from the first one's embeddings."""
     rng = seed_everything(cfg.seed, cfg.threads)
     t0 = time.time()
@@ -83,19 +84,34 @@ def distill(cfg: TrainConfig, teacher_paths: list[Path], n_unlabelled: int = 100
     trainer = Trainer(cfg, student, rng)
     fit(trainer, [stage], evaluate, None, unfreeze=False)
     if cfg.half:
-        student.load_state_dict({k: v.half().float() if v.is_floating_point() else v
-                                 for k, v in student.state_dict().items()})
+        student.load_state_dict(
+            {k: v.half().float() if v.is_floating_point() else v for k, v in student.state_dict().items()}
+        )
     student.eval()
     calibration, val_metrics = calibrate_and_score(student, vocab, val_texts, val_labels)
     out = Path(cfg.out)
     data = _data_card(cfg, train_labels, val_labels, [stage])
-    data["distilled_from"] = {"teachers": [read_card(p)["version"] for p in teacher_paths],
-                              "texts": len(texts), "unlabelled": n_unlabelled, "init_from": cfg.init_from}
+    data["distilled_from"] = {
+        "teachers": [read_card(p)["version"] for p in teacher_paths],
+        "texts": len(texts),
+        "unlabelled": n_unlabelled,
+        "init_from": cfg.init_from,
+    }
     metrics = {"val": val_metrics, "train_seconds": round(time.time() - t0, 1)}
     reproduce = [line for p in teacher_paths for line in read_card(p).get("reproduce", [])]
     reproduce = list(dict.fromkeys(reproduce)) + ([command] if command else [])
-    version = save_model(out, student, vocab, name=cfg.name, train=asdict(cfg), metrics=metrics,
-                         calibration=calibration, data=data, reproduce=reproduce, half=cfg.half)
+    version = save_model(
+        out,
+        student,
+        vocab,
+        name=cfg.name,
+        train=asdict(cfg),
+        metrics=metrics,
+        calibration=calibration,
+        data=data,
+        reproduce=reproduce,
+        half=cfg.half,
+    )
     save_curves(trainer.rows, out)
     save_confusion_png(val_metrics["confusion"], out / "confusion-val.png", f"{version} · validation")
     return out

@@ -21,8 +21,10 @@ def evaluate(clf: Classifier, data: Path, fmt: str = "semeval") -> tuple[dict, l
     metrics = scores(gold, pred_ids)
     int8 = any("quantized" in type(m).__module__ for m in clf.net.modules())
     metrics.update(model=clf.version, data=str(data), seconds=round(seconds, 3), device=clf.device, int8=int8)
-    rows = [{"text": t, "gold": LABELS[g], "label": label, "probs": [round(p, 5) for p in probs]}
-            for t, g, (label, probs) in zip(texts, gold, preds, strict=True)]
+    rows = [
+        {"text": t, "gold": LABELS[g], "label": label, "probs": [round(p, 5) for p in probs]}
+        for t, g, (label, probs) in zip(texts, gold, preds, strict=True)
+    ]
     return metrics, rows
 
 
@@ -35,11 +37,16 @@ def write_predictions(rows: list[dict], out: Path) -> None:
 
 
 def summary_lines(m: dict) -> list[str]:
-    lines = [f"model {m['model']} on {m['data']} (n={m['n']})",
-             f"AvgRec {m['avgrec']:.4f}   F1^PN {m['f1pn']:.4f}   accuracy {m['acc']:.4f}", "",
-             f"{'class':<10}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}"]
+    lines = [
+        f"model {m['model']} on {m['data']} (n={m['n']})",
+        f"AvgRec {m['avgrec']:.4f}   F1^PN {m['f1pn']:.4f}   accuracy {m['acc']:.4f}",
+        "",
+        f"{'class':<10}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}",
+    ]
     for name, c in m["per_class"].items():
-        lines.append(f"{name:<10}{c['precision']:>10.4f}{c['recall']:>10.4f}{c['f1']:>10.4f}{c['support']:>10}")
+        lines.append(
+            f"{name:<10}{c['precision']:>10.4f}{c['recall']:>10.4f}{c['f1']:>10.4f}{c['support']:>10}"
+        )
     lines += ["", "confusion (rows gold, columns predicted: " + ", ".join(LABELS) + ")"]
     lines += ["  " + " ".join(f"{v:>7}" for v in row) for row in m["confusion"]]
     return lines

@@ -31,8 +31,9 @@ def _labelled(cfg: TrainConfig, which: str) -> tuple[list[str], list[int]]:
     return semeval_split(Path(cfg.data_dir), which)
 
 
-def _start_model(cfg: TrainConfig,
-                 train_texts: list[str]) -> tuple[Classifier, Vocab, TrainConfig, list[str]]:
+def _start_model(
+    cfg: TrainConfig, train_texts: list[str]
+) -> tuple[Classifier, Vocab, TrainConfig, list[str]]:
     """Build the classifier: encoder from an LM, a whole earlier classifier, or a fresh network.
 
     The architecture always comes from the checkpoint; dropouts come from this run's settings."""
@@ -40,8 +41,13 @@ def _start_model(cfg: TrainConfig,
         vocab = build_vocab(train_texts, cfg.vocab_size, cfg.min_count, cfg.max_tokens)
         return with_lexicon(Classifier(cfg.net(len(vocab))), vocab), vocab, cfg, []
     src, vocab, config, card = load_model(Path(cfg.init_from))
-    net_cfg = replace(src.cfg, **{k: getattr(cfg, k) for k in (
-        "emb_dropout", "input_dropout", "weight_dropout", "hidden_dropout", "output_dropout")})
+    net_cfg = replace(
+        src.cfg,
+        **{
+            k: getattr(cfg, k)
+            for k in ("emb_dropout", "input_dropout", "weight_dropout", "hidden_dropout", "output_dropout")
+        },
+    )
     if config["task"] == "lm":
         model = with_lexicon(Classifier(replace(net_cfg, lexicon=cfg.lexicon)), vocab)
         load_encoder(model, src.state_dict())
@@ -63,8 +69,14 @@ def with_lexicon(model: Classifier, vocab: Vocab) -> Classifier:
     return model
 
 
-def val_scorer(model: Classifier, vocab: Vocab, texts: list[str], labels: list[int],
-               weight: torch.Tensor | None, tuned: bool):
+def val_scorer(
+    model: Classifier,
+    vocab: Vocab,
+    texts: list[str],
+    labels: list[int],
+    weight: torch.Tensor | None,
+    tuned: bool,
+):
     """Validation callback for ``fit``: loss, argmax AvgRec and AvgRec after re-fitted decision offsets;
     the score is the latter when ``tuned`` (that is what calibration will ship)."""
     y = torch.tensor(labels)
@@ -76,8 +88,13 @@ def val_scorer(model: Classifier, vocab: Vocab, texts: list[str], labels: list[i
         log_probs = F.log_softmax(logits, dim=1)
         offsets = torch.tensor(fit_decision_bias(log_probs, y, span=2.0, step=0.1))
         best = avgrec_of((log_probs + offsets).argmax(1), y)
-        return {"score": best if tuned else got["avgrec"], "val_loss": loss, "val_avgrec": got["avgrec"],
-                "val_avgrec_tuned": best, "val_f1pn": got["f1pn"]}
+        return {
+            "score": best if tuned else got["avgrec"],
+            "val_loss": loss,
+            "val_avgrec": got["avgrec"],
+            "val_avgrec_tuned": best,
+            "val_f1pn": got["f1pn"],
+        }
 
     return evaluate
 
@@ -102,17 +119,26 @@ def finetune(cfg: TrainConfig, command: str = "") -> Path:
     trainer = Trainer(cfg, model, rng)
     fit(trainer, stages, evaluate, weight, cfg.gradual_unfreeze)
     if cfg.half:  # score exactly the weights that are shipped
-        model.load_state_dict({k: v.half().float() if v.is_floating_point() else v
-                               for k, v in model.state_dict().items()})
+        model.load_state_dict(
+            {k: v.half().float() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+        )
     model.eval()
     calibration, val_metrics = calibrate_and_score(model, vocab, val_texts, val_labels)
     out = Path(cfg.out)
     data = _data_card(cfg, train_labels, val_labels, stages)
     metrics = {"val": val_metrics, "train_seconds": round(time.time() - t0, 1)}
-    version = save_model(out, model, vocab, name=cfg.name, train=asdict(cfg), metrics=metrics,
-                         calibration=calibration, data=data,
-                         reproduce=reproduce + ([command] if command else []),
-                         half=cfg.half)
+    version = save_model(
+        out,
+        model,
+        vocab,
+        name=cfg.name,
+        train=asdict(cfg),
+        metrics=metrics,
+        calibration=calibration,
+        data=data,
+        reproduce=reproduce + ([command] if command else []),
+        half=cfg.half,
+    )
     save_curves(trainer.rows, out)
     save_confusion_png(val_metrics["confusion"], out / "confusion-val.png", f"{version} · validation")
     return out
@@ -128,7 +154,8 @@ def _data_card(cfg: TrainConfig, train_labels: list[int], val_labels: list[int],
         "val": cfg.val_data or [f"semeval2017-task4/subtask_a/{f}" for f in VAL_FILES],
         "train_counts": counts(train_labels),
         "val_counts": counts(val_labels),
-        "distant": {"source": "sentiment140-sample", "epochs": cfg.distant_epochs,
-                    "n": len(stages[0].seqs)} if cfg.distant_epochs > 0 else None,
+        "distant": {"source": "sentiment140-sample", "epochs": cfg.distant_epochs, "n": len(stages[0].seqs)}
+        if cfg.distant_epochs > 0
+        else None,
         "benchmark": "semeval2017-task4/subtask_a/twitter-2016test-A.tsv (never trained or tuned on)",
     }

@@ -84,8 +84,13 @@ def quantize(net: nets.Classifier) -> nets.Classifier:
         return quantize_dynamic(net, {torch.nn.LSTM, torch.nn.GRU, torch.nn.Linear}, dtype=torch.qint8)
 
 
-def load(path: str | Path | None = None, device: str | None = None, threads: int | None = None,
-         int8: bool | None = None, batch_size: int = 512) -> Classifier:
+def load(
+    path: str | Path | None = None,
+    device: str | None = None,
+    threads: int | None = None,
+    int8: bool | None = None,
+    batch_size: int = 512,
+) -> Classifier:
     """Load a classifier folder; raises ``ModelError`` for a missing, corrupt or incompatible one.
 
     ``int8=None`` follows the model card's serving choice (measured when the model was shipped)."""
@@ -100,5 +105,13 @@ def load(path: str | Path | None = None, device: str | None = None, threads: int
     if device == "cpu" and int8:
         net = quantize(net)
     net = net.to(device).eval()
-    return Classifier(net=net, vocab=vocab, calibration=config["calibration"], version=card["version"],
-                      device=device, batch_size=batch_size, path=folder, card=card)
+    return Classifier(
+        net=net,
+        vocab=vocab,
+        calibration=config["calibration"],
+        version=card["version"],
+        device=device,
+        batch_size=batch_size,
+        path=folder,
+        card=card,
+    )

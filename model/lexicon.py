@@ -31,5 +31,6 @@ def valence_vector(vocab: Vocab, lexicon: dict[str, float] | None = None) -> tor
 def valence_features(valence: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
     """B×4 summary of the tweet's token valences: positive mass, negative mass, max, min."""
     vals = valence[ids]
-    return torch.stack([vals.clamp(min=0).sum(1), (-vals).clamp(min=0).sum(1),
-                        vals.max(1).values, vals.min(1).values], dim=1)
+    return torch.stack(
+        [vals.clamp(min=0).sum(1), (-vals).clamp(min=0).sum(1), vals.max(1).values, vals.min(1).values], dim=1
+    )

@@ -61,8 +61,9 @@ class Encoder(nn.Module):
         nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
         rnn_cls = {"lstm": nn.LSTM, "gru": nn.GRU}[cfg.cell]
         sizes = [cfg.emb_dim] + [cfg.hidden] * cfg.layers
-        self.rnns = nn.ModuleList(rnn_cls(sizes[i], sizes[i + 1], batch_first=True)
-                                  for i in range(cfg.layers))
+        self.rnns = nn.ModuleList(
+            rnn_cls(sizes[i], sizes[i + 1], batch_first=True) for i in range(cfg.layers)
+        )
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         weight = self.embedding.weight
@@ -125,8 +126,11 @@ class Classifier(nn.Module):
     def layer_groups(self) -> list[list[nn.Parameter]]:
         """Bottom-to-top groups: embedding, each RNN layer, head."""
         enc = self.encoder
-        return [list(enc.embedding.parameters())] + [list(r.parameters()) for r in enc.rnns] + [
-            list(self.head.parameters())]
+        return (
+            [list(enc.embedding.parameters())]
+            + [list(r.parameters()) for r in enc.rnns]
+            + [list(self.head.parameters())]
+        )
 
 
 class LanguageModel(nn.Module):
@@ -155,12 +159,16 @@ class LanguageModel(nn.Module):
 
     def layer_groups(self) -> list[list[nn.Parameter]]:
         enc = self.encoder
-        return [list(enc.embedding.parameters())] + [list(r.parameters()) for r in enc.rnns] + [
-            list(self.decoder.parameters())]
+        return (
+            [list(enc.embedding.parameters())]
+            + [list(r.parameters()) for r in enc.rnns]
+            + [list(self.decoder.parameters())]
+        )
 
 
-def param_groups(model: Classifier | LanguageModel, lr: float, decay: float = 2.6,
-                 weight_decay: float = 0.01) -> list[dict]:
+def param_groups(
+    model: Classifier | LanguageModel, lr: float, decay: float = 2.6, weight_decay: float = 0.01
+) -> list[dict]:
     """Discriminative learning rates: each group below the top gets lr / decay**depth.
 
     Biases and the embedding get no weight decay (decaying rare-word vectors to zero hurts)."""
@@ -185,7 +193,7 @@ def unfreeze_top(model: Classifier | LanguageModel, n_groups: int) -> None:
 
 def load_encoder(target: nn.Module, state: dict[str, torch.Tensor]) -> None:
     """Copy the ``encoder.*`` weights of a checkpoint (e.g. the pretrained LM) into a model."""
-    enc = {k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")}
+    enc = {k[len("encoder.") :]: v for k, v in state.items() if k.startswith("encoder.")}
     if not enc:
         raise ValueError("checkpoint has no encoder weights")
     target.encoder.load_state_dict(enc)

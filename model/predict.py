@@ -11,8 +11,13 @@ from model.nets import Classifier, LanguageModel
 from model.vocab import Vocab
 
 
-def batch_logits(model: Classifier, vocab: Vocab, texts: Sequence[str], batch_size: int = 512,
-                 device: str | torch.device = "cpu") -> torch.Tensor:
+def batch_logits(
+    model: Classifier,
+    vocab: Vocab,
+    texts: Sequence[str],
+    batch_size: int = 512,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
     """Class logits (N×3, float32, on CPU) for texts in their original order."""
     seqs = encode_all(vocab, texts)
     out = torch.empty(len(seqs), model.cfg.n_classes)
@@ -27,8 +32,12 @@ def batch_logits(model: Classifier, vocab: Vocab, texts: Sequence[str], batch_si
     return out
 
 
-def lm_loss(model: LanguageModel, seqs: Sequence[Sequence[int]], batch_size: int = 256,
-            device: str | torch.device = "cpu") -> float:
+def lm_loss(
+    model: LanguageModel,
+    seqs: Sequence[Sequence[int]],
+    batch_size: int = 256,
+    device: str | torch.device = "cpu",
+) -> float:
     """Token-weighted mean NLL of the LM over already-encoded sequences."""
     total, tokens = 0.0, 0
     was_training = model.training

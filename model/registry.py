@@ -31,30 +31,57 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def save_model(folder: Path, model: Classifier | LanguageModel, vocab: Vocab, *, name: str,
-               train: dict, metrics: dict, calibration: dict | None = None, data: dict | None = None,
-               reproduce: list[str] | None = None, half: bool = False) -> str:
+def save_model(
+    folder: Path,
+    model: Classifier | LanguageModel,
+    vocab: Vocab,
+    *,
+    name: str,
+    train: dict,
+    metrics: dict,
+    calibration: dict | None = None,
+    data: dict | None = None,
+    reproduce: list[str] | None = None,
+    half: bool = False,
+) -> str:
     """Write a complete model folder and return its version string (name-date-hash)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     task = "lm" if isinstance(model, LanguageModel) else "clf"
-    state = {k: (v.half() if half and v.is_floating_point() else v).contiguous()
-             for k, v in model.state_dict().items()}
+    state = {
+        k: (v.half() if half and v.is_floating_point() else v).contiguous()
+        for k, v in model.state_dict().items()
+    }
     torch.save(state, folder / "weights.pt")
     vocab.save(folder / "vocab.json")
-    config = {"format": FORMAT, "task": task, "net": model.cfg.to_dict(), "calibration": calibration,
-              "labels": ["negative", "neutral", "positive"]}
+    config = {
+        "format": FORMAT,
+        "task": task,
+        "net": model.cfg.to_dict(),
+        "calibration": calibration,
+        "labels": ["negative", "neutral", "positive"],
+    }
     (folder / "config.json").write_text(json.dumps(config, indent=2))
     hashes = {f: sha256(folder / f) for f in HASHED}
     version = f"{name}-{time.strftime('%Y%m%d')}-{hashes['weights.pt'][:8]}"
     n_params = sum(p.numel() for p in model.parameters())
-    card = {"name": name, "version": version, "task": task, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "parameters": n_params, "vocab_size": len(vocab),
-            "weights_dtype": "float16" if half else "float32",
-            "size_bytes": sum((folder / f).stat().st_size for f in HASHED),
-            "data": data or {}, "hyperparameters": {"net": model.cfg.to_dict(), "train": train},
-            "metrics": metrics, "speed": {}, "calibration": calibration, "files": hashes,
-            "reproduce": reproduce or []}
+    card = {
+        "name": name,
+        "version": version,
+        "task": task,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "parameters": n_params,
+        "vocab_size": len(vocab),
+        "weights_dtype": "float16" if half else "float32",
+        "size_bytes": sum((folder / f).stat().st_size for f in HASHED),
+        "data": data or {},
+        "hyperparameters": {"net": model.cfg.to_dict(), "train": train},
+        "metrics": metrics,
+        "speed": {},
+        "calibration": calibration,
+        "files": hashes,
+        "reproduce": reproduce or [],
+    }
     write_card(folder, card)
     return version
 
@@ -134,8 +161,15 @@ def list_models(root: Path) -> list[dict]:
         if (sub / "card.json").exists():
             try:
                 card = read_card(sub)
-                out.append({"path": str(sub), "version": card.get("version"), "task": card.get("task"),
-                            "created": card.get("created", ""), "metrics": card.get("metrics", {})})
+                out.append(
+                    {
+                        "path": str(sub),
+                        "version": card.get("version"),
+                        "task": card.get("task"),
+                        "created": card.get("created", ""),
+                        "metrics": card.get("metrics", {}),
+                    }
+                )
             except ModelError as exc:
                 out.append({"path": str(sub), "error": str(exc), "created": ""})
     return sorted(out, key=lambda r: r["created"], reverse=True)

@@ -15,8 +15,25 @@ PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 URL, USER, NUMBER, HASHTAG = "<url>", "<user>", "<number>", "<hashtag>"
 ALLCAPS, ELONG, REPEAT = "<allcaps>", "<elong>", "<repeat>"
 SMILE, SAD, LOL, HEART, NEUTRALFACE, KISS = "<smile>", "<sad>", "<lol>", "<heart>", "<neutralface>", "<kiss>"
-SPECIALS = (PAD, UNK, BOS, EOS, URL, USER, NUMBER, HASHTAG, ALLCAPS, ELONG, REPEAT,
-            SMILE, SAD, LOL, HEART, NEUTRALFACE, KISS)
+SPECIALS = (
+    PAD,
+    UNK,
+    BOS,
+    EOS,
+    URL,
+    USER,
+    NUMBER,
+    HASHTAG,
+    ALLCAPS,
+    ELONG,
+    REPEAT,
+    SMILE,
+    SAD,
+    LOL,
+    HEART,
+    NEUTRALFACE,
+    KISS,
+)
 
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _EYES, _NOSE = r"[:=;8xX]", r"['`\-o^]?"

@@ -111,20 +111,25 @@ class Trainer:
 
     def __init__(self, cfg: TrainConfig, model: Classifier | LanguageModel, rng: random.Random):
         self.cfg, self.model, self.rng = cfg, model, rng
-        self.opt = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.lr_decay, cfg.weight_decay),
-                                     lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.opt = torch.optim.AdamW(
+            param_groups(model, cfg.lr, cfg.lr_decay, cfg.weight_decay),
+            lr=cfg.lr,
+            weight_decay=cfg.weight_decay,
+        )
         self.base_lrs = [g["lr"] for g in self.opt.param_groups]
         self.rows: list[dict] = []
         self.step = 0
 
-    def loss(self, ids: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor | None,
-             weight: torch.Tensor | None) -> torch.Tensor:
+    def loss(
+        self, ids: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor | None, weight: torch.Tensor | None
+    ) -> torch.Tensor:
         if y is None:
             return self.model(ids, lengths)
         return F.cross_entropy(self.model(ids, lengths), y, weight=weight)
 
-    def run_epoch(self, stage: Stage, fraction: float, total_steps: int, weight: torch.Tensor | None,
-                  epoch: float) -> None:
+    def run_epoch(
+        self, stage: Stage, fraction: float, total_steps: int, weight: torch.Tensor | None, epoch: float
+    ) -> None:
         cfg = self.cfg
         batches = list(length_batches([len(s) for s in stage.seqs], cfg.batch_size, True, self.rng))
         batches = batches[: max(1, math.ceil(len(batches) * fraction))]
@@ -145,8 +150,15 @@ class Trainer:
             self.step += 1
             running, count = running + loss.item(), count + 1
             if count == cfg.log_every:
-                self.rows.append({"stage": stage.name, "epoch": epoch, "step": self.step,
-                                  "train_loss": running / count, "lr": self.opt.param_groups[-1]["lr"]})
+                self.rows.append(
+                    {
+                        "stage": stage.name,
+                        "epoch": epoch,
+                        "step": self.step,
+                        "train_loss": running / count,
+                        "lr": self.opt.param_groups[-1]["lr"],
+                    }
+                )
                 bar.set_postfix(loss=f"{running / count:.3f}")
                 running, count = 0.0, 0
 
@@ -179,8 +191,9 @@ def plan(stages: list[Stage], n_groups: int, unfreeze: bool) -> list[tuple[Stage
     return [(stage, frac, min(n_groups, i + 1)) for i, (stage, frac, _) in enumerate(runs)]
 
 
-def fit(trainer: Trainer, stages: list[Stage], evaluate, weight: torch.Tensor | None,
-        unfreeze: bool, on_best=None) -> dict:
+def fit(
+    trainer: Trainer, stages: list[Stage], evaluate, weight: torch.Tensor | None, unfreeze: bool, on_best=None
+) -> dict:
     """Run the planned steps; evaluate after each, keep the best state of the last stage, stop early.
 
     ``evaluate()`` returns a dict with a 'score' (higher is better) and other columns."""
@@ -235,8 +248,16 @@ def pretrain(cfg: TrainConfig, command: str = "") -> Path:
     return train_lm(cfg, model, vocab, train_texts, val_texts, rng, t0, command)
 
 
-def train_lm(cfg: TrainConfig, model: LanguageModel, vocab: Vocab, train_texts: list[str],
-             val_texts: list[str], rng: random.Random, t0: float, command: str = "") -> Path:
+def train_lm(
+    cfg: TrainConfig,
+    model: LanguageModel,
+    vocab: Vocab,
+    train_texts: list[str],
+    val_texts: list[str],
+    rng: random.Random,
+    t0: float,
+    command: str = "",
+) -> Path:
     train_seqs = encode_all(vocab, train_texts, lm=True)
     val_seqs = encode_all(vocab, val_texts, lm=True)
     trainer = Trainer(cfg, model, rng)
@@ -246,22 +267,37 @@ def train_lm(cfg: TrainConfig, model: LanguageModel, vocab: Vocab, train_texts: 
         return {"score": -loss, "val_loss": loss, "val_ppl": math.exp(min(loss, 50))}
 
     out = Path(cfg.out)
-    data = {"pretrain_texts": len(train_texts), "val_texts": len(val_texts),
-            "sources": ["unlabeled-tweets", "sentiment140-sample", "SemEval 2013-2016 training texts"]}
+    data = {
+        "pretrain_texts": len(train_texts),
+        "val_texts": len(val_texts),
+        "sources": ["unlabeled-tweets", "sentiment140-sample", "SemEval 2013-2016 training texts"],
+    }
 
     def save(best: dict) -> None:
-        metrics = {"val": {"loss": best.get("val_loss"), "ppl": best.get("val_ppl")},
-                   "epochs_done": trainer.rows[-1]["epoch"], "train_seconds": round(time.time() - t0, 1)}
-        save_model(out, model, vocab, name=cfg.name + "-lm", train=asdict(cfg), metrics=metrics, data=data,
-                   reproduce=[command] if command else [])
+        metrics = {
+            "val": {"loss": best.get("val_loss"), "ppl": best.get("val_ppl")},
+            "epochs_done": trainer.rows[-1]["epoch"],
+            "train_seconds": round(time.time() - t0, 1),
+        }
+        save_model(
+            out,
+            model,
+            vocab,
+            name=cfg.name + "-lm",
+            train=asdict(cfg),
+            metrics=metrics,
+            data=data,
+            reproduce=[command] if command else [],
+        )
         save_curves(trainer.rows, out)
 
     fit(trainer, [Stage(train_seqs, None, cfg.epochs, "lm")], evaluate, None, unfreeze=False, on_best=save)
     return out
 
 
-def calibrate_and_score(model: Classifier, vocab: Vocab, texts: list[str],
-                        labels: list[int]) -> tuple[dict, dict]:
+def calibrate_and_score(
+    model: Classifier, vocab: Vocab, texts: list[str], labels: list[int]
+) -> tuple[dict, dict]:
     """Fit temperature/bias and AvgRec decision offsets on held-out data → (calibration, metrics)."""
     logits = batch_logits(model, vocab, texts)
     y = torch.tensor(labels)

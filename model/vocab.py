@@ -58,8 +58,9 @@ class Vocab:
         return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def build_vocab(texts: Iterable[str], max_size: int = 25000, min_count: int = 3,
-                max_tokens: int = 64) -> Vocab:
+def build_vocab(
+    texts: Iterable[str], max_size: int = 25000, min_count: int = 3, max_tokens: int = 64
+) -> Vocab:
     """Most frequent tokens first (ties broken alphabetically, so the build is deterministic)."""
     counts: Counter[str] = Counter()
     for text in texts:

@@ -8,8 +8,15 @@ import pytest
 
 from tests.model.tiny_data import write_data_dir
 
-TINY = {"emb_dim": 16, "hidden": 24, "vocab_size": 500, "min_count": 1, "batch_size": 16, "threads": 1,
-        "log_every": 5}
+TINY = {
+    "emb_dim": 16,
+    "hidden": 24,
+    "vocab_size": 500,
+    "min_count": 1,
+    "batch_size": 16,
+    "threads": 1,
+    "log_every": 5,
+}
 
 
 @pytest.fixture(scope="session")
@@ -21,8 +28,17 @@ def data_dir(tmp_path_factory) -> Path:
 def tiny_lm(data_dir, tmp_path_factory) -> Path:
     from model.train import TrainConfig, pretrain
 
-    cfg = TrainConfig(task="lm", data_dir=str(data_dir), out=str(tmp_path_factory.mktemp("lm") / "lm"),
-                      epochs=2, lr=5e-3, lr_decay=1.0, gradual_unfreeze=False, half=False, **TINY)
+    cfg = TrainConfig(
+        task="lm",
+        data_dir=str(data_dir),
+        out=str(tmp_path_factory.mktemp("lm") / "lm"),
+        epochs=2,
+        lr=5e-3,
+        lr_decay=1.0,
+        gradual_unfreeze=False,
+        half=False,
+        **TINY,
+    )
     return pretrain(cfg, command="sentimon model pretrain --tiny")
 
 
@@ -31,7 +47,14 @@ def tiny_clf(data_dir, tiny_lm, tmp_path_factory) -> Path:
     from model.finetune import finetune
     from model.train import TrainConfig
 
-    cfg = TrainConfig(task="clf", data_dir=str(data_dir), init_from=str(tiny_lm), epochs=6, lr=2e-2,
-                      patience=6,
-                      out=str(tmp_path_factory.mktemp("clf") / "clf"), **TINY)
+    cfg = TrainConfig(
+        task="clf",
+        data_dir=str(data_dir),
+        init_from=str(tiny_lm),
+        epochs=6,
+        lr=2e-2,
+        patience=6,
+        out=str(tmp_path_factory.mktemp("clf") / "clf"),
+        **TINY,
+    )
     return finetune(cfg, command="sentimon model finetune --tiny")

@@ -23,8 +23,21 @@ def _eval_file(tmp_path):
 def test_eval_json_has_the_task_metrics(tiny_clf, tmp_path):
     f = _eval_file(tmp_path)
     preds = tmp_path / "preds.jsonl"
-    result = runner.invoke(app, ["eval", "--data", str(f), "--model", str(tiny_clf), "--json",
-                                 "--predictions", str(preds), "--confusion-png", str(tmp_path / "c.png")])
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "--data",
+            str(f),
+            "--model",
+            str(tiny_clf),
+            "--json",
+            "--predictions",
+            str(preds),
+            "--confusion-png",
+            str(tmp_path / "c.png"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.output)
     assert {"avgrec", "f1pn", "acc", "n", "per_class", "confusion"} <= set(metrics)
@@ -37,8 +50,9 @@ def test_eval_json_has_the_task_metrics(tiny_clf, tmp_path):
 def test_eval_text_output_and_record(tiny_clf, tmp_path):
     folder = tmp_path / "m"
     shutil.copytree(tiny_clf, folder)
-    result = runner.invoke(app, ["eval", "--data", str(_eval_file(tmp_path)), "--model", str(folder),
-                                 "--record", "synthetic"])
+    result = runner.invoke(
+        app, ["eval", "--data", str(_eval_file(tmp_path)), "--model", str(folder), "--record", "synthetic"]
+    )
     assert result.exit_code == 0, result.output
     assert "AvgRec" in result.output and "confusion" in result.output
     assert read_card(folder)["metrics"]["synthetic"]["n"] == 30
@@ -61,8 +75,10 @@ def test_bench_json_reports_both_systems(tiny_clf):
 
 
 def test_finetune_rejects_unknown_settings(tiny_lm, tmp_path):
-    result = runner.invoke(app, ["finetune", "--init-from", str(tiny_lm), "--out", str(tmp_path / "x"),
-                                 "--set", "no_such_knob=1"])
+    result = runner.invoke(
+        app,
+        ["finetune", "--init-from", str(tiny_lm), "--out", str(tmp_path / "x"), "--set", "no_such_knob=1"],
+    )
     assert result.exit_code != 0
     assert "no_such_knob" in result.output
 

@@ -32,12 +32,15 @@ def test_folder_reads_every_file_in_order(tmp_path):
     assert read_labelled(tmp_path, "semeval") == (["first", "second"], [2, 0])
 
 
-@pytest.mark.parametrize(("name", "content", "fmt"), [
-    ("bad.tsv", "1\tmaybe\ttext\n", "semeval"),
-    ("bad.tsv", "just one column\n", "semeval"),
-    ("bad.csv", "body,label\nx,positive\n", "csv"),
-    ("bad.jsonl", "{not json}\n", "jsonl"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "fmt"),
+    [
+        ("bad.tsv", "1\tmaybe\ttext\n", "semeval"),
+        ("bad.tsv", "just one column\n", "semeval"),
+        ("bad.csv", "body,label\nx,positive\n", "csv"),
+        ("bad.jsonl", "{not json}\n", "jsonl"),
+    ],
+)
 def test_malformed_files_raise_a_clear_error(tmp_path, name, content, fmt):
     f = tmp_path / name
     f.write_text(content)

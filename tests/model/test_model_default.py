@@ -17,6 +17,7 @@ def test_default_model_is_intact_and_small():
 def test_default_model_labels_obvious_posts():
     clf = load(DEFAULT_PATH, device="cpu")
     assert clf.version == read_card(DEFAULT_PATH)["version"]
-    out = clf.classify(["I love this, best day ever :)", "worst service ever, I hate it",
-                        "The meeting is at 3pm on Friday"])
+    out = clf.classify(
+        ["I love this, best day ever :)", "worst service ever, I hate it", "The meeting is at 3pm on Friday"]
+    )
     assert [label for label, _ in out] == ["positive", "negative", "neutral"]

@@ -23,8 +23,22 @@ from model.text import (
 
 def test_tweet_features_become_marker_tokens():
     toks = tokenize("@Bob SOOOO happy #Blessed http://t.co/abc www.x.org 3.39 :) :( :D <3")
-    assert toks == [USER, ALLCAPS, "soo", ELONG, "happy", HASHTAG, "blessed", URL, URL, NUMBER,
-                    SMILE, SAD, LOL, HEART]
+    assert toks == [
+        USER,
+        ALLCAPS,
+        "soo",
+        ELONG,
+        "happy",
+        HASHTAG,
+        "blessed",
+        URL,
+        URL,
+        NUMBER,
+        SMILE,
+        SAD,
+        LOL,
+        HEART,
+    ]
 
 
 def test_contractions_and_curly_apostrophes_are_one_token():
@@ -51,9 +65,28 @@ def test_semeval_escapes_and_wrapping_quotes_are_undone():
     assert undo_semeval_escapes("plain text") == "plain text"
 
 
-@pytest.mark.parametrize("text", ["", "   ", "\t\n", "😂", "🤷\u200d♀️", "这是中文", "текст и ещё",
-                                  "مرحبا بالعالم", "\x00\x01", "\\u", "\\uZZZZ", "&#xD800;", "\ud800",
-                                  "a" * 100_000, ":" * 500, "#" * 50, "@" * 50])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "\t\n",
+        "😂",
+        "🤷\u200d♀️",
+        "这是中文",
+        "текст и ещё",
+        "مرحبا بالعالم",
+        "\x00\x01",
+        "\\u",
+        "\\uZZZZ",
+        "&#xD800;",
+        "\ud800",
+        "a" * 100_000,
+        ":" * 500,
+        "#" * 50,
+        "@" * 50,
+    ],
+)
 def test_hostile_inputs_never_crash_and_stay_bounded(text):
     toks = tokenize(text)
     assert isinstance(toks, list)

@@ -57,8 +57,15 @@ def test_slanted_triangular_schedule():
 
 def test_pretrain_then_finetune_writes_complete_folders(tiny_lm, tiny_clf):
     for folder in (tiny_lm, tiny_clf):
-        for name in ("weights.pt", "vocab.json", "config.json", "card.json", "card.md", "curves.csv",
-                     "curves.png"):
+        for name in (
+            "weights.pt",
+            "vocab.json",
+            "config.json",
+            "card.json",
+            "card.md",
+            "curves.csv",
+            "curves.png",
+        ):
             assert (folder / name).is_file(), name
     card = json.loads((tiny_clf / "card.json").read_text())
     assert card["task"] == "clf"
@@ -82,16 +89,31 @@ def test_distant_stage_unfreezes_within_its_first_epoch():
     distant, clf = Stage([[1]], [0], 1, "distant"), Stage([[1]], [0], 2, "clf")
     runs = plan([distant, clf], 3, True)
     assert [(s.name, round(f, 3), g) for s, f, g in runs] == [
-        ("distant", 0.333, 1), ("distant", 0.333, 2), ("distant", 0.333, 3), ("clf", 1.0, 3), ("clf", 1.0, 3)]
+        ("distant", 0.333, 1),
+        ("distant", 0.333, 2),
+        ("distant", 0.333, 3),
+        ("clf", 1.0, 3),
+        ("clf", 1.0, 3),
+    ]
 
 
 def test_distilled_student_is_smaller_and_learns_the_teacher(tiny_clf, data_dir, tmp_path):
     from model.distill import distill
     from model.inference import load
 
-    cfg = TrainConfig(data_dir=str(data_dir), out=str(tmp_path / "student"), hidden=12, epochs=3, lr=2e-2,
-                      batch_size=16, threads=1, gradual_unfreeze=False, class_weights=False, patience=3,
-                      lr_decay=1.0)
+    cfg = TrainConfig(
+        data_dir=str(data_dir),
+        out=str(tmp_path / "student"),
+        hidden=12,
+        epochs=3,
+        lr=2e-2,
+        batch_size=16,
+        threads=1,
+        gradual_unfreeze=False,
+        class_weights=False,
+        patience=3,
+        lr_decay=1.0,
+    )
     folder = distill(cfg, tiny_clf, n_unlabelled=100, command="sentimon model distill --tiny")
     student, teacher = load(folder, int8=False), load(tiny_clf, int8=False)
     assert student.net.cfg.hidden == 12 < teacher.net.cfg.hidden
@@ -116,9 +138,20 @@ def test_ensemble_distillation_into_a_same_size_student(tiny_clf, data_dir, tmp_
     from model.distill import distill
     from model.inference import load
 
-    cfg = TrainConfig(data_dir=str(data_dir), out=str(tmp_path / "same"), hidden=24, emb_dim=16, epochs=1,
-                      lr=1e-3, batch_size=16, threads=1, gradual_unfreeze=False, class_weights=False,
-                      lr_decay=1.0, init_from=str(tiny_clf))
+    cfg = TrainConfig(
+        data_dir=str(data_dir),
+        out=str(tmp_path / "same"),
+        hidden=24,
+        emb_dim=16,
+        epochs=1,
+        lr=1e-3,
+        batch_size=16,
+        threads=1,
+        gradual_unfreeze=False,
+        class_weights=False,
+        lr_decay=1.0,
+        init_from=str(tiny_clf),
+    )
     folder = distill(cfg, [tiny_clf, tiny_clf], n_unlabelled=50)
     card = json.loads((folder / "card.json").read_text())
     assert len(card["data"]["distilled_from"]["teachers"]) == 2

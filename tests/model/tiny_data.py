@@ -50,5 +50,3 @@ def write_data_dir(root: Path, n_train: int = 300, n_val: int = 90) -> Path:
         lines = [t for t, y in zip(texts, labels, strict=True) if y == label]
         (s140 / f"{label}.txt").write_text("\n".join(lines))
     return root
-
-
