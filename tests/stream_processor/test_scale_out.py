@@ -13,6 +13,8 @@ from sentimon.storage import topics
 from sentimon.storage.db import make_engine, migrate
 from tests.helpers import wait_until
 from tests.stream_processor.worker_helpers import (
+    RULES,
+    TEXTS,
     assert_aggregates_exact,
     assert_verdicts_match_model,
     post_json,
@@ -22,14 +24,6 @@ from tests.stream_processor.worker_helpers import (
 )
 
 pytestmark = pytest.mark.slow
-RULES = {"acme": '"acme air" OR #acmeair', "phone": "nimbus OR $NMBS", "any": "the OR a OR is"}
-TEXTS = [
-    "Terrible service from Acme Air, never again",
-    "Really love my nimbus phone, it is the best",
-    "Great flight with acme air today, thank you",
-    "$NMBS is up after earnings",
-    "a quiet day, nothing to report",
-]
 
 
 def _posts(start: int, count: int) -> list[bytes]:

@@ -16,6 +16,8 @@ from sentimon.storage.db import make_engine, migrate
 from stream_processor.sinks.redis_live import read_latest
 from tests.helpers import wait_until
 from tests.stream_processor.worker_helpers import (
+    RULES,
+    TEXTS,
     assert_aggregates_exact,
     assert_verdicts_match_model,
     post_json,
@@ -25,15 +27,6 @@ from tests.stream_processor.worker_helpers import (
 )
 
 pytestmark = pytest.mark.slow
-RULES = {"acme": '"acme air" OR #acmeair', "phone": "nimbus OR $NMBS", "any": "the OR a OR is"}
-TEXTS = [
-    "Terrible service from Acme Air, never again",
-    "Really love my nimbus phone, it is the best",
-    "Great flight with acme air today, thank you",
-    "$NMBS is up after earnings",
-    "a quiet day, nothing to report",
-    "nimbus and acme air both down? awful",
-]
 
 
 def _messages(count: int, minutes: int = 3) -> list[bytes]:

@@ -59,6 +59,18 @@ class Worker:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+# Topics and texts the worker tests share: each text matches one or more of the rules.
+RULES = {"acme": '"acme air" OR #acmeair', "phone": "nimbus OR $NMBS", "any": "the OR a OR is"}
+TEXTS = [
+    "Terrible service from Acme Air, never again",
+    "Really love my nimbus phone, it is the best",
+    "Great flight with acme air today, thank you",
+    "$NMBS is up after earnings",
+    "a quiet day, nothing to report",
+    "nimbus and acme air both down? awful",
+]
+
+
 def start_worker(
     env: dict[str, str],
     tmp: Path,
