@@ -122,17 +122,7 @@ def file_cmd(
     """Replay a file of posts; a rerun resumes where the last one stopped (--from-start to redo)."""
     from .formats import ColumnMap
 
-    common = make_common(
-        keywords=keyword,
-        max_posts=max_posts,
-        from_start=from_start,
-        cursor_name=cursor_name,
-        dry_run=dry_run,
-        bootstrap=bootstrap,
-        topic=topic,
-        verbose=verbose,
-        stats_every_s=0,
-    )
+    common = make_common(locals(), stats_every_s=0)
     columns = ColumnMap(
         text_col, id_col or None, author_col or None, time_col or None, lang_col or None, url_col or None
     )
@@ -182,7 +172,7 @@ def http_cmd(
     from .launch import describe_error, make_sink, producer_metrics
     from .sink import SinkError
 
-    common = make_common(dry_run=dry_run, bootstrap=bootstrap, topic=topic, verbose=verbose)
+    common = make_common(locals())
     settings = get_settings()
     token = settings.ingest_token.get_secret_value()
     if token == PLACEHOLDER:

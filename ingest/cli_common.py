@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
@@ -32,16 +33,32 @@ Topic = Annotated[str | None, typer.Option(help="Kafka topic (default: settings.
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every reconnect and skipped payload.")]
 
 
-def make_common(**kwargs: Any) -> Any:
-    """The shared options as a launch.Common; also sets up logging (-v shows reconnects)."""
+# Each command's parameter name → the launch.Common field it fills.
+SHARED_OPTIONS = {
+    "keyword": "keywords",
+    "lang": "langs",
+    "max_posts": "max_posts",
+    "from_start": "from_start",
+    "cursor_name": "cursor_name",
+    "dry_run": "dry_run",
+    "bootstrap": "bootstrap",
+    "topic": "topic",
+}
+
+
+def make_common(params: Mapping[str, Any], **overrides: Any) -> Any:
+    """The shared options picked by name from a command's parameters (it passes `locals()`), as a
+    launch.Common; also sets up logging (-v shows reconnects). Typer needs the options declared on
+    every command, but the mapping onto Common is written once, here."""
     from .launch import Common
 
-    kwargs.setdefault("kafka_timeout_s", ROOT_OPTIONS.get("kafka_timeout_s", 15.0))
+    fields = {field: params[name] for name, field in SHARED_OPTIONS.items() if name in params}
+    fields["kafka_timeout_s"] = ROOT_OPTIONS.get("kafka_timeout_s", 15.0)
     logging.basicConfig(
-        level=logging.INFO if kwargs.pop("verbose", False) else logging.WARNING,
+        level=logging.INFO if params.get("verbose") else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return Common(**kwargs)
+    return Common(**{**fields, **overrides})
 
 
 def report(stats: Any, producer: dict[str, Any]) -> None:

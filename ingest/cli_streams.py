@@ -41,17 +41,7 @@ def bluesky(
     """Stream new Bluesky posts from Jetstream; restarts resume from the saved time_us cursor."""
     from .bluesky import JetstreamSource
 
-    common = make_common(
-        keywords=keyword,
-        langs=lang,
-        max_posts=max_posts,
-        from_start=from_start,
-        cursor_name=cursor_name,
-        dry_run=dry_run,
-        bootstrap=bootstrap,
-        topic=topic,
-        verbose=verbose,
-    )
+    common = make_common(locals())
     run_cli(lambda: JetstreamSource(url, tuple(did)), common, key("bluesky", url, *did))
 
 
@@ -78,17 +68,7 @@ def mastodon(
     """Stream a Mastodon timeline; after a restart, missed statuses are fetched first (since-id)."""
     from .mastodon import MastodonSource
 
-    common = make_common(
-        keywords=keyword,
-        langs=lang,
-        max_posts=max_posts,
-        from_start=from_start,
-        cursor_name=cursor_name,
-        dry_run=dry_run,
-        bootstrap=bootstrap,
-        topic=topic,
-        verbose=verbose,
-    )
+    common = make_common(locals())
     run_cli(
         lambda: MastodonSource(base_url, token, hashtag, local, streaming_url),
         common,
@@ -119,16 +99,7 @@ def reddit(
     """Poll new posts (and comments) of subreddits with an OAuth app's credentials."""
     from .reddit import RedditSource
 
-    common = make_common(
-        keywords=keyword,
-        max_posts=max_posts,
-        from_start=from_start,
-        cursor_name=cursor_name,
-        dry_run=dry_run,
-        bootstrap=bootstrap,
-        topic=topic,
-        verbose=verbose,
-    )
+    common = make_common(locals())
     kinds = ("posts", "comments") if comments else ("posts",)
     run_cli(
         lambda: RedditSource(subreddits, client_id, client_secret, user_agent, kinds, poll),
@@ -155,16 +126,7 @@ def hackernews(
     """Follow new Hacker News stories and comments; the cursor is the last item id handled."""
     from .hackernews import HackerNewsSource
 
-    common = make_common(
-        keywords=keyword,
-        max_posts=max_posts,
-        from_start=from_start,
-        cursor_name=cursor_name,
-        dry_run=dry_run,
-        bootstrap=bootstrap,
-        topic=topic,
-        verbose=verbose,
-    )
+    common = make_common(locals())
     kinds = tuple(k for k, on in (("story", stories), ("comment", comments)) if on)
     run_cli(lambda: HackerNewsSource(url, kinds, poll, backfill), common, key("hackernews", url))
 
@@ -184,14 +146,5 @@ def rss(
     """Poll RSS/Atom feeds; only entries not seen before are sent."""
     from .rss import RssSource
 
-    common = make_common(
-        keywords=keyword,
-        max_posts=max_posts,
-        from_start=from_start,
-        cursor_name=cursor_name,
-        dry_run=dry_run,
-        bootstrap=bootstrap,
-        topic=topic,
-        verbose=verbose,
-    )
+    common = make_common(locals())
     run_cli(lambda: RssSource(feeds, poll), common, key("rss", *sorted(feeds)))
