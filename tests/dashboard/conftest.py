@@ -149,6 +149,12 @@ def settle(page) -> None:  # type: ignore[no-untyped-def]
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
 
 
+def tile(page, topic_id: int):  # type: ignore[no-untyped-def]
+    """A topic's Overview tile. While the live fragment reruns, Streamlit briefly keeps the stale tile
+    beside the new one (same key); the newest is the last."""
+    return page.locator(f".st-key-tile-{topic_id}").last
+
+
 def sign_in(page, base_url: str, password: str = ADMIN_PASSWORD, name: str = "tester") -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 from conftest import VIEWER_PASSWORD, Dashboard, go, pick, shot, sign_in
+from conftest import tile as topic_tile
 from dashboard_seed import add_alert, add_history, add_post, add_window, model_folder
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -79,7 +80,7 @@ def test_overview_numbers_follow_the_posts_without_reloading(page: Page, dashboa
         add_history(conn, topic, 10, 10, (0.2, 0.5, 0.3))
         add_history(conn, topic, 60, 10, (0.2, 0.5, 0.3), first=20)
     sign_in(page, dashboard.url)
-    tile = page.locator(f".st-key-tile-{topic}")
+    tile = topic_tile(page, topic)
     expect(tile).to_contain_text(name)
     expect(tile).to_contain_text("Volume (15 min): 100")
     expect(tile).to_contain_text("20%")
@@ -380,7 +381,7 @@ def test_overview_follows_posts_through_the_embedded_runner(
             post = {"source": "replay", "id": f"{word}-{i}", "created_at": now, "text": f"{word} is {mood}"}
             fh.write(orjson.dumps(post) + b"\n")
     sign_in(page, dashboard.url)
-    tile = page.locator(f".st-key-tile-{topic}")
+    tile = topic_tile(page, topic)
     expect(tile).to_contain_text("Volume (15 min): 0")
     env = {k: v for k, v in child_env().items() if not k.startswith("SENTIMON_")}
     env.update(

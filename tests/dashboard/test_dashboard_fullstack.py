@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import go, pick, shot, sign_in, start_dashboard, stop
+from conftest import tile as topic_tile
 from dashboard_seed import add_alert, add_history, add_post, minute
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -48,7 +49,7 @@ def test_dashboard_on_postgres_with_the_redis_live_view(
     proc, url = start_dashboard(pg_url, tmp_path, {"SENTIMON_REDIS_URL": redis_db})
     try:
         sign_in(page, url, name="Cy")
-        tile = page.locator(f".st-key-tile-{topic}")
+        tile = topic_tile(page, topic)
         expect(page.get_by_text("live from Redis")).to_be_visible()
         expect(tile).to_contain_text("Volume (15 min): 50")
         view.add(Batch(windows=[live_window(topic, now, 30, 0.9)]))
