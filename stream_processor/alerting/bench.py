@@ -18,9 +18,10 @@ TARGET = f"rise >= {TARGET_SIZE:.2f} at >= {TARGET_VOLUME:.0f} posts/window, wit
 
 @dataclass(slots=True)
 class Replay:
-    """What the detector did on one scenario: windows where it fired, and its baseline per window."""
+    """What the detector did on one scenario: windows where it fired or escalated, and its baseline."""
 
     fired: list[int] = field(default_factory=list)
+    escalated: list[int] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
     baseline: list[float] = field(default_factory=list)
 
@@ -31,6 +32,8 @@ def replay(scenario: Scenario, settings: AlertSettings) -> Replay:
         for event in detector.observe(minute, n, sum_neg):
             if event.kind == "fired":
                 out.fired.append(minute)
+            elif event.kind == "escalated":
+                out.escalated.append(minute)
             elif event.kind == "resolved":
                 out.resolved.append(minute)
         out.baseline.append(detector.state.mean)
@@ -52,7 +55,9 @@ class Tally:
 
 def score(scenario: Scenario, run: Replay, tally: Tally) -> None:
     """Match alerts to spikes: an alert inside a spike (or its fade) is true, any other is false,
-    and a second alert on the same spike counts as false too (people were told twice)."""
+    and a second alert on the same spike counts as false too (people were told twice). A spike that
+    starts while an earlier alert is still open is detected when that alert escalates: people are
+    told again, and the earlier alert still counts as false if it began outside every spike."""
     tally.topic_days += (scenario.windows - WARMUP) / DAY
     matched: dict[int, int] = {}
     for fired in (f for f in run.fired if f >= WARMUP):
@@ -64,10 +69,21 @@ def score(scenario: Scenario, run: Replay, tally: Tally) -> None:
             matched[hit] = fired
             tally.true_alerts += 1
     for i, spike in enumerate(scenario.spikes):
-        _score_spike(scenario.name, spike, matched.get(i), tally)
+        if i not in matched:
+            inside = (e for e in run.escalated if spike.start <= e <= spike.end + spike.fade)
+            matched[i] = next(inside, None)
+        _score_spike(scenario.name, spike, matched[i], tally, _measured_rise(scenario, run, spike))
 
 
-def _score_spike(name: str, spike: Spike, fired: int | None, tally: Tally) -> None:
+def _measured_rise(scenario: Scenario, run: Replay, spike: Spike) -> float:
+    """Mean rise of the observed share over the detector's baseline in the windows it may use
+    (onset to onset + TARGET_DELAY): how big the spike looked in the data, not in the plan."""
+    first = slice(spike.start, spike.start + TARGET_DELAY + 1)
+    shares = scenario.sum_neg[first] / scenario.n[first].clip(min=1)
+    return float(shares.mean()) - run.baseline[spike.start - 1]
+
+
+def _score_spike(name: str, spike: Spike, fired: int | None, tally: Tally, measured: float) -> None:
     delay = None if fired is None else fired - spike.start
     bucket = tally.buckets.setdefault(_bucket(spike), [0, 0])
     bucket[0] += 1
@@ -79,7 +95,10 @@ def _score_spike(name: str, spike: Spike, fired: int | None, tally: Tally) -> No
             tally.delays.append(delay)
         else:
             what = "missed" if delay is None else f"late by {delay} windows"
-            tally.misses.append(f"{name} @ {spike.start}: +{spike.size:.2f} at {spike.volume:.0f}/min {what}")
+            tally.misses.append(
+                f"{name} @ {spike.start}: +{spike.size:.2f} at {spike.volume:.0f}/min {what}"
+                f" (measured rise in its first {TARGET_DELAY + 1} windows: {measured:+.3f})"
+            )
 
 
 def _bucket(spike: Spike) -> str:

@@ -30,13 +30,14 @@ class AlertSettings:
     warmup_windows: int = 30  # windows with data before the first alert
     z_enter: float = 2.0  # a window this high (and min_rise up) opens a pending episode
     threshold: float = 4.5  # combined z of the recent elevated windows needed to fire
-    z_cap: float = 3.5  # one window counts at most this much (a lone outlier cannot carry an alert)
+    z_cap: float = 5.0  # one window counts at most this much (a lone outlier cannot carry an alert)
     confirm_windows: int = 2  # pending period: windows of evidence needed, at least
     scan_windows: int = 3  # ... and at most (older windows of a long run no longer count)
     recover_z: float = 0.5  # a window counts as back at the baseline at or below this z ...
     recover_rise: float = 0.03  # ... or at or below this rise over the baseline
     recover_windows: int = 3  # recovered windows in a row to resolve
-    cooldown_windows: int = 30  # after a resolve, no new alert for this long
+    cooldown_windows: int = 10  # after a resolve, no new alert for this long ...
+    cooldown_break: float = 0.05  # ... unless its rise beats the last alert's by this much
     stale_windows: int = 30  # an open alert with no data for this long is resolved
     max_firing_windows: int = 360  # a rise that lasts this long becomes the new baseline
     volume_surge: float | None = None  # e.g. 1.5: also require volume >= 1.5x its baseline
@@ -68,6 +69,7 @@ class AlertSettings:
             (0 <= self.recover_rise < self.min_rise, "recover_rise must be in [0, min_rise)"),
             (self.recover_windows >= 1, "recover_windows must be at least 1"),
             (self.cooldown_windows >= 0, "cooldown_windows must not be negative"),
+            (0 < self.cooldown_break < 1, "cooldown_break must be between 0 and 1 (a share)"),
             (self.stale_windows >= 1, "stale_windows must be at least 1"),
             (self.max_firing_windows >= 1, "max_firing_windows must be at least 1"),
             (self.volume_surge is None or self.volume_surge > 1, "volume_surge must be above 1 (or null)"),

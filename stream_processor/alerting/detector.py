@@ -7,7 +7,9 @@ of elevated windows (not back at the baseline), the best recent stretch of at le
 `confirm_windows` windows is scored by Stouffer's combined z (sum of capped z / sqrt(length)) and
 its mean rise; it fires when both pass their thresholds, so a spike must last (the pending period)
 and matter in points as well as in statistics. Hysteresis: recovery needs `recover_windows` windows
-back near the baseline; a cooldown follows. Imports only the standard library and the settings.
+back near the baseline; a cooldown follows, which only a clearly bigger rise (the last alert's
+level plus `cooldown_break`) may break, so one noise alert cannot hide a real spike right after it.
+Imports only the standard library and the settings.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class DetectorState:
     onset_minute: int | None = None
     severity: str | None = None
     recent: list[float] = field(default_factory=list)  # rises of the last 3 windows while firing
+    last_level: float = 0.0  # highest mean rise of the last alert (what a cooldown holds back)
+    armed: bool = True  # False after a resolve by hand, until a window is back at the baseline
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,9 +123,11 @@ class Detector:
         s.last_minute = through_minute
         return events
 
-    def reset(self, cooldown: bool = True) -> None:
-        """Forget the current episode (a person resolved the alert by hand); keep the baseline."""
+    def reset(self, cooldown: bool = True, by_hand: bool = False) -> None:
+        """Forget the current episode; keep the baseline. After a resolve by hand the same rise must
+        not alert again: only a clearly bigger one, or a new one after the share came back down."""
         s = self.state
+        s.armed = s.armed and not by_hand
         s.phase, s.streak, s.run, s.run_len, s.evidence = NORMAL, 0, [], 0, 0.0
         s.firing_len, s.onset_minute, s.severity, s.recent = 0, None, None, []
         s.cooldown = self.settings.cooldown_windows if cooldown else 0
@@ -149,7 +155,7 @@ class Detector:
         s, cfg = self.state, self.settings
         s.cooldown = max(0, s.cooldown - 1)
         if not self._elevated(o):
-            s.run, s.run_len, s.evidence = [], 0, 0.0
+            s.run, s.run_len, s.evidence, s.armed = [], 0, 0.0, True
             if s.phase == PENDING:
                 return [self._cancel(o, "rise did not last")]
             self._learn(o.share, o.n)
@@ -159,17 +165,18 @@ class Detector:
         fire, s.evidence, level = self._judge()
         surge = cfg.volume_surge is None or o.n >= cfg.volume_surge * max(s.volume, 1.0)
         opens = o.z >= cfg.z_enter and o.rise >= cfg.min_rise
+        held = (s.cooldown > 0 or not s.armed) and level < s.last_level + cfg.cooldown_break
         events: list[Event] = []
-        if s.phase == NORMAL and (opens or fire) and surge and s.cooldown == 0:
+        if s.phase == NORMAL and (opens or fire) and surge and not held:
             s.phase, s.onset_minute = PENDING, o.minute - s.run_len + 1
             s.severity = cfg.severity(max(level, o.rise))
             events.append(self._event("pending", o.minute, o))
         if s.phase == PENDING and fire and surge:
             s.phase, s.streak, s.firing_len, s.recent = FIRING, 0, 0, [o.rise]
-            s.severity = cfg.severity(level)
+            s.severity, s.last_level = cfg.severity(level), level
             events.append(self._event("fired", o.minute, o))
-        elif s.phase == NORMAL:
-            self._learn(o.share, o.n)  # mildly elevated, not alarming: part of normal life
+        elif s.phase == NORMAL:  # mildly elevated, or a rise dealt with by hand: part of normal life,
+            self._learn(o.share, o.n, spread=s.armed)  # but a known rise must not widen the spread
         return events
 
     def _elevated(self, o: _Obs) -> bool:
@@ -204,6 +211,7 @@ class Detector:
         s.firing_len += 1
         s.recent = [*s.recent[-2:], o.rise]
         level = sum(s.recent) / len(s.recent)
+        s.last_level = max(s.last_level, level)
         recovered = o.z <= cfg.recover_z or o.rise <= cfg.recover_rise
         s.streak = s.streak + 1 if recovered else 0
         if s.streak >= cfg.recover_windows:
@@ -222,7 +230,7 @@ class Detector:
         self.reset(cooldown=True)
         return event
 
-    def _learn(self, share: float, n: int) -> None:
+    def _learn(self, share: float, n: int, spread: bool = True) -> None:
         """Move the baseline toward a normal window (Huber-clipped once there is some history)."""
         s, cfg = self.state, self.settings
         alpha = max(cfg.alpha, 1.0 / (s.count + 1))
@@ -230,7 +238,7 @@ class Detector:
         if s.count >= CLIP_AFTER:
             limit = HUBER_C * max(cfg.sigma_floor, MAD_TO_SIGMA * s.dev / math.sqrt(n))
             residual = min(max(residual, -limit), limit)
-        if s.count:
+        if s.count and spread:
             s.dev += alpha * (abs(residual) * math.sqrt(n) - s.dev)
         s.mean += alpha * residual
         s.volume += alpha * (n - s.volume) if s.count else n - s.volume

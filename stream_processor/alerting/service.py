@@ -133,7 +133,7 @@ def evaluate_topic(
     detector = Detector(settings, state)
     open_alert = store.find_open_alert(conn, topic.id, KIND)
     if state.phase != NORMAL and open_alert is None:
-        detector.reset(cooldown=True)  # someone resolved it by hand: start over after a cooldown
+        detector.reset(cooldown=True, by_hand=True)  # resolved by hand: this rise is dealt with
     changes: list[AlertEvent] = []
     if through is not None:
         for ev in _feed(conn, topic, detector, open_alert, through):

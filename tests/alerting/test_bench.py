@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from typer.testing import CliRunner
 
-from stream_processor.alerting.bench import bench_alerts, replay
+from stream_processor.alerting.bench import Replay, Tally, bench_alerts, replay, score
 from stream_processor.alerting.cli import app
 from stream_processor.alerting.config import AlertSettings
-from stream_processor.alerting.scenarios import build
+from stream_processor.alerting.scenarios import DAY, WARMUP, Scenario, Spike, build
 
 
 def test_json_output_has_the_four_keys_and_meets_the_targets_on_the_tuning_seed() -> None:
@@ -39,3 +40,27 @@ def test_scenarios_are_reproducible_and_the_plot_is_drawn(tmp_path: Path) -> Non
 
     png = plot_scenario(a, run, tmp_path / "scenario.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _flat_day(spike: Spike) -> Scenario:
+    n = np.full(WARMUP + DAY, 60)
+    return Scenario("hand-made", "spikes", n, n * 0.2, np.full(len(n), 0.2), [spike])
+
+
+def test_scoring_counts_alerts_and_escalations_by_hand() -> None:
+    """Hand-checked cases: an alert inside the spike is a hit; one before it is false, and then only
+    an escalation inside the spike can still detect it (late escalations are misses)."""
+    spike = Spike(start=500, end=540, fade=5, size=0.2, volume=60.0)
+    base = [0.2] * (WARMUP + DAY)
+    cases = [
+        (Replay(fired=[501], baseline=base), 1, 0, [1]),
+        (Replay(fired=[501, 520], baseline=base), 1, 1, [1]),  # told twice: the second is false
+        (Replay(fired=[495], escalated=[502], baseline=base), 1, 1, [2]),
+        (Replay(fired=[495], escalated=[504], baseline=base), 0, 1, []),
+        (Replay(fired=[300], baseline=base), 0, 1, []),
+    ]
+    for run, hits, false, delays in cases:
+        tally = Tally()
+        score(_flat_day(spike), run, tally)
+        assert (tally.target_hits, tally.false_alerts, tally.delays) == (hits, false, delays), run
+        assert tally.target_spikes == 1 and len(tally.misses) == 1 - hits

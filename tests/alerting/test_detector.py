@@ -106,6 +106,15 @@ def test_cooldown_holds_back_a_second_alert() -> None:
     assert len(fired) == 2 and fired[0] < 112 and fired[1] > 170
 
 
+def test_a_clearly_bigger_spike_breaks_the_cooldown() -> None:
+    """A small alert must not hide a much worse one that follows it within the cooldown."""
+    shares = [0.2] * 100 + [0.32] * 6 + [0.2] * 6 + [0.6] * 10 + [0.2] * 20
+    events = run(Detector(AlertSettings(cooldown_windows=30)), windows(shares))
+    fired = [e for e in events if e.kind == "fired"]
+    assert len(fired) == 2 and fired[0].minute < 106 and 112 <= fired[1].minute <= 114 and fired[1].rise > 0.3
+    assert fired[1].severity == "critical"
+
+
 def test_a_lasting_rise_becomes_the_new_baseline() -> None:
     shares = [0.2] * 100 + [0.5] * 200
     events = run(Detector(AlertSettings(max_firing_windows=60)), windows(shares))
@@ -119,3 +128,15 @@ def test_reset_after_a_manual_resolve_starts_a_cooldown() -> None:
     assert detector.state.phase == FIRING
     detector.reset(cooldown=True)
     assert detector.state.phase == NORMAL and detector.state.cooldown == 5
+
+
+def test_a_rise_resolved_by_hand_stays_quiet_until_the_share_comes_back() -> None:
+    """Someone resolved the alert mid-spike: the same rise must not re-alert once the cooldown
+    ends, but a fresh rise after the share came back down does."""
+    stream = list(windows([0.2] * 100 + [0.5] * 60 + [0.2] * 20 + [0.5] * 10, seed=3))
+    detector = Detector(AlertSettings(cooldown_windows=5))
+    assert "fired" in kinds(run(detector, stream[:105]))
+    detector.reset(cooldown=True, by_hand=True)
+    assert kinds(run(detector, stream[105:160])) == []
+    later = run(detector, stream[160:])
+    assert [e.kind for e in later if e.kind == "fired"] == ["fired"] and later[-1].minute >= 180
