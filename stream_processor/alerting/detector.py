@@ -102,6 +102,8 @@ class Detector:
         events = self._skip(minute - s.last_minute - 1, minute) if s.last_minute is not None else []
         s.last_minute = minute
         if n < self.settings.min_volume or n <= 0:
+            if n > 0 and s.phase == NORMAL and not s.run:  # too few posts to judge, enough to learn
+                self._learn(min(max(sum_neg / n, 0.0), 1.0), n, weight=n / self.settings.min_volume)
             return events + self._quiet(1, minute, n)
         s.quiet = 0
         share = min(max(sum_neg / n, 0.0), 1.0)
@@ -230,10 +232,10 @@ class Detector:
         self.reset(cooldown=True)
         return event
 
-    def _learn(self, share: float, n: int, spread: bool = True) -> None:
+    def _learn(self, share: float, n: int, spread: bool = True, weight: float = 1.0) -> None:
         """Move the baseline toward a normal window (Huber-clipped once there is some history)."""
         s, cfg = self.state, self.settings
-        alpha = max(cfg.alpha, 1.0 / (s.count + 1))
+        alpha = max(cfg.alpha, 1.0 / (s.count + 1)) * (weight if s.count else 1.0)
         residual = share - s.mean
         if s.count >= CLIP_AFTER:
             limit = HUBER_C * max(cfg.sigma_floor, MAD_TO_SIGMA * s.dev / math.sqrt(n))
@@ -241,7 +243,8 @@ class Detector:
         if s.count and spread:
             s.dev += alpha * (abs(residual) * math.sqrt(n) - s.dev)
         s.mean += alpha * residual
-        s.volume += alpha * (n - s.volume) if s.count else n - s.volume
+        if weight == 1.0:  # quiet windows count toward the volume in _quiet
+            s.volume += alpha * (n - s.volume) if s.count else n - s.volume
         s.count += 1
 
     def _event(self, kind: str, minute: int, o: _Obs | None, reason: str | None = None) -> Event:

@@ -53,6 +53,17 @@ def test_no_alert_below_min_volume() -> None:
     assert kinds(events) == []
 
 
+def test_a_quiet_topic_learns_its_baseline_and_catches_a_loud_spike() -> None:
+    """Minutes below min_volume are no evidence of a spike, but they do teach the baseline: a topic
+    that has always been quiet is not still warming up when its first busy, angry minute comes."""
+    shares = [0.2] * 200 + [0.5] * 10 + [0.2] * 20
+    sizes = [8] * 200 + [60] * 30
+    events = run(Detector(AlertSettings(min_volume=20)), windows(shares, n=sizes))
+    fired = [e for e in events if e.kind == "fired"]
+    assert len(fired) == 1 and fired[0].minute in (201, 202)
+    assert abs(fired[0].baseline - 0.2) < 0.03
+
+
 def test_a_one_window_blip_goes_pending_then_is_cancelled() -> None:
     shares = [0.2] * 100 + [0.6] + [0.2] * 20
     events = run(Detector(AlertSettings()), windows(shares))
