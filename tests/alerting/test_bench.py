@@ -20,6 +20,7 @@ def test_json_output_has_the_four_keys_and_meets_the_targets_on_the_tuning_seed(
     scores = json.loads(result.output)
     assert {"precision", "recall", "delay_windows", "false_alerts_per_topic_day"} <= set(scores)
     assert scores["recall"] == 1.0 and scores["target_spikes"] >= 30
+    assert scores["recall_measured"] == 1.0
     assert scores["delay_windows"] <= 2 and scores["false_alerts_per_topic_day"] <= 1
     assert scores["precision"] >= 0.8
 
@@ -29,6 +30,15 @@ def test_a_blind_detector_scores_zero_recall() -> None:
     never = AlertSettings(threshold=1e9)
     scores = bench_alerts(True, seed=1, settings=never)
     assert scores["recall"] == 0.0 and scores["false_alerts_per_topic_day"] == 0.0
+
+
+def test_several_seeds_score_as_one_run(capsys) -> None:  # type: ignore[no-untyped-def]
+    one, two = (bench_alerts(True, seed=s) for s in (1, 2))
+    both = bench_alerts(True, seed=1, seeds=2)
+    capsys.readouterr()
+    assert both["seeds"] == 2 and both["scenarios"] == one["scenarios"] + two["scenarios"]
+    assert both["target_spikes"] == one["target_spikes"] + two["target_spikes"]
+    assert both["false_alerts"] == one["false_alerts"] + two["false_alerts"]
 
 
 def test_scenarios_are_reproducible_and_the_plot_is_drawn(tmp_path: Path) -> None:
