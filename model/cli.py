@@ -200,6 +200,28 @@ def eval_(
 
 
 @app.command()
+def calibrate(
+    model_path: Path = typer.Option(..., "--model", help="Classifier folder to re-calibrate in place"),
+    data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
+    val_data: Path = typer.Option(None, help="Labelled file/folder instead of SemEval 2016 dev+devtest"),
+    fmt: str = typer.Option("semeval", "--format", help="semeval, csv or jsonl"),
+) -> None:
+    """Refit temperature, bias and decision offsets on validation data; weights stay as they are."""
+    from model.data import DEFAULT_DATA_DIR, DataError
+    from model.recalibrate import recalibrate
+    from model.registry import ModelError
+
+    try:
+        out = recalibrate(model_path, data_dir or DEFAULT_DATA_DIR, val_data, fmt)
+    except (ModelError, DataError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    val = out["val"]
+    typer.echo(f"calibration: {json.dumps(out['calibration'])}")
+    typer.echo(f"validation: AvgRec {val['avgrec']:.4f}  F1^PN {val['f1pn']:.4f}  acc {val['acc']:.4f}")
+
+
+@app.command()
 def bench(
     n: int = typer.Option(20000, help="Number of texts"),
     json_out: bool = typer.Option(False, "--json"),

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from model.batching import encode_all
-from model.calibrate import avgrec_of, fit_decision_bias
+from model.calibrate import avgrec_of, fit_temperature, prior_decision
 from model.curves import save_confusion_png, save_curves
 from model.data import TRAIN_FILES, VAL_FILES, distant_texts, read_labelled, semeval_split
 from model.metrics import scores
@@ -77,17 +77,17 @@ def val_scorer(
     weight: torch.Tensor | None,
     tuned: bool,
 ):
-    """Validation callback for ``fit``: loss, argmax AvgRec and AvgRec after re-fitted decision offsets;
-    the score is the latter when ``tuned`` (that is what calibration will ship)."""
+    """Validation callback for ``fit``: loss, argmax AvgRec and AvgRec after calibration and the prior
+    decision; the score is the latter when ``tuned`` (that is what calibration will ship)."""
     y = torch.tensor(labels)
 
     def evaluate() -> dict:
         logits = batch_logits(model, vocab, texts)
         got = scores(labels, logits.argmax(1).tolist())
         loss = float(F.cross_entropy(logits, y, weight=weight))
-        log_probs = F.log_softmax(logits, dim=1)
-        offsets = torch.tensor(fit_decision_bias(log_probs, y, span=2.0, step=0.1))
-        best = avgrec_of((log_probs + offsets).argmax(1), y)
+        temperature, bias = fit_temperature(logits, y, steps=50)
+        log_probs = F.log_softmax(logits / temperature + torch.tensor(bias), dim=1)
+        best = avgrec_of((log_probs + torch.tensor(prior_decision(y))).argmax(1), y)
         return {
             "score": best if tuned else got["avgrec"],
             "val_loss": loss,

@@ -298,12 +298,13 @@ def train_lm(
 def calibrate_and_score(
     model: Classifier, vocab: Vocab, texts: list[str], labels: list[int]
 ) -> tuple[dict, dict]:
-    """Fit temperature/bias and AvgRec decision offsets on held-out data → (calibration, metrics)."""
+    """Fit temperature/bias and the prior-dividing decision offsets on held-out data → (calibration,
+    metrics)."""
     logits = batch_logits(model, vocab, texts)
     y = torch.tensor(labels)
     temperature, bias = calibrate.fit_temperature(logits, y)
     log_probs = torch.log_softmax(logits / temperature + torch.tensor(bias), dim=1)
-    decision = calibrate.fit_decision_bias(log_probs, y)
+    decision = calibrate.prior_decision(y)
     cal = {"temperature": temperature, "bias": bias, "decision": decision}
     _, pred = calibrate.calibrated(logits, temperature, bias, decision)
     metrics = scores(labels, pred.tolist())

@@ -58,6 +58,31 @@ def test_eval_text_output_and_record(tiny_clf, tmp_path):
     assert read_card(folder)["metrics"]["synthetic"]["n"] == 30
 
 
+def test_calibrate_refits_in_place_and_drops_stale_scores(tiny_clf, tmp_path):
+    """Weights untouched, config and card rewritten (hashes still verify), the decision offsets are
+    the prior rule on the given labels, and old scores are gone: they described the old rule."""
+    import torch
+
+    from model.calibrate import prior_decision
+    from model.data import read_semeval
+    from model.registry import verify
+
+    folder = tmp_path / "m"
+    shutil.copytree(tiny_clf, folder)
+    weights = (folder / "weights.pt").read_bytes()
+    f = _eval_file(tmp_path)
+    recorded = runner.invoke(app, ["eval", "--data", str(f), "--model", str(folder), "--record", "old"])
+    assert recorded.exit_code == 0 and "old" in read_card(folder)["metrics"]
+    result = runner.invoke(app, ["calibrate", "--model", str(folder), "--val-data", str(f)])
+    assert result.exit_code == 0, result.output
+    _, card = verify(folder)
+    assert (folder / "weights.pt").read_bytes() == weights
+    labels = torch.tensor(read_semeval(f)[1])
+    assert card["calibration"]["decision"] == prior_decision(labels) and "old" not in card["metrics"]
+    assert card["metrics"]["val"]["n"] == 30 and card["metrics"]["val"]["avgrec"] > 0.8
+    assert runner.invoke(app, ["calibrate", "--model", str(tmp_path / "nope")]).exit_code == 2
+
+
 def test_eval_refuses_a_broken_model_with_exit_code_2(tmp_path):
     (tmp_path / "m").mkdir()
     result = runner.invoke(app, ["eval", "--data", str(_eval_file(tmp_path)), "--model", str(tmp_path / "m")])

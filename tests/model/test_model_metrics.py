@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
+from model.calibrate import prior_decision
 from model.metrics import confusion, scores
 
 
@@ -32,3 +34,16 @@ def test_degenerate_predictions_do_not_divide_by_zero():
 def test_length_mismatch_is_refused():
     with pytest.raises(ValueError):
         confusion([0, 1], [0])
+
+
+def test_prior_decision_divides_out_the_class_shares():
+    """Shares 1/8, 1/2, 3/8 -> offsets log(0.5/share) with neutral at 0: a text the calibrated model
+    gives 20% negative, 50% neutral, 30% positive is labelled negative (0.2/0.125 is the largest)."""
+    labels = torch.tensor([0] * 2 + [1] * 8 + [2] * 6)
+    offsets = prior_decision(labels)
+    assert offsets == pytest.approx(
+        [torch.log(torch.tensor(4.0)).item(), 0.0, torch.log(torch.tensor(4 / 3)).item()]
+    )
+    log_probs = torch.tensor([0.2, 0.5, 0.3]).log()
+    assert int((log_probs + torch.tensor(offsets)).argmax()) == 0
+    assert prior_decision(torch.tensor([1, 1, 2]))[0] > 0  # an absent class does not divide by zero
