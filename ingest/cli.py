@@ -76,9 +76,13 @@ def main(
     kafka_timeout: Annotated[
         float, typer.Option(help="Seconds to wait for Kafka (start, full buffer).")
     ] = 15.0,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus /metrics on this port while ingesting.")
+    ] = None,
 ) -> None:
     """Bring posts from a source into Kafka posts.raw."""
     ROOT_OPTIONS["kafka_timeout_s"] = kafka_timeout
+    ROOT_OPTIONS["metrics_port"] = metrics_port
     if list_:
         list_sources()
         raise typer.Exit(0)
@@ -170,6 +174,7 @@ def http_cmd(
 
     from .http_endpoint import EndpointConfig, serve
     from .launch import describe_error, make_sink, producer_metrics
+    from .metrics import exported
     from .sink import SinkError
 
     common = make_common(locals())
@@ -185,7 +190,8 @@ def http_cmd(
     port = port or settings.http_ingest_port
     console.print(f"accepting posts on http://{host}:{port}/v1/posts")
     try:
-        asyncio.run(serve(sink, config, host, port))
+        with exported(common.metrics_port, "http", config.stats, sink):
+            asyncio.run(serve(sink, config, host, port))
     finally:
         sink.close(10.0)
         report(config.stats, producer_metrics(sink))

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 console = Console(stderr=True)
-ROOT_OPTIONS: dict[str, float] = {}  # given before the source: `sentimon ingest --kafka-timeout 5 file …`
+ROOT_OPTIONS: dict[str, Any] = {}  # given before the source: `sentimon ingest --kafka-timeout 5 file …`
 
 Keywords = Annotated[
     list[str], typer.Option("--keyword", "-k", help="Keep only posts mentioning one of these (repeat).")
@@ -54,6 +54,7 @@ def make_common(params: Mapping[str, Any], **overrides: Any) -> Any:
 
     fields = {field: params[name] for name, field in SHARED_OPTIONS.items() if name in params}
     fields["kafka_timeout_s"] = ROOT_OPTIONS.get("kafka_timeout_s", 15.0)
+    fields["metrics_port"] = ROOT_OPTIONS.get("metrics_port")
     logging.basicConfig(
         level=logging.INFO if params.get("verbose") else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -17,6 +17,7 @@ from sentimon.settings import Settings
 
 from .base import Source, SourceError
 from .cursors import CursorStore
+from .metrics import exported
 from .pipeline import IngestStats, make_pipeline
 from .runner import Runner, RunOptions
 from .sink import CallableSink, Sink, SinkError
@@ -38,6 +39,7 @@ class Common:
     topic: str | None = None
     stats_every_s: float = 30.0
     kafka_timeout_s: float = 15.0
+    metrics_port: int | None = None  # serve Prometheus /metrics here while running
 
 
 def make_sink(settings: Settings, common: Common) -> Sink:
@@ -103,7 +105,8 @@ async def _run(
     )
     reporter = asyncio.create_task(_report_every(runner, sink, common.stats_every_s, report))
     try:
-        return await runner.run()
+        with exported(common.metrics_port, source.name, runner.stats, sink):
+            return await runner.run()
     finally:
         reporter.cancel()
         report(runner.stats, producer_metrics(sink))

@@ -129,3 +129,52 @@ def test_the_http_command_serves_until_sigterm(tmp_path):
     assert server.returncode == 0, err
     assert [Post.from_json(line).key for line in out.splitlines()] == ["http:cli-1"]
     assert "sent=1" in err
+
+
+def _metric(text: str, name: str) -> float | None:
+    """The value of `name{source="http"}` on a Prometheus text page, or None when absent."""
+    for line in text.splitlines():
+        if line.startswith(f'{name}{{source="http"}} '):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_metrics_port_exports_what_kafka_acknowledged(tmp_path, kafka_topics):
+    """`sentimon ingest --metrics-port` serves the source's counters and Kafka's acknowledgements to a
+    Prometheus scraper while it runs (real broker, real HTTP)."""
+    port, metrics_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SENTIMON_")}
+    env.update({"SENTIMON_INGEST_TOKEN": TOKEN, "SENTIMON_DATA_DIR": str(tmp_path)})
+    command = [
+        *(sys.executable, "-m", "ingest", "--metrics-port", str(metrics_port), "http"),
+        *("--port", str(port), "--bootstrap", kafka_topics.bootstrap, "--topic", kafka_topics.raw),
+    ]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        url, scrape = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}/metrics"
+        wait_until(lambda: httpx.get(f"{url}/healthz").status_code == 200, 20, ignore=(httpx.TransportError,))
+        posts = [{"id": f"m-{i}", "text": f"metric post {i}"} for i in range(3)]
+        assert httpx.post(f"{url}/v1/posts", json=posts, headers=AUTH).status_code == 202
+        bad = httpx.post(f"{url}/v1/posts", json=[{"id": "no-text"}], headers=AUTH)
+        assert bad.status_code == 422
+
+        def acked() -> bool:
+            return _metric(httpx.get(scrape).text, "sentimon_ingest_kafka_acked_total") == 3
+
+        wait_until(acked, 20)
+        page = httpx.get(scrape).text
+        assert _metric(page, "sentimon_ingest_received_total") == 3
+        assert _metric(page, "sentimon_ingest_malformed_total") == 1
+        assert _metric(page, "sentimon_ingest_kafka_failed_total") == 0
+        assert _metric(page, "sentimon_ingest_kafka_in_flight") == 0
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=20)
+    assert server.returncode == 0, err
+    assert sorted(key for key, _ in read_topic(kafka_topics.bootstrap, kafka_topics.raw)) == [
+        "http:m-0",
+        "http:m-1",
+        "http:m-2",
+    ]
