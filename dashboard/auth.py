@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 import bcrypt
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 Role = Literal["viewer", "admin"]
 BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything longer; refuse instead of silently truncating
 ADMIN_ACTIONS = frozenset({"edit_topics", "alert_actions", "label", "models"})
+SESSION_MAX_AGE_S = 12 * 3600  # a browser stays signed in this long after signing in
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +75,26 @@ def sign_in(name: str, password: str, creds: Credentials) -> User | None:
         return None
     clean = " ".join(name.split())[:64] or role
     return User(name=clean, role=role)
+
+
+def _serializer(key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(key, salt="sentimon-dashboard-session")
+
+
+def session_token(user: User, key: str) -> str:
+    """A signed, dated token naming the user, for the browser to keep across reloads. `key` should
+    change whenever the secret or a password does, so that old tokens stop opening the dashboard."""
+    return _serializer(key).dumps({"name": user.name, "role": user.role})
+
+
+def user_from_token(token: str, key: str, max_age_s: int = SESSION_MAX_AGE_S) -> User | None:
+    """The user a token names, or None when it is forged, expired, signed with another key or odd."""
+    try:
+        data = _serializer(key).loads(token, max_age=max_age_s)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("role") not in ("viewer", "admin"):
+        return None
+    name = data.get("name")
+    clean = " ".join(name.split())[:64] if isinstance(name, str) else ""
+    return User(name=clean or data["role"], role=data["role"])

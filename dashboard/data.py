@@ -36,6 +36,14 @@ def credentials() -> Credentials:
     return credentials_from(s.admin_password.get_secret_value(), s.viewer_password.get_secret_value())
 
 
+def session_key() -> str:
+    """What sign-in tokens are signed with: the secret key and both passwords, so changing any of
+    them signs every browser out."""
+    s = settings()
+    parts = (s.secret_key, s.admin_password, s.viewer_password)
+    return "\0".join(secret.get_secret_value() for secret in parts)
+
+
 @st.cache_resource
 def live_reader() -> live.LiveReader | None:
     """The Redis live view when one is configured (None: read the database)."""

@@ -1,19 +1,50 @@
-"""Sign-in for this browser session: the login form, the signed-in user, sign-out."""
+"""Sign-in for this browser: the login form, the signed-in user, sign-out.
+
+The user lives in the Streamlit session; a signed token in a cookie brings it back after a reload
+(Streamlit reads cookies but cannot set them, so a zero-height component writes it from the page)."""
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
+import streamlit.components.v1 as components
 
 from dashboard import data
-from dashboard.auth import User, sign_in
+from dashboard.auth import SESSION_MAX_AGE_S, User, session_token, sign_in, user_from_token
 from dashboard.safe import escape_markdown
 
 _KEY = "sentimon_user"
+_COOKIE = "sentimon_session"
+_SIGNED_OUT = "sentimon_signed_out"  # set by sign-out: the cookie this session started with is void
+_WRITE = "sentimon_cookie_write"  # a token to store in the browser, or "" to remove it
 
 
 def current_user() -> User | None:
     user = st.session_state.get(_KEY)
-    return user if isinstance(user, User) else None
+    if isinstance(user, User):
+        return user
+    token = st.context.cookies.get(_COOKIE)
+    if not token or st.session_state.get(_SIGNED_OUT):
+        return None
+    user = user_from_token(token, data.session_key())
+    if user is not None:
+        st.session_state[_KEY] = user
+    return user
+
+
+def _write_cookie() -> None:
+    """Store (or remove) the sign-in cookie once, after the run that asked for it."""
+    token = st.session_state.pop(_WRITE, None)
+    if token is None:
+        return
+    age = SESSION_MAX_AGE_S if token else 0
+    script = (
+        "const secure = parent.location.protocol === 'https:' ? '; Secure' : '';"
+        f"parent.document.cookie = {json.dumps(f'{_COOKIE}={token}')} + "
+        f"'; path=/; max-age={age}; SameSite=Strict' + secure;"
+    )
+    components.html(f"<script>{script}</script>", height=0)
 
 
 def require_user() -> User:
@@ -27,6 +58,7 @@ def require_user() -> User:
 
 def login_page() -> None:
     """The only thing an unauthenticated visitor sees."""
+    _write_cookie()
     st.title("Sentimon")
     st.caption("Live public-opinion trends. Sign in to continue.")
     with st.form("login", border=True, width=420):
@@ -41,14 +73,18 @@ def login_page() -> None:
             st.error("That password does not open the dashboard.")
             return
         st.session_state[_KEY] = user
+        st.session_state[_WRITE] = session_token(user, data.session_key())
+        st.session_state.pop(_SIGNED_OUT, None)
         st.rerun()
 
 
 def sidebar(user: User) -> None:
     with st.sidebar:
+        _write_cookie()
         st.caption(f"Signed in as **{escape_markdown(user.name)}** ({user.role})")
         if st.button("Sign out", key="sign_out"):
             del st.session_state[_KEY]
+            st.session_state[_SIGNED_OUT], st.session_state[_WRITE] = True, ""
             st.rerun()
 
 

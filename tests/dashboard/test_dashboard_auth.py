@@ -5,7 +5,7 @@ from __future__ import annotations
 import bcrypt
 import pytest
 
-from dashboard.auth import credentials_from, role_for, sign_in, to_hash
+from dashboard.auth import User, credentials_from, role_for, session_token, sign_in, to_hash, user_from_token
 
 
 def test_passwords_are_kept_only_as_hashes() -> None:
@@ -46,3 +46,17 @@ def test_viewers_read_and_admins_act() -> None:
     for action in ("edit_topics", "alert_actions", "label", "models"):
         assert admin.can(action) and not viewer.can(action)
     assert viewer.can("read") and sign_in("bo", "wrong", creds) is None
+
+
+def test_a_session_token_opens_only_with_its_key_and_before_it_expires() -> None:
+    admin = User(name="ada", role="admin")
+    token = session_token(admin, "key-1")
+    assert user_from_token(token, "key-1") == admin
+    assert user_from_token(token, "key-2") is None  # the secret or a password changed
+    assert user_from_token(token, "key-1", max_age_s=-1) is None  # expired
+    head, _, signature = token.rpartition(".")
+    assert user_from_token(f"{head}.{signature[::-1]}", "key-1") is None
+    viewer = session_token(User(name="v", role="viewer"), "key-1")
+    swapped = viewer.replace(viewer.split(".")[0], token.split(".")[0])  # admin payload, viewer signature
+    assert user_from_token(swapped, "key-1") is None
+    assert user_from_token("", "key-1") is None and user_from_token("not a token", "key-1") is None

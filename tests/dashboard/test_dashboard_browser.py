@@ -56,6 +56,33 @@ def test_unauthenticated_visitors_see_only_the_login(page: Page, dashboard: Dash
     expect(page.get_by_text("(viewer)")).to_be_visible()
 
 
+def test_a_reload_keeps_the_sign_in_until_sign_out(page: Page, dashboard: Dashboard) -> None:
+    sign_in(page, dashboard.url, name="reloader")
+    go(page, dashboard.url, "Topics")
+    page.reload()
+    expect(page.get_by_text("Signed in as reloader")).to_be_visible()
+    expect(page.get_by_role("heading", name="Topics", level=1)).to_be_visible()
+    cookie = next(c for c in page.context.cookies() if c["name"] == "sentimon_session")
+    assert cookie["sameSite"] == "Strict" and cookie["expires"] > 0  # kept across browser restarts
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert all(c["name"] != "sentimon_session" for c in page.context.cookies())
+    # A forged cookie opens nothing.
+    page.context.add_cookies(
+        [
+            {
+                "name": "sentimon_session",
+                "value": "eyJuYW1lIjoieCIsInJvbGUiOiJhZG1pbiJ9.x.y",
+                "url": dashboard.url,
+            }
+        ]
+    )
+    page.reload()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
 def test_every_page_loads_without_errors(page: Page, dashboard: Dashboard) -> None:
     with dashboard.engine.begin() as conn:
         topic = create_topic(conn, unique("smoke"), "smoke")
