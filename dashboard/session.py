@@ -18,6 +18,14 @@ _KEY = "sentimon_user"
 _COOKIE = "sentimon_session"
 _SIGNED_OUT = "sentimon_signed_out"  # set by sign-out: the cookie this session started with is void
 _WRITE = "sentimon_cookie_write"  # a token to store in the browser, or "" to remove it
+_TOKEN = "sentimon_token"  # the token this session signed in with
+
+
+@st.cache_resource
+def _revoked() -> set[str]:
+    """Tokens signed out in this dashboard process: a reload right after sign-out may still carry
+    the cookie (the page removes it a moment later), and must not sign the browser back in."""
+    return set()
 
 
 def current_user() -> User | None:
@@ -25,11 +33,14 @@ def current_user() -> User | None:
     if isinstance(user, User):
         return user
     token = st.context.cookies.get(_COOKIE)
-    if not token or st.session_state.get(_SIGNED_OUT):
+    if not token:
         return None
-    user = user_from_token(token, data.session_key())
+    valid = not st.session_state.get(_SIGNED_OUT) and token not in _revoked()
+    user = user_from_token(token, data.session_key()) if valid else None
     if user is not None:
-        st.session_state[_KEY] = user
+        st.session_state[_KEY], st.session_state[_TOKEN] = user, token
+    elif not st.session_state.get(_SIGNED_OUT):  # forged, expired or revoked: remove it once
+        st.session_state[_SIGNED_OUT], st.session_state[_WRITE] = True, ""
     return user
 
 
@@ -72,8 +83,8 @@ def login_page() -> None:
         if user is None:
             st.error("That password does not open the dashboard.")
             return
-        st.session_state[_KEY] = user
-        st.session_state[_WRITE] = session_token(user, data.session_key())
+        token = session_token(user, data.session_key())
+        st.session_state[_KEY], st.session_state[_TOKEN], st.session_state[_WRITE] = user, token, token
         st.session_state.pop(_SIGNED_OUT, None)
         st.rerun()
 
@@ -83,6 +94,7 @@ def sidebar(user: User) -> None:
         _write_cookie()
         st.caption(f"Signed in as **{escape_markdown(user.name)}** ({user.role})")
         if st.button("Sign out", key="sign_out"):
+            _revoked().add(st.session_state.pop(_TOKEN, ""))
             del st.session_state[_KEY]
             st.session_state[_SIGNED_OUT], st.session_state[_WRITE] = True, ""
             st.rerun()

@@ -23,6 +23,7 @@ from sentimon.storage import alerts as alert_store
 from sentimon.storage.models import get_version, live_version, pending_requests, promote, register_version
 from sentimon.storage.tables import labels
 from sentimon.storage.topics import create_topic, get_topic_by_name
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.browser
 PAGES = ["Overview", "Topic detail", "Topics", "Alerts", "Labelling", "Models"]
@@ -66,9 +67,9 @@ def test_a_reload_keeps_the_sign_in_until_sign_out(page: Page, dashboard: Dashbo
     assert cookie["sameSite"] == "Strict" and cookie["expires"] > 0  # kept across browser restarts
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    page.reload()
+    page.reload()  # at once: the cookie may still be there, but it was signed out
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    assert all(c["name"] != "sentimon_session" for c in page.context.cookies())
+    wait_until(lambda: all(c["name"] != "sentimon_session" for c in page.context.cookies()), 10)
     # A forged cookie opens nothing.
     page.context.add_cookies(
         [
