@@ -97,7 +97,10 @@ def _command() -> str:
     import shlex
     import sys
 
-    return "sentimon model " + shlex.join(sys.argv[1:])
+    args = sys.argv[1:]
+    if args[:1] == ["model"]:  # `sentimon model …` rather than `python -m model.cli …`
+        args = args[1:]
+    return "sentimon model " + shlex.join(args)
 
 
 CLF_BASE = {

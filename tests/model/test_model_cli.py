@@ -115,3 +115,13 @@ def test_list_shows_versions_and_flags_broken_folders(tiny_clf, tmp_path):
     result = runner.invoke(app, ["list", "--root", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "val AvgRec" in result.output and "BROKEN" in result.output
+
+
+def test_recorded_command_names_the_subcommand_once(monkeypatch):
+    """Cards keep the command that made them; `sentimon model …` once wrote `sentimon model model …`."""
+    from model.cli import _command
+
+    monkeypatch.setattr("sys.argv", ["sentimon", "model", "pretrain", "--epochs", "3"])
+    assert _command() == "sentimon model pretrain --epochs 3"
+    monkeypatch.setattr("sys.argv", ["model/cli.py", "finetune", "--set", "a=b c"])
+    assert _command() == "sentimon model finetune --set 'a=b c'"
