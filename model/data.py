@@ -27,7 +27,7 @@ FORMATS = ("semeval", "csv", "jsonl")
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SEMEVAL_DIR = "semeval2017-task4/subtask_a"
-BENCHMARK_FILE = "twitter-2016test-A.tsv"  # validation benchmark only: never trained or tuned on
+BENCHMARK_FILE = "twitter-2016test-A.tsv"  # the validation benchmark: never trained on
 VAL_FILES = ("twitter-2016dev-A.tsv", "twitter-2016devtest-A.tsv")  # early stopping + calibration
 TRAIN_FILES = (
     "twitter-2013train-A.tsv",
@@ -54,9 +54,9 @@ def label_id(raw: str, where: str) -> int:
     return _ALIASES[key]
 
 
-def read_semeval(path: Path) -> Labelled:
-    """``id<TAB>label<TAB>text[<TAB>]`` lines, with escapes and wrapping quotes undone."""
-    texts, labels = [], []
+def semeval_lines(path: Path) -> Iterator[tuple[str, str, str, str]]:
+    """(where, id, raw label, text) of each ``id<TAB>label<TAB>text[<TAB>]`` line, escapes and wrapping
+    quotes undone; blank lines skipped, a line without three fields is a DataError."""
     with open(path, encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             parts = line.rstrip("\r\n").split("\t")
@@ -64,8 +64,15 @@ def read_semeval(path: Path) -> Labelled:
                 if line.strip():
                     raise DataError(f"{path}:{n}: expected id<TAB>label<TAB>text")
                 continue
-            labels.append(label_id(parts[1], f"{path}:{n}"))
-            texts.append(undo_semeval_escapes("\t".join(parts[2:])))
+            yield f"{path}:{n}", parts[0], parts[1], undo_semeval_escapes("\t".join(parts[2:]))
+
+
+def read_semeval(path: Path) -> Labelled:
+    """SemEval task 4A file → (texts, label ids)."""
+    texts, labels = [], []
+    for where, _, label, text in semeval_lines(path):
+        labels.append(label_id(label, where))
+        texts.append(text)
     return texts, labels
 
 

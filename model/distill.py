@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from model.batching import encode_all
-from model.curves import save_confusion_png, save_curves
 from model.data import iter_lines
-from model.finetune import _data_card, _labelled, val_scorer
+from model.finetune import _data_card, _labelled, save_classifier, val_scorer
 from model.inference import load
 from model.lexicon import valence_vector
 from model.nets import Classifier, load_encoder
-from model.registry import ModelError, load_model, read_card, save_model
-from model.train import Stage, TrainConfig, Trainer, calibrate_and_score, fit, seed_everything
+from model.registry import ModelError, load_model, read_card
+from model.train import Stage, TrainConfig, Trainer, fit, seed_everything
 
 
 def soft_targets(teacher_paths: list[Path], texts: list[str], batch_size: int = 512) -> list[list[float]]:
@@ -83,13 +82,6 @@ def distill(
 
     trainer = Trainer(cfg, student, rng)
     fit(trainer, [stage], evaluate, None, unfreeze=False)
-    if cfg.half:
-        student.load_state_dict(
-            {k: v.half().float() if v.is_floating_point() else v for k, v in student.state_dict().items()}
-        )
-    student.eval()
-    calibration, val_metrics = calibrate_and_score(student, vocab, val_texts, val_labels)
-    out = Path(cfg.out)
     data = _data_card(cfg, train_labels, val_labels, [stage])
     data["distilled_from"] = {
         "teachers": [read_card(p)["version"] for p in teacher_paths],
@@ -97,21 +89,6 @@ def distill(
         "unlabelled": n_unlabelled,
         "init_from": cfg.init_from,
     }
-    metrics = {"val": val_metrics, "train_seconds": round(time.time() - t0, 1)}
     reproduce = [line for p in teacher_paths for line in read_card(p).get("reproduce", [])]
     reproduce = list(dict.fromkeys(reproduce)) + ([command] if command else [])
-    version = save_model(
-        out,
-        student,
-        vocab,
-        name=cfg.name,
-        train=asdict(cfg),
-        metrics=metrics,
-        calibration=calibration,
-        data=data,
-        reproduce=reproduce,
-        half=cfg.half,
-    )
-    save_curves(trainer.rows, out)
-    save_confusion_png(val_metrics["confusion"], out / "confusion-val.png", f"{version} · validation")
-    return out
+    return save_classifier(cfg, student, vocab, trainer, t0, (val_texts, val_labels), data, reproduce)

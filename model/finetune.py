@@ -118,14 +118,30 @@ def finetune(cfg: TrainConfig, command: str = "") -> Path:
     evaluate = val_scorer(model, vocab, val_texts, val_labels, weight, cfg.select_tuned)
     trainer = Trainer(cfg, model, rng)
     fit(trainer, stages, evaluate, weight, cfg.gradual_unfreeze)
+    data = _data_card(cfg, train_labels, val_labels, stages)
+    reproduce = reproduce + ([command] if command else [])
+    return save_classifier(cfg, model, vocab, trainer, t0, (val_texts, val_labels), data, reproduce)
+
+
+def save_classifier(
+    cfg: TrainConfig,
+    model: Classifier,
+    vocab: Vocab,
+    trainer: Trainer,
+    t0: float,
+    val: tuple[list[str], list[int]],
+    data: dict,
+    reproduce: list[str],
+) -> Path:
+    """Calibrate a trained classifier on validation and write its folder (weights, card, curves,
+    validation confusion matrix). Fine-tuning and distillation end the same way."""
     if cfg.half:  # score exactly the weights that are shipped
         model.load_state_dict(
             {k: v.half().float() if v.is_floating_point() else v for k, v in model.state_dict().items()}
         )
     model.eval()
-    calibration, val_metrics = calibrate_and_score(model, vocab, val_texts, val_labels)
+    calibration, val_metrics = calibrate_and_score(model, vocab, *val)
     out = Path(cfg.out)
-    data = _data_card(cfg, train_labels, val_labels, stages)
     metrics = {"val": val_metrics, "train_seconds": round(time.time() - t0, 1)}
     version = save_model(
         out,
@@ -136,7 +152,7 @@ def finetune(cfg: TrainConfig, command: str = "") -> Path:
         metrics=metrics,
         calibration=calibration,
         data=data,
-        reproduce=reproduce + ([command] if command else []),
+        reproduce=reproduce,
         half=cfg.half,
     )
     save_curves(trainer.rows, out)
@@ -157,5 +173,5 @@ def _data_card(cfg: TrainConfig, train_labels: list[int], val_labels: list[int],
         "distant": {"source": "sentiment140-sample", "epochs": cfg.distant_epochs, "n": len(stages[0].seqs)}
         if cfg.distant_epochs > 0
         else None,
-        "benchmark": "semeval2017-task4/subtask_a/twitter-2016test-A.tsv (never trained or tuned on)",
+        "benchmark": "semeval2017-task4/subtask_a/twitter-2016test-A.tsv (never trained on)",
     }

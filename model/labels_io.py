@@ -9,8 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.data import LABELS, DataError, label_id
-from model.text import undo_semeval_escapes
+from model.data import LABELS, DataError, label_id, semeval_lines
 
 FORMATS = ("csv", "jsonl", "semeval")
 IMPORT_SOURCE = "import"  # the source of labelled texts that name none
@@ -91,15 +90,8 @@ def read_jsonl_labels(path: Path) -> Iterator[LabelRow]:
 
 def read_semeval_labels(path: Path, source: str = "semeval") -> Iterator[LabelRow]:
     """``id<TAB>label<TAB>text`` lines (SemEval 2017 task 4A); the tweet id becomes the post id."""
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            parts = line.rstrip("\r\n").split("\t")
-            if len(parts) < 3:
-                if line.strip():
-                    raise DataError(f"{path}:{n}: expected id<TAB>label<TAB>text")
-                continue
-            text = undo_semeval_escapes("\t".join(parts[2:]).strip())
-            yield _row(text, parts[1], f"{path}:{n}", source, parts[0])
+    for where, tweet_id, label, text in semeval_lines(path):
+        yield _row(text.strip(), label, where, source, tweet_id)
 
 
 def read_label_file(path: Path, fmt: str | None = None) -> list[LabelRow]:

@@ -66,3 +66,19 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def pg_conninfo(url: str, database: str | None = None) -> dict[str, object]:
+    """psycopg keyword arguments for a SQLAlchemy Postgres URL (optionally another database), for the
+    few statements that must run outside SQLAlchemy, such as CREATE/DROP DATABASE."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    info = {
+        "host": u.host or "127.0.0.1",
+        "port": u.port or 5432,
+        "user": u.username,
+        "password": u.password,
+        "dbname": database or u.database or "postgres",
+    }
+    return {k: v for k, v in info.items() if v is not None}

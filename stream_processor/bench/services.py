@@ -135,17 +135,10 @@ def _with_database(url: str, name: str) -> str:
 def _pg_admin(url: str, statement: str) -> None:
     """Run a statement outside a transaction on the server's maintenance database."""
     import psycopg
-    from sqlalchemy.engine import make_url
 
-    u = make_url(url)
-    info = {
-        "host": u.host or "127.0.0.1",
-        "port": u.port or 5432,
-        "user": u.username,
-        "password": u.password,
-        "dbname": "postgres",
-    }
-    with psycopg.connect(**{k: v for k, v in info.items() if v is not None}, autocommit=True) as conn:
+    from sentimon.storage.db import pg_conninfo
+
+    with psycopg.connect(**pg_conninfo(url, "postgres"), autocommit=True) as conn:
         conn.execute(statement)  # type: ignore[arg-type]
 
 

@@ -6,17 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.model.tiny_data import write_data_dir
-
-TINY = {
-    "emb_dim": 16,
-    "hidden": 24,
-    "vocab_size": 500,
-    "min_count": 1,
-    "batch_size": 16,
-    "threads": 1,
-    "log_every": 5,
-}
+from tests.model.tiny_data import TINY, write_data_dir
 
 
 @pytest.fixture(scope="session")

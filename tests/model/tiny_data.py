@@ -50,3 +50,14 @@ def write_data_dir(root: Path, n_train: int = 300, n_val: int = 90) -> Path:
         lines = [t for t, y in zip(texts, labels, strict=True) if y == label]
         (s140 / f"{label}.txt").write_text("\n".join(lines))
     return root
+
+
+TINY = {  # network and loop sizes that train in seconds
+    "emb_dim": 16,
+    "hidden": 24,
+    "vocab_size": 500,
+    "min_count": 1,
+    "batch_size": 16,
+    "threads": 1,
+    "log_every": 5,
+}

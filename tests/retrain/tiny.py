@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 from model.data import SEMEVAL_DIR, TRAIN_FILES, VAL_FILES
+from tests.model.tiny_data import TINY as MODEL_TINY
 
 LABELS = ("negative", "neutral", "positive")
 # The base model learns these cue words ...
@@ -82,16 +83,7 @@ def write_jsonl(path: Path, rows: list[tuple[str, str]]) -> Path:
     return path
 
 
-TINY = {
-    "emb_dim": 16,
-    "hidden": 24,
-    "vocab_size": 500,
-    "min_count": 1,
-    "batch_size": 16,
-    "threads": 1,
-    "log_every": 5,
-    "half": False,
-}
+TINY = {**MODEL_TINY, "half": False}
 
 
 def train_base_model(data_dir: Path, out: Path) -> Path:
