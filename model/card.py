@@ -58,6 +58,8 @@ def render_markdown(card: dict) -> str:
             "```",
             "",
         ]
+    if card.get("quantification"):
+        lines += _quantification_rows(card["quantification"])
     lines += [
         "## Data",
         "",
@@ -85,3 +87,31 @@ def render_markdown(card: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _quantification_rows(q: dict) -> list[str]:
+    """The correction statistics per-topic shares use (sentimon/quantify.py), as two small tables."""
+    names = ("negative", "neutral", "positive")
+    lines = [
+        "## Quantification correction (per-topic shares)",
+        "",
+        f"Fitted on {q.get('n')} labelled posts never trained on ({q.get('source') or 'validation'}), "
+        f"class counts {q.get('counts')}. Columns: true class; rows: predicted class (ACC) or mean "
+        "calibrated probability (PACC).",
+        "",
+    ]
+    for method in ("acc", "pacc"):
+        m = q[method]
+        lines += [
+            f"**{method.upper()}** (smallest singular value {m['min_singular_value']:.3f}, "
+            f"{'used' if m['usable'] else 'too close to singular: not used'})",
+            "",
+            "| | " + " | ".join(f"true {n}" for n in names) + " |",
+            "|---|---:|---:|---:|",
+            *(
+                f"| {names[i]} | " + " | ".join(f"{v:.3f}" for v in row) + " |"
+                for i, row in enumerate(m["matrix"])
+            ),
+            "",
+        ]
+    return lines

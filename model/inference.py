@@ -30,6 +30,7 @@ class Classifier:
     batch_size: int = 512
     path: Path | None = None
     card: dict = field(default_factory=dict, repr=False)
+    quantification: dict | None = field(default=None, repr=False)  # see model/quantstats.py
 
     def logits(self, texts: list[str]) -> torch.Tensor:
         clean = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
@@ -114,4 +115,5 @@ def load(
         batch_size=batch_size,
         path=folder,
         card=card,
+        quantification=config.get("quantification"),
     )

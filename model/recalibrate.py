@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from model.data import read_labelled, semeval_split
+from model.data import LABELS, read_labelled, semeval_split
+from model.quantstats import fit_correction, write_quantification
 from model.registry import load_model, sha256, write_card
 from model.train import calibrate_and_score
 
@@ -25,4 +26,21 @@ def recalibrate(folder: Path, data_dir: Path, val_data: Path | None = None, fmt:
     card["metrics"]["val"] = metrics
     card["files"]["config.json"] = sha256(folder / "config.json")
     write_card(folder, card)
-    return {"calibration": calibration, "val": metrics}
+    stats = refit_quantification(
+        folder, texts, labels, "validation (dev+devtest)" if not val_data else str(val_data)
+    )
+    return {"calibration": calibration, "val": metrics, "quantification": stats}
+
+
+def refit_quantification(folder: Path, texts: list[str], labels: list[int], source: str) -> dict:
+    """Fit the correction statistics of per-topic shares on labelled texts the model was not trained
+    on, scored exactly as served (int8 on CPU when the card says so), and store them in the folder."""
+    from model.inference import load
+
+    clf = load(folder)
+    out = clf.classify(texts)
+    stats = fit_correction(
+        [p for _, p in out], [LABELS.index(label) for label, _ in out], labels, source=source
+    )
+    write_quantification(folder, stats)
+    return stats

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sentimon.quantify import DEFAULT_METHOD, QUANT_SUMS, Estimate, estimate
 
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 MAX_TEXT_CHARS = 10_000
@@ -124,6 +127,9 @@ class ScoredPost:
     probs: tuple[float, float, float]
     model_version: str
     topics: list[int] = field(default_factory=list)
+    # What the post adds to each of sentimon.quantify.QUANT_SUMS (its model's correction); empty
+    # when it matched no topic, since only topic windows add these up.
+    quant: tuple[float, ...] = ()
 
     @property
     def negativity(self) -> float:
@@ -143,7 +149,9 @@ class ScoredPost:
 
 @dataclass(slots=True)
 class WindowAggregate:
-    """Per-topic totals for one 1-minute window: counts per class and summed probabilities."""
+    """Per-topic totals for one 1-minute window: counts per class, summed probabilities and the
+    corrected sums of sentimon.quantify.QUANT_SUMS. Every field after window_start is a plain sum,
+    so windows (and spans of them) add up field by field."""
 
     topic_id: int
     window_start: datetime
@@ -154,14 +162,37 @@ class WindowAggregate:
     sum_neg: float = 0.0
     sum_neu: float = 0.0
     sum_pos: float = 0.0
+    sq_neg: float = 0.0
+    acc_neg: float = 0.0
+    acc_neu: float = 0.0
+    acc_pos: float = 0.0
+    acc_sq: float = 0.0
+    acc_cv: float = 0.0
+    pacc_neg: float = 0.0
+    pacc_neu: float = 0.0
+    pacc_pos: float = 0.0
+    pacc_sq: float = 0.0
+    pacc_cv: float = 0.0
 
-    @property
-    def neg_share(self) -> float:
-        """Negative share from calibrated probabilities (better than classify-and-count)."""
-        return self.sum_neg / self.n if self.n else 0.0
+    def estimate(self, method: str | None = None) -> Estimate:
+        """The topic's class shares in this window (or span), corrected: the number people see."""
+        return estimate(self, method or DEFAULT_METHOD)
 
-    @property
-    def shares(self) -> tuple[float, float, float]:
-        if not self.n:
-            return (0.0, 0.0, 0.0)
-        return (self.sum_neg / self.n, self.sum_neu / self.n, self.sum_pos / self.n)
+    def add(self, other: WindowAggregate) -> None:
+        """Add another window's sums into this one."""
+        for name in WINDOW_SUMS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+COUNT_FIELDS = ("n", "n_neg", "n_neu", "n_pos", "sum_neg", "sum_neu", "sum_pos")
+WINDOW_SUMS = (*COUNT_FIELDS, *QUANT_SUMS)  # every additive column of a window, in table order
+
+
+def total(
+    windows: Iterable[WindowAggregate], topic_id: int = 0, start: datetime | None = None
+) -> WindowAggregate:
+    """The sums of several windows as one aggregate (a span, or several topics)."""
+    out = WindowAggregate(topic_id, start or datetime.fromtimestamp(0, UTC))
+    for w in windows:
+        out.add(w)
+    return out

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from sentimon.schema import Post, PostError, ScoredPost
-from stream_processor.classifier import Classifier, checked
+from sentimon.schema import LABELS, Post, PostError, ScoredPost
+from stream_processor.classifier import Classifier, checked, correction_of
 from stream_processor.matcher import TopicMatcher
 
 DLQ_RAW_LIMIT = 256 * 1024
@@ -100,10 +100,13 @@ def score(posts: Sequence[Post], classifier: Classifier, matcher: TopicMatcher) 
         return []
     predictions = checked(classifier.classify([p.text for p in posts]), len(posts))
     version = str(classifier.version)
-    return [
-        ScoredPost(post, label, probs, version, matcher.match(post.text))
-        for post, (label, probs) in zip(posts, predictions, strict=True)
-    ]
+    correction = correction_of(classifier)
+    out = []
+    for post, (label, probs) in zip(posts, predictions, strict=True):
+        topics = matcher.match(post.text)
+        quant = correction.contribution(LABELS.index(label), probs) if topics else ()
+        out.append(ScoredPost(post, label, probs, version, topics, quant))
+    return out
 
 
 def process_batch(

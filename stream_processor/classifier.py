@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from sentimon.quantify import Correction
 from sentimon.schema import LABELS
 
 Prediction = tuple[str, tuple[float, float, float]]
@@ -27,6 +28,19 @@ class Classifier(Protocol):
     version: str
 
     def classify(self, texts: Sequence[str]) -> list[Prediction]: ...
+
+
+_corrections: dict[str, Correction] = {}
+
+
+def correction_of(classifier: Classifier) -> Correction:
+    """The quantification correction of this model version (its `quantification` statistics; none:
+    identity, i.e. plain counting), built once per version."""
+    version = str(classifier.version)
+    found = _corrections.get(version)
+    if found is None:
+        found = _corrections[version] = Correction.from_stats(getattr(classifier, "quantification", None))
+    return found
 
 
 def load_classifier(path: Path | None = None) -> Classifier:

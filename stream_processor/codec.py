@@ -7,25 +7,26 @@ from typing import Any
 
 import orjson
 
+from sentimon.schema import WINDOW_SUMS
 from stream_processor.windows import Representative, WindowState
+
+_INTS = {"n", "n_neg", "n_neu", "n_pos"}
 
 
 def window_to_dict(w: WindowState) -> dict[str, Any]:
-    neg, neu, pos = w.shares
+    """The window's sums, and its corrected shares (the one number everywhere) for subscribers."""
+    est = w.estimate()
     return {
         "topic_id": w.topic_id,
         "window_start": w.window_start.isoformat(),
         "ts": int(w.window_start.timestamp()),
-        "n": w.n,
-        "n_neg": w.n_neg,
-        "n_neu": w.n_neu,
-        "n_pos": w.n_pos,
-        "sum_neg": w.sum_neg,
-        "sum_neu": w.sum_neu,
-        "sum_pos": w.sum_pos,
-        "neg_share": neg,
-        "neu_share": neu,
-        "pos_share": pos,
+        **{name: getattr(w, name) for name in WINDOW_SUMS},
+        "neg_share": est.negative,
+        "neu_share": est.neutral,
+        "pos_share": est.positive,
+        "neg_low": est.negative_low,
+        "neg_high": est.negative_high,
+        "method": est.method,
         "top_neg": _rep_dict(w.top_neg),
         "top_pos": _rep_dict(w.top_pos),
     }
@@ -40,13 +41,7 @@ def window_from_json(raw: bytes | str) -> WindowState:
     return WindowState(
         topic_id=int(d["topic_id"]),
         window_start=datetime.fromtimestamp(int(d["ts"]), UTC),
-        n=int(d["n"]),
-        n_neg=int(d["n_neg"]),
-        n_neu=int(d["n_neu"]),
-        n_pos=int(d["n_pos"]),
-        sum_neg=float(d["sum_neg"]),
-        sum_neu=float(d["sum_neu"]),
-        sum_pos=float(d["sum_pos"]),
+        **{name: (int if name in _INTS else float)(d.get(name) or 0) for name in WINDOW_SUMS},
         top_neg=_rep_from(d.get("top_neg")),
         top_pos=_rep_from(d.get("top_pos")),
     )

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from sentimon.quantify import QUANT_SUMS
 from sentimon.schema import LABELS, ScoredPost, WindowAggregate
 
 WINDOW = timedelta(minutes=1)
@@ -65,6 +66,8 @@ class WindowState(WindowAggregate):
         self.sum_neg += post.probs[0]
         self.sum_neu += post.probs[1]
         self.sum_pos += post.probs[2]
+        for name, value in zip(QUANT_SUMS, post.quant, strict=False):
+            setattr(self, name, getattr(self, name) + value)
         snippet = post.post.text[:280]
         neg = Representative(post.probs[0], post.post.key, snippet)
         pos = Representative(post.probs[2], post.post.key, snippet)
@@ -75,13 +78,7 @@ class WindowState(WindowAggregate):
 
     def merge(self, other: WindowState) -> None:
         """Add another increment of the same window (or of a window inside the same roll-up bucket)."""
-        self.n += other.n
-        self.n_neg += other.n_neg
-        self.n_neu += other.n_neu
-        self.n_pos += other.n_pos
-        self.sum_neg += other.sum_neg
-        self.sum_neu += other.sum_neu
-        self.sum_pos += other.sum_pos
+        self.add(other)
         if other.top_neg is not None and other.top_neg.beats(self.top_neg):
             self.top_neg = other.top_neg
         if other.top_pos is not None and other.top_pos.beats(self.top_pos):

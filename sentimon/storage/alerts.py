@@ -24,7 +24,7 @@ from sqlalchemy import (
     update,
 )
 
-from sentimon.schema import WindowAggregate
+from sentimon.schema import WINDOW_SUMS, WindowAggregate
 from sentimon.storage.db import utc
 from sentimon.storage.tables import (
     alert_deliveries,
@@ -287,9 +287,8 @@ def windows_between(
     )
     if after is not None:
         query = query.where(topic_windows.c.window_start > after)
-    names = ("n", "n_neg", "n_neu", "n_pos", "sum_neg", "sum_neu", "sum_pos")
     return [
-        WindowAggregate(topic_id, utc(r.window_start), **{k: r._mapping[k] for k in names})
+        WindowAggregate(topic_id, utc(r.window_start), **{k: r._mapping[k] for k in WINDOW_SUMS})
         for r in conn.execute(query)
     ]
 

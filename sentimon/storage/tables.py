@@ -22,6 +22,8 @@ from sqlalchemy import (
     text,
 )
 
+from sentimon.quantify import QUANT_SUMS
+
 # Integer on SQLite so that primary keys autoincrement there too.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 TZ = DateTime(timezone=True)
@@ -84,6 +86,8 @@ topic_windows = Table(
     Column("sum_neg", Float, nullable=False, default=0.0),
     Column("sum_neu", Float, nullable=False, default=0.0),
     Column("sum_pos", Float, nullable=False, default=0.0),
+    # What the per-topic share estimators need beside counts and sums (sentimon/quantify.py).
+    *(Column(name, Float, nullable=False, default=0.0, server_default="0") for name in QUANT_SUMS),
     Column("top_neg_post", BigId, ForeignKey("posts.id", ondelete="SET NULL")),
     Column("top_neg_score", Float),
     Column("top_pos_post", BigId, ForeignKey("posts.id", ondelete="SET NULL")),

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from sentimon.schema import WindowAggregate
+from sentimon.schema import WINDOW_SUMS, WindowAggregate
 from sentimon.storage.db import utc
 from sentimon.storage.posts import upsert_insert
 from sentimon.storage.tables import topic_windows, topics
@@ -21,7 +21,8 @@ BUCKETS = {
     "1d": timedelta(days=1),
 }
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_COUNTS = ("n", "n_neg", "n_neu", "n_pos", "sum_neg", "sum_neu", "sum_pos")
+_COUNTS = WINDOW_SUMS
+_INTS = {"n", "n_neg", "n_neu", "n_pos"}
 tw = topic_windows
 
 
@@ -37,17 +38,9 @@ class WindowRow:
 
 
 def _agg(r: Any) -> WindowAggregate:
-    return WindowAggregate(
-        topic_id=int(r.topic_id),
-        window_start=utc(r.window_start),
-        n=int(r.n),
-        n_neg=int(r.n_neg),
-        n_neu=int(r.n_neu),
-        n_pos=int(r.n_pos),
-        sum_neg=float(r.sum_neg),
-        sum_neu=float(r.sum_neu),
-        sum_pos=float(r.sum_pos),
-    )
+    m = r._mapping
+    sums = {c: (int if c in _INTS else float)(m[c] or 0) for c in _COUNTS}
+    return WindowAggregate(topic_id=int(m["topic_id"]), window_start=utc(m["window_start"]), **sums)
 
 
 def _window_row(r: Any) -> WindowRow:
@@ -79,7 +72,7 @@ def add_increments(conn: Connection, increments: Sequence[dict[str, Any]]) -> li
             {
                 "topic_id": int(inc["topic_id"]),
                 "window_start": inc["window_start"],
-                **{c: inc[c] for c in _COUNTS},
+                **{c: inc.get(c, 0) for c in _COUNTS},
                 **{c: inc.get(c) for c in ("top_neg_post", "top_neg_score", "top_pos_post", "top_pos_score")},
             }
             for inc in increments
@@ -141,9 +134,7 @@ def rollup(aggs: Iterable[WindowAggregate], bucket: str) -> list[WindowAggregate
     out: dict[tuple[int, datetime], WindowAggregate] = {}
     for agg in aggs:
         key = (agg.topic_id, bucket_start(agg.window_start, size))
-        total = out.setdefault(key, WindowAggregate(agg.topic_id, key[1]))
-        for c in _COUNTS:
-            setattr(total, c, getattr(total, c) + getattr(agg, c))
+        out.setdefault(key, WindowAggregate(agg.topic_id, key[1])).add(agg)
     return [out[k] for k in sorted(out)]
 
 

@@ -97,7 +97,13 @@ def print_status(view: MemoryLiveView, runner: object) -> None:
     health = runner.health  # type: ignore[attr-defined]
     parts = []
     for topic_id, w in sorted(view.latest_all().items()):
-        parts.append(f"topic {topic_id}: {w.n} posts, {w.neg_share:.0%} negative")
+        est = w.estimate()
+        shown = (
+            "too few posts"
+            if est.too_few
+            else f"{est.negative:.0%} negative ({est.negative_low:.0%}–{est.negative_high:.0%})"
+        )
+        parts.append(f"topic {topic_id}: {w.n} posts, {shown}")
     console.print(f"[dim]{health.processed} processed, {health.dead} dead letters · {' · '.join(parts)}[/]")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from sentimon.schema import ScoredPost
+from sentimon.schema import WINDOW_SUMS, ScoredPost
 from sentimon.storage import dead_letters, posts, windows
 from stream_processor.batch import DeadLetter
 from stream_processor.sinks.base import Batch, SinkUnavailable
@@ -82,17 +82,8 @@ def _unique(scored: list[ScoredPost]) -> list[ScoredPost]:
 
 
 def _increment(delta: WindowState, inserted: dict[str, int]) -> dict[str, Any]:
-    inc: dict[str, Any] = {
-        "topic_id": delta.topic_id,
-        "window_start": delta.window_start,
-        "n": delta.n,
-        "n_neg": delta.n_neg,
-        "n_neu": delta.n_neu,
-        "n_pos": delta.n_pos,
-        "sum_neg": delta.sum_neg,
-        "sum_neu": delta.sum_neu,
-        "sum_pos": delta.sum_pos,
-    }
+    inc: dict[str, Any] = {"topic_id": delta.topic_id, "window_start": delta.window_start}
+    inc.update((name, getattr(delta, name)) for name in WINDOW_SUMS)
     for side, rep in (("neg", delta.top_neg), ("pos", delta.top_pos)):
         inc[f"top_{side}_post"] = inserted[rep.key] if rep else None
         inc[f"top_{side}_score"] = rep.score if rep else None
@@ -109,7 +100,7 @@ def _rep(row_id: int | None, score: float | None, by_row: dict[int, ScoredPost])
 def _state(row: windows.WindowRow, by_row: dict[int, ScoredPost]) -> WindowState:
     a = row.agg
     return WindowState(
-        a.topic_id, a.window_start, a.n, a.n_neg, a.n_neu, a.n_pos, a.sum_neg, a.sum_neu, a.sum_pos,
+        a.topic_id, a.window_start, **{name: getattr(a, name) for name in WINDOW_SUMS},
         top_neg=_rep(row.top_neg_post, row.top_neg_score, by_row),
         top_pos=_rep(row.top_pos_post, row.top_pos_score, by_row),
     )  # fmt: skip

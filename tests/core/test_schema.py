@@ -61,10 +61,10 @@ def test_hostile_text_is_kept_verbatim_not_interpreted() -> None:
     assert Post.from_json(_msg(text=text)).text == text
 
 
-def test_window_shares_come_from_summed_probabilities() -> None:
+def test_window_pcc_shares_come_from_summed_probabilities() -> None:
     w = WindowAggregate(
         topic_id=1, window_start=datetime.now(UTC), n=4, sum_neg=1.0, sum_neu=2.0, sum_pos=1.0
     )
-    assert w.neg_share == pytest.approx(0.25)
-    assert w.shares == pytest.approx((0.25, 0.5, 0.25))
-    assert WindowAggregate(topic_id=1, window_start=datetime.now(UTC)).neg_share == 0.0
+    assert w.estimate("pcc").shares == pytest.approx((0.25, 0.5, 0.25))
+    empty = WindowAggregate(topic_id=1, window_start=datetime.now(UTC)).estimate()
+    assert empty.n == 0 and empty.too_few

@@ -74,7 +74,7 @@ def test_reads_latest_series_rollup_totals(engine: Engine) -> None:
         daily = windows.series(conn, a, T0, T0 + timedelta(days=1), "1d")
         assert len(daily) == 1 and daily[0].n == 26 and daily[0].window_start == T0.replace(hour=0)
         totals = windows.totals(conn, T0, T0 + timedelta(minutes=30))
-        assert totals[a].n == 6 and totals[b].n == 5 and abs(totals[b].neg_share - 0.8) < 1e-9
+        assert totals[a].n == 6 and totals[b].n == 5 and abs(totals[b].sum_neg / totals[b].n - 0.8) < 1e-9
 
 
 def test_deleted_topics_are_filtered_out(engine: Engine) -> None:
