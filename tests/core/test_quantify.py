@@ -127,7 +127,7 @@ def test_the_90_percent_interval_covers_the_truth_at_about_its_rate(method: str)
         correction = Correction.from_stats(fit_correction(*draw([300, 300, 300])))
         truth = rng.uniform(0.1, 0.8)
         counts = rng.multinomial(200, [truth, (1 - truth) / 2, (1 - truth) / 2])
-        probs, preds, labels = draw(list(counts))
+        probs, preds, _labels = draw(list(counts))
         w = WindowAggregate(1, T0)
         for p, c in zip(probs, preds, strict=True):
             sums = correction.contribution(int(c), tuple(p))
