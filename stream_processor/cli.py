@@ -39,6 +39,14 @@ def run(
         seconds=seconds,
         periodic=periodic_tasks(settings),
     )
+    if replay is not None:  # judge alerts on the replay's own clock, every window, to the last one
+        from stream_processor.alerting.service import EventTimeAlerts
+
+        alerts = EventTimeAlerts(settings)
+        options.periodic = [
+            task for task in options.periodic if getattr(task[1], "__name__", "") != "alert_cycle"
+        ]
+        options.after_batch, options.at_end = alerts.after_batch, alerts.at_end
     run_embedded(settings, options, EmbeddedOptions(replay=replay, speed=speed, dashboard=dashboard))
 
 

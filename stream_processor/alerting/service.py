@@ -66,14 +66,15 @@ class AlertCycleTask:
         self._thread = threading.Thread(target=self.run_once, name="alert-cycle", daemon=True)
         self._thread.start()
 
-    def run_once(self) -> list[AlertEvent]:
+    def run_once(self, **cycle: Any) -> list[AlertEvent]:
+        """One cycle now, in this thread; keyword arguments go to run_alert_cycle."""
         from sentimon.storage.db import make_engine
         from stream_processor.alerting.sinks import build_sinks
 
         try:
             self._engine = self._engine or make_engine(self.settings.db_url)
             self._sinks = self._sinks if self._sinks is not None else build_sinks(self.settings)
-            events = run_alert_cycle(self._engine, self._sinks)
+            events = run_alert_cycle(self._engine, self._sinks, **cycle)
         except Exception:
             log.exception("alert cycle failed; the next one retries")
             return []
@@ -82,11 +83,31 @@ class AlertCycleTask:
         return events
 
 
+class EventTimeAlerts:
+    """Alerts for a replay, on event time: a cycle after every batch, in the processing thread, so
+    every window is judged in order however fast the replay runs (no catch-up limit), and a final
+    cycle at the end that closes the last window too. A replay of a day gives the alerts of living
+    through it."""
+
+    def __init__(self, settings: Any):
+        self.task = AlertCycleTask(settings)
+
+    def after_batch(self) -> None:
+        self.task.run_once(catch_up_windows=None)
+
+    def at_end(self) -> None:
+        self.task.run_once(catch_up_windows=None, close_after_s=0.0)
+
+
 def run_alert_cycle(
     engine: Engine, sinks: Mapping[str, Sink], now: datetime | None = None, *,
     close_after_s: float = CLOSE_AFTER_S, deliver: bool = True,
+    catch_up_windows: int | None = CATCH_UP_WINDOWS,
 ) -> list[AlertEvent]:  # fmt: skip
-    """Evaluate every active topic's newly closed windows and return what happened to alerts."""
+    """Evaluate every active topic's newly closed windows and return what happened to alerts.
+
+    `catch_up_windows`: after a gap, only this many newest windows may raise alerts (None: all,
+    for replays judged on event time)."""
     now = now or datetime.now(UTC)
     with store.cycle_lock(engine) as mine:
         if not mine:
@@ -103,7 +124,9 @@ def run_alert_cycle(
             try:
                 with engine.begin() as conn:
                     if topic.id in watched:
-                        events += evaluate_topic(conn, topic, *watched[topic.id], set(sinks), now, through)
+                        events += evaluate_topic(
+                            conn, topic, *watched[topic.id], set(sinks), now, through, catch_up_windows
+                        )
                     else:
                         events += stand_down(conn, topic, now)
             except Exception:
@@ -125,7 +148,7 @@ def closed_through(conn: Connection, topics: list[Topic], now: datetime, close_a
 
 def evaluate_topic(
     conn: Connection, topic: Topic, settings: AlertSettings, routes: list[Route], available: set[str],
-    now: datetime, through: int | None,
+    now: datetime, through: int | None, catch_up_windows: int | None = CATCH_UP_WINDOWS,
 ) -> list[AlertEvent]:  # fmt: skip
     """One topic's share of a cycle, inside one transaction."""
     saved = store.load_detector_state(conn, topic.id, KIND, for_update=True)
@@ -136,7 +159,7 @@ def evaluate_topic(
         detector.reset(cooldown=True, by_hand=True)  # resolved by hand: this rise is dealt with
     changes: list[AlertEvent] = []
     if through is not None:
-        for ev in _feed(conn, topic, detector, open_alert, through):
+        for ev in _feed(conn, topic, detector, open_alert, through, catch_up_windows):
             change = apply_event(conn, topic, routes, available, ev, now)
             changes += [change] if change else []
     change = unsilence(conn, topic, routes, available, now)
@@ -147,13 +170,17 @@ def evaluate_topic(
 
 
 def _feed(
-    conn: Connection, topic: Topic, detector: Detector, open_alert: store.Alert | None, through: int
-) -> list[Event]:
-    """Run the detector over the topic's new windows. Windows older than CATCH_UP_WINDOWS (a first
+    conn: Connection, topic: Topic, detector: Detector, open_alert: store.Alert | None, through: int,
+    catch_up_windows: int | None = CATCH_UP_WINDOWS,
+) -> list[Event]:  # fmt: skip
+    """Run the detector over the topic's new windows. Windows older than `catch_up_windows` (a first
     run, or a backlog after downtime) only rebuild the baseline: no alerts about the distant past."""
     last = detector.state.last_minute
     start = through - HISTORY_WINDOWS if last is None else last
-    quiet_until = through if last is None else through - CATCH_UP_WINDOWS
+    if last is None:
+        quiet_until = through
+    else:
+        quiet_until = last if catch_up_windows is None else through - catch_up_windows
     windows = store.windows_between(conn, topic.id, minute_to_dt(start), minute_to_dt(through))
     if last is None or last < quiet_until:
         for w in windows:

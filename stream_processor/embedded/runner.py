@@ -6,6 +6,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from stream_processor import metrics
@@ -28,6 +29,8 @@ class RunOptions:
     seconds: float | None = None
     rules_poll_s: float = 2.0
     periodic: list[Periodic] = field(default_factory=list)
+    after_batch: Callable[[], object] | None = None  # e.g. event-time alerts in a replay
+    at_end: Callable[[], object] | None = None  # once, when the source is done
 
 
 @dataclass
@@ -95,6 +98,10 @@ class EmbeddedRunner:
                 summary.source_done = True
             if batch:
                 self._process(batch, summary)
+                if self.options.after_batch is not None:
+                    self.options.after_batch()
+        if summary.source_done and self.options.at_end is not None:
+            self.options.at_end()
         summary.seconds = time.monotonic() - started
         return summary
 
