@@ -152,6 +152,12 @@ class SwappingClassifier:
         model = getattr(self._local, "model", None) or self.holder.peek()
         return str(model.version)
 
+    @property
+    def quantification(self) -> dict | None:
+        """The correction statistics of the model that scored this thread's last batch."""
+        model = getattr(self._local, "model", None) or self.holder.peek()
+        return getattr(model, "quantification", None)
+
 
 def _stamp(path: str) -> Any:
     """Sizes and mtimes of a model folder's files: a refused model is retried once its files change."""

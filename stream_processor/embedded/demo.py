@@ -69,7 +69,7 @@ class DemoScenario:
 
     rate: float = 6.0
     spike_start: float = 90.0
-    spike_length: float = 150.0
+    spike_length: float = 210.0
     spike_every: float = 900.0
     spike_factor: float = 4.0
     seed: int = 7
@@ -89,6 +89,20 @@ class DemoScenario:
             spike_post = rng.random() < extra / (self.rate + extra)
             yield t, {"source": "demo", "id": f"{run_id}-{count}", "text": self._text(rng, spike_post),
                       "author": f"user{rng.randrange(5000)}", "lang": "en"}  # fmt: skip
+
+    def history(self, run_id: str, minutes: int) -> Iterator[tuple[float, dict[str, Any]]]:
+        """The `minutes` before the start at the usual rate and mix, no spike: (seconds before the start,
+        post fields). A demo that starts with this behind it has a baseline, so its spike can alert
+        at once instead of after the detector's warm-up."""
+        rng = random.Random(self.seed + 1)
+        t, count, span = 0.0, 0, minutes * 60.0
+        while True:
+            t += rng.expovariate(self.rate)
+            if t >= span:
+                return
+            count += 1
+            yield span - t, {"source": "demo", "id": f"{run_id}-h{count}", "text": self._text(rng, False),
+                             "author": f"user{rng.randrange(5000)}", "lang": "en"}  # fmt: skip
 
     def _text(self, rng: random.Random, spike_post: bool) -> str:
         if spike_post:

@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,15 @@ END = RawMessage(None, "end-of-source")
 Item = tuple[float | None, bytes | dict[str, Any]]
 
 
-def demo_items(scenario: DemoScenario | None = None) -> Iterator[Item]:
-    """The demo's posts, due at their scripted second; created_at is stamped when each is sent."""
-    yield from (scenario or DemoScenario()).arrivals(uuid.uuid4().hex[:8])
+def demo_items(scenario: DemoScenario | None = None, history_minutes: int = 0) -> Iterator[Item]:
+    """The demo's posts, due at their scripted second; created_at is stamped when each is sent. With
+    `history_minutes`, first that much of the past at once (dated in the past), as a warm start."""
+    scenario = scenario or DemoScenario()
+    run_id = uuid.uuid4().hex[:8]
+    now = datetime.now(UTC)
+    for before, fields in sorted(scenario.history(run_id, history_minutes), key=lambda item: -item[0]):
+        yield None, {**fields, "created_at": (now - timedelta(seconds=before)).isoformat()}
+    yield from scenario.arrivals(run_id)
 
 
 def replay_items(path: Path) -> Iterator[Item]:
@@ -91,4 +97,4 @@ class Feeder(threading.Thread):
 
 
 def _stamp(fields: dict[str, Any]) -> bytes:
-    return orjson.dumps({**fields, "created_at": datetime.now(UTC).isoformat()})
+    return orjson.dumps({"created_at": datetime.now(UTC).isoformat(), **fields})

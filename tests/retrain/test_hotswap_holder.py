@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from model.registry import ModelError
 from stream_processor.hotswap import LiveModel, ModelHolder, SwappingClassifier
 
@@ -121,3 +123,62 @@ def test_background_thread_wakes_on_demand() -> None:
     finally:
         h.stop()
     assert h.current().version == "v2"
+
+
+@dataclass
+class Corrected(Fake):
+    """A stand-in that labels everything negative, with its own quantification statistics."""
+
+    quantification: dict | None = None
+
+    def classify(self, texts):  # type: ignore[no-untyped-def]
+        return [("negative", (0.7, 0.2, 0.1)) for _ in texts]
+
+
+def test_a_window_scored_across_a_hot_swap_is_corrected_by_each_model(tmp_path: Path) -> None:
+    import numpy as np
+
+    from model.quantstats import fit_correction
+    from sentimon.quantify import Correction
+    from sentimon.storage import topics, windows
+    from sentimon.storage.db import make_engine, migrate
+    from stream_processor.batch import RawMessage
+    from stream_processor.pipeline import Processor
+    from stream_processor.rulebook import RuleBook
+    from stream_processor.sinks.sql import SqlStore
+    from tests.stream_processor.worker_helpers import post_json
+
+    # v1 calls 60% of negatives negative; v2 calls 90% of them negative (columns: true class).
+    def stats(recall: float) -> dict:
+        rest = (1 - recall) / 2
+        matrix = np.array([[recall, 0.2, 0.1], [rest, 0.6, 0.2], [rest, 0.2, 0.7]])
+        labels = np.repeat([0, 1, 2], 1000)
+        preds = np.concatenate(
+            [np.repeat([0, 1, 2], (matrix[:, j] * 1000).round().astype(int)) for j in range(3)]
+        )
+        return fit_correction(np.eye(3)[preds], preds, labels)
+
+    url = f"sqlite:///{tmp_path / 'swap.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        topic = topics.create_topic(conn, "acme", "acme")
+    reg = Registry("v1")
+    models = {"v1": Corrected("v1", stats(0.6)), "v2": Corrected("v2", stats(0.9))}
+    h = ModelHolder(models["v1"], reg.lookup, lambda path: models[path], poll_s=3600)
+    rules = RuleBook(engine)
+    rules.refresh()
+    processor = Processor(SwappingClassifier(h), SqlStore(engine), matcher=rules.matcher)
+    batch = [RawMessage(post_json(i, f"acme {i}"), f"t/0/{i}") for i in range(20)]  # one minute
+    processor.commit(processor.compute(batch[:10])[0])
+    reg.live = LiveModel("v2", "v2")
+    assert h.check() == "loaded"
+    processor.commit(processor.compute(batch[10:])[0])
+    with engine.connect() as conn:
+        [row] = windows.get_windows(conn, topic)
+    expected = [10 * Correction.from_stats(models[v].quantification).acc_inv[c][0] for v in ("v1", "v2")
+                for c in range(3)]  # fmt: skip
+    assert row.agg.n == 20
+    assert (row.agg.acc_neg, row.agg.acc_neu, row.agg.acc_pos) == pytest.approx(
+        (expected[0] + expected[3], expected[1] + expected[4], expected[2] + expected[5])
+    )
