@@ -20,6 +20,8 @@ app = typer.Typer(help="Sentimon: a streaming social-media sentiment monitor.", 
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 topics_app = typer.Typer(help="Topics to watch and their matching rules.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print figures against a reference measured in the same run.")
+report_app = typer.Typer(help="Reports on what is stored: per-topic shares.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 app.add_typer(db_app, name="db")
 app.add_typer(topics_app, name="topics")
 app.add_typer(bench_app, name="bench", no_args_is_help=True)
@@ -115,6 +117,57 @@ def topics_rm(topic_id: int) -> None:
     with make_engine(get_settings().db_url).begin() as conn:
         topics.delete_topic(conn, topic_id)
     console.print(f"topic {topic_id} deleted")
+
+
+@report_app.command("shares")
+def report_shares(
+    topic: list[str] = typer.Option(None, "--topic", help="Topic name (repeat for several; default: all)."),
+    since: str = typer.Option(None, help="Start of the span (ISO 8601, post time); default: everything."),
+    until: str = typer.Option(None, help="End of the span (ISO 8601, exclusive)."),
+    method: str = typer.Option(None, help="cc, pcc, acc, pacc or emq (default: the monitor's own)."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON array on stdout."),
+) -> None:
+    """Per topic: posts, negative / neutral / positive shares, the 90% interval of the negative share."""
+    import json
+    from datetime import UTC, datetime
+
+    from rich.markup import escape
+
+    from sentimon.quantify import DEFAULT_METHOD
+    from sentimon.report import model_prior, share_report
+    from sentimon.storage.db import make_engine
+
+    def when(value: str | None, name: str) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise typer.BadParameter(f"not an ISO 8601 time: {value!r}", param_hint=name) from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+    settings = get_settings()
+    start, end = when(since, "--since"), when(until, "--until")
+    try:
+        with make_engine(settings.db_url).connect() as conn:
+            rows = share_report(conn, topic or None, start, end, method or DEFAULT_METHOD,
+                                model_prior(settings.resolved_model_path))  # fmt: skip
+    except (LookupError, ValueError) as exc:
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    if json_out:
+        print(json.dumps([r.to_dict() for r in rows]))
+        return
+    table = Table("topic", "posts", "negative (90% interval)", "neutral", "positive", "method",
+                  title="Per-topic shares, corrected for each topic's own mix")  # fmt: skip
+    for r in rows:
+        e = r.estimate
+        neg = "too few posts to tell" if e.too_few else (
+            f"{e.negative:.1%} ({e.negative_low:.1%}–{e.negative_high:.1%})")  # fmt: skip
+        table.add_row(escape(r.topic), str(e.n), neg, f"{e.neutral:.1%}", f"{e.positive:.1%}", e.method)
+    console.print(table)
+    versions = rows[0].model_versions if rows else {}
+    console.print(f"model version(s): {', '.join(f'{v} ({n} posts)' for v, n in versions.items()) or '—'}")
 
 
 def _safe(url: str) -> str:
