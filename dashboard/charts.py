@@ -27,6 +27,7 @@ def series_figure(
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06)
     topics = list(dict.fromkeys(frame["topic"])) if not frame.empty else []
     if len(topics) <= 1:
+        _band(fig, frame, COLORS["negative"], "negative 90% interval")
         for share, color in COLORS.items():
             fig.add_trace(
                 go.Scatter(x=frame["bucket_start"], y=frame[share], name=share, line={"color": color}),
@@ -47,6 +48,7 @@ def series_figure(
     else:
         for topic in topics:
             part = frame[frame["topic"] == topic]
+            _band(fig, part, "#888888", f"{topic} 90% interval")
             fig.add_trace(
                 go.Scatter(x=part["bucket_start"], y=part["negative"], name=f"{topic} negative"), row=1, col=1
             )
@@ -81,3 +83,24 @@ def series_figure(
         height=520, margin={"l": 10, "r": 10, "t": 30, "b": 10}, barmode="group", hovermode="x unified"
     )
     return fig
+
+
+def _band(fig: go.Figure, frame: pd.DataFrame, color: str, name: str) -> None:
+    """The negative share's 90% interval as a shaded band behind its line."""
+    if frame.empty or "negative_low" not in frame:
+        return
+    x = list(frame["bucket_start"])
+    fig.add_trace(
+        go.Scatter(
+            x=x + x[::-1],
+            y=list(frame["negative_high"]) + list(frame["negative_low"])[::-1],
+            fill="toself",
+            fillcolor=color,
+            opacity=0.15,
+            line={"width": 0},
+            hoverinfo="skip",
+            name=name,
+        ),
+        row=1,
+        col=1,
+    )

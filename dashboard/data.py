@@ -111,11 +111,11 @@ def _group(aggs: Any) -> dict[int, list[WindowAggregate]]:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _baselines(at: datetime, topic_ids: tuple[int, ...]) -> dict[int, trends.Totals]:
+def _baselines(at: datetime, topic_ids: tuple[int, ...]) -> dict[int, WindowAggregate]:
     """The day before the current quarter hour; it moves slowly, so cached for a minute."""
     with engine().connect() as conn:
         sums = windows.totals(conn, at - trends.CURRENT - trends.BASELINE, at - trends.CURRENT, topic_ids)
-    return {topic_id: trends.Totals.of([agg]) for topic_id, agg in sums.items()}
+    return sums
 
 
 @st.cache_data(ttl=5, show_spinner=False)

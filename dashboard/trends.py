@@ -1,4 +1,7 @@
-"""Turning 1-minute window aggregates into what people read: shares, baselines, tiles, series."""
+"""Turning 1-minute window aggregates into what people read: shares, baselines, tiles, series.
+
+Every share shown is the corrected estimate of `sentimon.quantify` (the same number as the alert
+detector, the Redis live view, the exports and `sentimon report shares`), with its 90% interval."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from sentimon.schema import WindowAggregate
+from sentimon.quantify import Estimate
+from sentimon.schema import WindowAggregate, total
 
 CURRENT = timedelta(minutes=15)  # "now" on the overview: the last quarter hour
 BASELINE = timedelta(hours=24)  # compared with the day before it
@@ -19,30 +23,8 @@ BUCKET_SIZES = {
     "1 min": timedelta(minutes=1), "5 min": timedelta(minutes=5),
     "1 hour": timedelta(hours=1), "1 day": timedelta(days=1),
 }  # fmt: skip
-SERIES_COLUMNS = ["bucket_start", "topic", "volume", "negative", "neutral", "positive"]
-
-
-@dataclass(frozen=True, slots=True)
-class Totals:
-    """Posts and summed class probabilities over some span of windows."""
-
-    n: int = 0
-    sum_neg: float = 0.0
-    sum_neu: float = 0.0
-    sum_pos: float = 0.0
-
-    @property
-    def shares(self) -> tuple[float, float, float]:
-        if not self.n:
-            return (0.0, 0.0, 0.0)
-        return (self.sum_neg / self.n, self.sum_neu / self.n, self.sum_pos / self.n)
-
-    @classmethod
-    def of(cls, windows: Iterable[WindowAggregate]) -> Totals:
-        n = neg = neu = pos = 0.0
-        for w in windows:
-            n, neg, neu, pos = n + w.n, neg + w.sum_neg, neu + w.sum_neu, pos + w.sum_pos
-        return cls(int(n), neg, neu, pos)
+SERIES_COLUMNS = ["bucket_start", "topic", "volume", "negative", "neutral", "positive",
+                  "negative_low", "negative_high", "method"]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +34,8 @@ class Tile:
     topic_id: int
     name: str
     active: bool
-    current: Totals
-    baseline: Totals
+    current: Estimate
+    baseline: Estimate
     spark: list[float] = field(default_factory=list)
     open_alerts: int = 0
     last_window: datetime | None = None
@@ -63,7 +45,7 @@ class Tile:
         """Change of the negative share against the baseline, in share points; None if unknown."""
         if self.current.n < MIN_VOLUME or self.baseline.n < MIN_VOLUME:
             return None
-        return self.current.shares[0] - self.baseline.shares[0]
+        return self.current.negative - self.baseline.negative
 
 
 def attention_key(tile: Tile) -> tuple[int, int, float, int]:
@@ -80,7 +62,7 @@ def attention_key(tile: Tile) -> tuple[int, int, float, int]:
 def build_tiles(
     topics: Sequence[tuple[int, str, bool]],
     windows: dict[int, list[WindowAggregate]],
-    baselines: dict[int, Totals],
+    baselines: dict[int, WindowAggregate],
     open_alerts: dict[int, int],
     now: datetime,
 ) -> list[Tile]:
@@ -88,14 +70,15 @@ def build_tiles(
     tiles = []
     for topic_id, name, active in topics:
         recent = sorted(windows.get(topic_id, []), key=lambda w: w.window_start)
-        current = Totals.of(w for w in recent if w.window_start >= now - CURRENT)
+        current = total(w for w in recent if w.window_start >= now - CURRENT).estimate()
+        baseline = baselines.get(topic_id)
         tiles.append(
             Tile(
                 topic_id=topic_id,
                 name=name,
                 active=active,
                 current=current,
-                baseline=baselines.get(topic_id, Totals()),
+                baseline=baseline.estimate() if baseline is not None else total([]).estimate(),
                 spark=spark_points(recent, now),
                 open_alerts=open_alerts.get(topic_id, 0),
                 last_window=recent[-1].window_start if recent else None,
@@ -113,19 +96,21 @@ def spark_points(windows: Sequence[WindowAggregate], now: datetime) -> list[floa
     for i in range(int(SPARK.total_seconds() // 60) + 1):
         w = by_minute.get(start + timedelta(minutes=i))
         if w is not None and w.n:
-            last = round(100 * w.sum_neg / w.n, 1)
+            last = round(100 * w.estimate().negative, 1)
         if last is not None:
             points.append(last)
     return points
 
 
 def to_frame(buckets: Iterable[WindowAggregate], topic_name: str) -> pd.DataFrame:
-    """Rolled-up aggregates as a table: bucket start, volume and the three shares (from probabilities)."""
-    rows = [
-        (w.window_start, topic_name, w.n, *(round(s, 4) for s in Totals.of([w]).shares))
-        for w in sorted(buckets, key=lambda w: w.window_start)
-        if w.n
-    ]
+    """Rolled-up aggregates as a table: bucket start, volume, the three corrected shares and the
+    negative share's 90% interval."""
+    rows = []
+    for w in sorted(buckets, key=lambda w: w.window_start):
+        if w.n:
+            e = w.estimate()
+            rows.append((w.window_start, topic_name, w.n, *(round(x, 4) for x in e.shares),
+                         round(e.negative_low, 4), round(e.negative_high, 4), e.method))  # fmt: skip
     frame = pd.DataFrame(rows, columns=SERIES_COLUMNS)
     frame["bucket_start"] = pd.to_datetime(frame["bucket_start"], utc=True)
     return frame

@@ -12,6 +12,9 @@ from sentimon.schema import LABELS
 from sentimon.storage.posts import PostRow
 
 LABEL_COLORS = {"negative": "red", "neutral": "gray", "positive": "green"}
+# Why a label can differ from the largest probability: the model labels by probability over the
+# class's share of its calibration set (the rule that balances recall), so a rarer class wins ties.
+LABEL_RULE_NOTE = ":gray[label weighs each probability by how rare its class is]"
 
 
 def ago(t: datetime | None, now: datetime | None = None) -> str:
@@ -32,8 +35,9 @@ def when(t: datetime | None) -> str:
 
 
 def tile(t: Tile) -> None:
-    """One topic on the overview: shares now, sparkline, volume, change against baseline, alerts."""
-    neg, neu, pos = t.current.shares
+    """One topic on the overview: shares now with their 90% interval, sparkline, volume, change
+    against the usual, alerts. Shares are corrected for the topic's own mix (sentimon.quantify)."""
+    est = t.current
     change = t.neg_change
     with st.container(border=True, key=f"tile-{t.topic_id}"):
         head = escape_markdown(t.name)
@@ -47,20 +51,32 @@ def tile(t: Tile) -> None:
             moved = abs(change) >= 0.005
             delta = f"{100 * change:+.0f} pts vs 24 h" if moved else "as usual (24 h)"
             color, arrow = ("inverse", "auto") if moved else ("off", "off")
+        known = est.n > 0 and not est.too_few
         st.metric(
             "Negative share (15 min)",
-            pct(neg) if t.current.n else "—",
+            pct(est.negative) if known else "—",
             delta=delta,
             delta_color=color,
             delta_arrow=arrow,
             chart_data=t.spark or None,
             chart_type="area",
-            help="Mean negative probability of the last 15 minutes; the line is the last hour.",
+            help=(
+                "Share of negative posts in the last 15 minutes, corrected for this topic's own mix "
+                f"({est.method.upper()}, from the model's error rates); the line: the last hour, per minute."
+            ),
         )
-        st.markdown(
-            f"Neutral **{pct(neu)}** · Positive **{pct(pos)}**  \n"
-            f"Volume (15 min): **{t.current.n}** · last post {ago(t.last_window)}"
-        )
+        if not est.n:
+            st.markdown("No posts in the last 15 minutes")
+        elif not known:
+            st.markdown(f"Too few posts to tell ({est.n} in 15 min)")
+        else:
+            st.markdown(
+                f"90% interval **{pct(est.negative_low)}–{pct(est.negative_high)}**  \n"
+                f"Neutral **{pct(est.neutral)}** · Positive **{pct(est.positive)}**"
+            )
+        if t.spark:
+            st.caption(f"Last hour: {min(t.spark):.0f}–{max(t.spark):.0f}% negative per minute")
+        st.markdown(f"Volume (15 min): **{est.n}** · last post {ago(t.last_window)}")
         st.page_link("views/topic_detail.py", label="Details", query_params={"topic": str(t.topic_id)})
 
 
@@ -79,6 +95,8 @@ def post_card(
         st.text(text)  # plain text: nothing in a post is parsed as markdown or HTML
         parts = [f":{LABEL_COLORS.get(label, 'gray')}[**{label}**]"]
         parts.append(" / ".join(f"{name[:3]} {p:.0%}" for name, p in zip(LABELS, probs, strict=True)))
+        if label in LABELS and probs[LABELS.index(label)] < max(probs):
+            parts.append(LABEL_RULE_NOTE)
         if author:
             parts.append(escape_markdown(f"by {author}"))
         if created_at:

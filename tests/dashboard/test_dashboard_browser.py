@@ -158,7 +158,7 @@ def test_topic_detail_shows_series_terms_posts_comparison_and_csv(page: Page, da
     with page.expect_download() as download:
         page.get_by_role("button", name="Download series as CSV").click()
     rows = Path(download.value.path()).read_text().splitlines()
-    assert rows[0] == "bucket_start,topic,volume,negative,neutral,positive"
+    assert rows[0] == "bucket_start,topic,volume,negative,neutral,positive,negative_low,negative_high,method"
     assert len(rows) > 1 and all(f",{name}," in r for r in rows[1:])
     page.get_by_test_id("stButtonGroup").get_by_text("Last hour").click()
     pick(page, "Topics (pick several to compare)", other)

@@ -6,28 +6,37 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from dashboard.trends import Tile, Totals, build_tiles, spark_points, to_csv, to_frame
-from sentimon.schema import WindowAggregate
+from dashboard.trends import Tile, build_tiles, spark_points, to_csv, to_frame
+from sentimon.quantify import Estimate
+from sentimon.schema import WindowAggregate, total
 
 NOW = datetime(2026, 1, 5, 12, 30, 20, tzinfo=UTC)
 
 
 def window(topic: int, minutes_ago: int, n: int, neg: float) -> WindowAggregate:
+    """A window whose corrected (ACC) sums say `neg` of its n posts are negative."""
     start = NOW.replace(second=0) - timedelta(minutes=minutes_ago)
-    return WindowAggregate(topic, start, n, 0, 0, 0, n * neg, n * (1 - neg) / 2, n * (1 - neg) / 2)
+    rest = n * (1 - neg) / 2
+    return WindowAggregate(
+        topic, start, n, 0, 0, 0, n * neg, rest, rest, acc_neg=n * neg, acc_neu=rest, acc_pos=rest
+    )
 
 
-def test_shares_come_from_summed_probabilities() -> None:
-    totals = Totals.of([window(1, 1, 10, 0.2), window(1, 2, 30, 0.6)])
-    assert totals.n == 40
-    assert abs(totals.shares[0] - 0.5) < 1e-9 and abs(sum(totals.shares) - 1) < 1e-9
-    assert Totals().shares == (0.0, 0.0, 0.0)
+def est(n: int, neg: float) -> Estimate:
+    return Estimate("acc", n, neg, (1 - neg) / 2, (1 - neg) / 2, neg - 0.05, neg + 0.05)
+
+
+def test_shares_are_the_corrected_estimate_of_the_summed_windows() -> None:
+    span = total([window(1, 1, 10, 0.2), window(1, 2, 30, 0.6)]).estimate()
+    assert span.n == 40 and span.method == "acc"
+    assert abs(span.negative - 0.5) < 1e-9 and abs(sum(span.shares) - 1) < 1e-9
+    assert total([]).estimate().too_few
 
 
 def test_change_needs_enough_posts_on_both_sides() -> None:
-    tile = Tile(1, "a", True, Totals(10, 5, 3, 2), Totals(100, 20, 50, 30))
+    tile = Tile(1, "a", True, est(10, 0.5), est(100, 0.2))
     assert tile.neg_change is not None and abs(tile.neg_change - 0.3) < 1e-9
-    assert Tile(1, "a", True, Totals(4, 4, 0, 0), Totals(100, 20, 50, 30)).neg_change is None
+    assert Tile(1, "a", True, est(4, 1.0), est(100, 0.2)).neg_change is None
 
 
 def test_tiles_sort_alerts_first_then_rising_negativity_then_volume_and_paused_last() -> None:
@@ -45,7 +54,7 @@ def test_tiles_sort_alerts_first_then_rising_negativity_then_volume_and_paused_l
         4: [window(4, 1, 20, 0.9)],
         5: [window(5, 1, 200, 0.2)],
     }
-    baselines = {t: Totals(1000, 200, 500, 300) for t in range(1, 6)}
+    baselines = {t: window(t, 100, 1000, 0.2) for t in range(1, 6)}
     tiles = build_tiles(topics, windows, baselines, {3: 1, 4: 2}, NOW)
     assert [t.name for t in tiles] == ["alerted", "rising", "busy", "calm", "paused"]
 
@@ -64,8 +73,9 @@ def test_series_table_and_csv() -> None:
     frame = to_frame([window(1, 1, 10, 0.25), window(1, 2, 0, 0.0)], "acme")
     assert list(frame["volume"]) == [10] and list(frame["negative"]) == [0.25]
     csv = to_csv(frame).decode().splitlines()
-    assert csv[0] == "bucket_start,topic,volume,negative,neutral,positive"
-    assert csv[1].startswith("2026-01-05T12:29:00+00:00,acme,10,0.25,0.375,0.375")
+    assert csv[0] == "bucket_start,topic,volume,negative,neutral,positive,negative_low,negative_high,method"
+    assert csv[1].startswith("2026-01-05T12:29:00+00:00,acme,10,0.25,0.375,0.375,")
+    assert csv[1].endswith(",acc")
     assert to_frame([], "x").empty and isinstance(to_frame([], "x"), pd.DataFrame)
 
 
