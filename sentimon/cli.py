@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bench.cli import bench_quantify_command
 from dashboard.cli import dashboard
 from infra.stack import app as stack_app
 from ingest.cli import app as ingest_app
@@ -36,6 +37,7 @@ app.command("worker")(worker)
 app.command("dashboard")(dashboard)
 bench_app.command("alerts")(bench_alerts_command)
 bench_app.command("pipeline")(bench_pipeline_command)
+bench_app.command("quantify")(bench_quantify_command)
 console = Console()
 
 

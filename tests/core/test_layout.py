@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["sentimon", "model", "ingest", "stream_processor", "dashboard", "infra"]
+PACKAGES = ["sentimon", "bench", "model", "ingest", "stream_processor", "dashboard", "infra"]
 MAX_MODULE_LINES = 400
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks that score the product against public labelled data, kept out of the production packages."""
