@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra.procs import free_port
-from ingest.base import BadURLError
+from ingest.base import BadURLError, SourceError
 from ingest.rss import RssSource
 from ingest.runner import Runner, RunOptions
 from tests.ingest.servers import DATA, Feeds, serve
@@ -72,8 +72,39 @@ def test_a_restart_asks_conditionally_and_resends_nothing(kafka_sink, kafka_topi
     assert len(titles(kafka_topics)) == 3
 
 
+def test_a_feed_unreachable_at_start_stops_with_a_clear_message():
+    nobody = RssSource([f"http://127.0.0.1:{free_port()}/feed.xml"], poll_interval_s=0.05)
+    with pytest.raises(
+        SourceError, match=r"cannot reach the feed at start: rss http://127.0.0.1:\d+/feed.xml"
+    ):
+        asyncio.run(
+            asyncio.wait_for(Runner(nobody, [].append, options=RunOptions(fail_fast=False)).run(), 10)
+        )
+
+
+def test_json_feed_and_legacy_encoded_feeds_flow_into_kafka(kafka_sink, kafka_topics):
+    fake = Feeds(
+        bodies={
+            "/feed.json": (DATA / "feed.json").read_bytes(),
+            "/koi8.xml": (DATA / "feed_koi8.rss").read_bytes(),
+        }
+    )
+
+    async def main() -> Any:
+        async with serve(fake.app()) as url:
+            source = RssSource([f"{url}/feed.json", f"{url}/koi8.xml"], poll_interval_s=0.05)
+            return await asyncio.wait_for(
+                Runner(source, kafka_sink(), options=RunOptions(max_posts=5)).run(), 10
+            )
+
+    assert asyncio.run(main()).sent == 5
+    assert "2.1 is out" in titles(
+        kafka_topics
+    ) and "Обновление 1: приложение снова падает при запуске" in titles(kafka_topics)
+
+
 @pytest.mark.parametrize(
-    ("path", "reason"), [("/missing.xml", "HTTP 404"), ("/page.html", "not an RSS/Atom feed")]
+    ("path", "reason"), [("/missing.xml", "HTTP 404"), ("/page.html", "not an RSS, Atom or JSON feed")]
 )
 def test_a_feed_that_never_worked_is_a_clear_error(path: str, reason: str):
     async def main() -> None:
