@@ -144,7 +144,7 @@ def hackernews(
 
 
 def rss(
-    feeds: Annotated[list[str], typer.Argument(help="Feed URLs (RSS or Atom).")],
+    feeds: Annotated[list[str], typer.Argument(help="Feed URLs (RSS, Atom or JSON Feed).")],
     poll: Annotated[float, typer.Option(help="Seconds between polls of each feed.")] = 300.0,
     keyword: Keywords = [],  # noqa: B006
     max_posts: MaxPosts = None,
@@ -155,7 +155,7 @@ def rss(
     topic: Topic = None,
     verbose: Verbose = False,
 ) -> None:
-    """Poll RSS/Atom feeds; only entries not seen before are sent."""
+    """Poll RSS, Atom or JSON feeds; only entries not seen before are sent."""
     from .rss import RssSource
 
     common = make_common(locals())
