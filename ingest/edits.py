@@ -7,7 +7,9 @@ The shape (read by the stream processor once it honours them):
 - a deletion has `metadata.event == "delete"`, the post's source and id (so the same Kafka key),
   the time the source reported it as created_at, and the placeholder text DELETED_TEXT (the schema
   wants a text): it must never be scored as an opinion.
-A plain post has no `event` in its metadata.
+A plain post has no `event` in its metadata. An event may name a post the processor never stored
+(filtered here, or sent before its memory): an update or deletion then changes nothing.
+Adapters make them; the pipeline sends them only with `forward_edits` (`--edits`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -177,7 +177,7 @@ class RedditSource:
                     for event in listing_events(listing, position.get(kind, 0.0)):
                         if event.cursor is not None:
                             position[kind] = max(position.get(kind, 0.0), float(event.cursor))
-                        yield Event(event.post, dict(position), event.malformed, event.filtered)
+                        yield replace(event, cursor=dict(position))
                 await asyncio.sleep(self.poll_interval_s)
 
     async def _get_listing(self, session: Any, kind: str) -> Any:

@@ -13,7 +13,7 @@ from ingest.edits import event_kind
 from ingest.hackernews import HackerNewsSource
 from ingest.pipeline import make_pipeline
 from ingest.runner import Runner, RunOptions
-from tests.ingest.servers import Feeds, HackerNews, serve
+from tests.ingest.servers import Feeds, HackerNews, load_json, serve
 from tests.ingest.topics import read_topic
 
 POSTS = ["41500001", "41500002", "41500006", "41500009", "41500010"]
@@ -66,6 +66,14 @@ def test_a_restart_continues_after_the_last_item_handled(kafka_sink, kafka_topic
     fetched = [int(p.split("/")[-1].split(".")[0]) for p in fake.requests if "/item/" in p]
     assert min(fetched) == 41500003  # neither re-read nor skipped
     assert ids(kafka_topics) == POSTS
+
+
+def test_odd_items_flow_into_kafka_decoded_and_without_deleted_by_edit(kafka_sink, kafka_topics):
+    fake = HackerNews(items=load_json("hn_odd.json"), max_item=41600004)
+    stats = run_hn(fake, kafka_sink(), max_posts=2, backfill=4)
+    posts = {p.id: p for _, p in read_topic(kafka_topics.bootstrap, kafka_topics.raw)}
+    assert sorted(posts) == ["41600001", "41600003"] and stats.filtered == 1  # the "[deleted]" edit
+    assert posts["41600001"].text.startswith('Ask HN: Why is C++ & Rust interop still "hard"?')
 
 
 def test_edits_and_deletions_seen_on_a_later_poll_reach_kafka(kafka_sink, kafka_topics):

@@ -76,6 +76,18 @@ def test_a_restart_resumes_from_the_newest_seen_time_without_duplicates(kafka_si
     assert ids(kafka_topics) == sorted(POSTS + COMMENTS)
 
 
+def test_odd_listings_flow_into_kafka_as_plain_text_without_reposts_or_removed_posts(
+    kafka_sink, kafka_topics
+):
+    empty = {"kind": "Listing", "data": {"children": []}}
+    fake = Reddit(listings={"new": load_json("reddit_odd.json"), "comments": empty})
+    stats = run_reddit(fake, kafka_sink(), max_posts=3)
+    posts = {p.id: p for _, p in read_topic(kafka_topics.bootstrap, kafka_topics.raw)}
+    assert sorted(posts) == ["t1_lmodd05", "t1_lmodd06", "t3_1hodd01"]
+    assert (stats.reposts, stats.filtered) == (1, 2)  # a crosspost; a removed and a deleted post
+    assert "**" not in posts["t3_1hodd01"].text and posts["t1_lmodd05"].author is None
+
+
 def test_a_later_poll_sends_the_deletion_of_a_post_already_sent(kafka_sink, kafka_topics):
     later = load_json("reddit_new.json")
     for child in later["data"]["children"]:

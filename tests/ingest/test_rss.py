@@ -82,25 +82,21 @@ def test_a_feed_unreachable_at_start_stops_with_a_clear_message():
         )
 
 
-def test_json_feed_and_legacy_encoded_feeds_flow_into_kafka(kafka_sink, kafka_topics):
-    fake = Feeds(
-        bodies={
-            "/feed.json": (DATA / "feed.json").read_bytes(),
-            "/koi8.xml": (DATA / "feed_koi8.rss").read_bytes(),
-        }
-    )
+def test_json_legacy_encoded_and_hand_written_feeds_flow_into_kafka(kafka_sink, kafka_topics):
+    names = {"/feed.json": "feed.json", "/koi8.xml": "feed_koi8.rss", "/odd.xml": "feed_odd.rss"}
+    fake = Feeds(bodies={path: (DATA / name).read_bytes() for path, name in names.items()})
 
-    async def main() -> Any:
+    async def main() -> tuple[Any, str]:
         async with serve(fake.app()) as url:
-            source = RssSource([f"{url}/feed.json", f"{url}/koi8.xml"], poll_interval_s=0.05)
-            return await asyncio.wait_for(
-                Runner(source, kafka_sink(), options=RunOptions(max_posts=5)).run(), 10
-            )
+            source = RssSource([f"{url}{path}" for path in names], poll_interval_s=0.05)
+            runner = Runner(source, kafka_sink(), options=RunOptions(max_posts=8))
+            return await asyncio.wait_for(runner.run(), 10), url
 
-    assert asyncio.run(main()).sent == 5
-    assert "2.1 is out" in titles(
-        kafka_topics
-    ) and "Обновление 1: приложение снова падает при запуске" in titles(kafka_topics)
+    stats, url = asyncio.run(main())
+    posts = {p.text.split("\n")[0]: p for _, p in read_topic(kafka_topics.bootstrap, kafka_topics.raw)}
+    assert stats.sent == 8 and stats.malformed == 0
+    assert "2.1 is out" in posts and "Обновление 1: приложение снова падает при запуске" in posts
+    assert posts["Winter opening hours"].url == f"{url}/news/winter-hours"  # resolved against the feed URL
 
 
 @pytest.mark.parametrize(
