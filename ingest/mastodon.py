@@ -90,8 +90,8 @@ class StatusKeys:
         if post_id is None:
             log.debug("mastodon: delete of status %s, not sent in this run", status_id)
             return Event()
-        return Event(post=deletion("mastodon", post_id, datetime.now(UTC), instance=instance,
-                                   status_id=status_id))  # fmt: skip
+        gone = deletion("mastodon", post_id, datetime.now(UTC), instance=instance, status_id=status_id)
+        return Event(post=gone)
 
 
 def newer(a: str | None, b: str | None) -> str | None:
