@@ -98,8 +98,9 @@ class IngestStats:
 class Pipeline:
     """The decision for each post: send it, or count why not.
 
-    Edits and deletions (see edits.py) skip the keyword and language filters (the post they change
-    passed them, or was never sent); they are only sent with `forward_edits`, else counted and logged.
+    Edits and deletions (see edits.py) follow the post they change: they pass when that post was
+    sent (whatever the keyword and language filters say of the new text), and only with
+    `forward_edits`; otherwise they are counted as `edits_skipped` and logged.
     """
 
     deduper: Deduper
@@ -121,7 +122,11 @@ class Pipeline:
         return True
 
     def _admit_edit(self, post: Post, kind: str, stats: IngestStats) -> bool:
-        """Each edit or deletion once (a polled source sees it again on every poll)."""
+        """Each edit or deletion of a post sent before (its key is remembered), once: a firehose
+        reports the deletions of the whole network, a polled source sees a change on every poll."""
+        if post.key not in self.deduper:
+            stats.filtered += 1
+            return False
         if self.deduper.check_and_add(dedupe_key(post)):
             stats.duplicates += 1
             return False

@@ -44,7 +44,8 @@ def test_english_posts_flow_into_kafka_and_malformed_events_are_counted(kafka_si
     fake = Jetstream()
     stats = run_jetstream(fake, kafka_sink(), max_posts=len(ENGLISH), langs=["en"])
     assert set(rkeys(kafka_topics)) == ENGLISH and len(rkeys(kafka_topics)) == 4
-    assert (stats.sent, stats.malformed, stats.filtered) == (4, 2, 3)  # de, ja and an image-only post
+    assert (stats.sent, stats.malformed, stats.filtered) == (4, 2, 4)  # de, ja, image-only; a deletion
+    assert stats.edits_skipped == 0  # that deletion is of a post never sent: not an edit to report
     assert fake.connections[0]["wantedCollections"] == "app.bsky.feed.post"
 
 
@@ -72,12 +73,12 @@ def test_malformed_records_neither_stop_the_stream_nor_a_restart(kafka_sink, kaf
     first = run_jetstream(Jetstream(lines=odd), kafka_sink(), store, max_posts=3, edits=True)
     assert first.malformed == 2 and store.load().cursor == 1733011200500000  # moved past them
     again = Jetstream(lines=odd)
-    second = run_jetstream(again, kafka_sink(), store, max_posts=8, edits=True)
+    second = run_jetstream(again, kafka_sink(), store, max_posts=10, edits=True)
     assert again.connections[0]["cursor"] == 1733011200500000 - 3_000_000
     assert (second.updates, second.deletes, second.duplicates) == (1, 1, 3)
     records = read_topic(kafka_topics.bootstrap, kafka_topics.raw)
     kinds = sorted(str(event_kind(p)) for _, p in records)
-    assert len({k for k, _ in records}) == 11 and kinds == ["None"] * 9 + ["delete", "update"]
+    assert len({k for k, _ in records}) == 11 and kinds == ["None"] * 11 + ["delete", "update"]
 
 
 def test_bad_urls_are_clear_errors():

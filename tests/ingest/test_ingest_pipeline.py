@@ -98,3 +98,4 @@ def test_edits_and_deletions_are_counted_and_skipped_unless_forwarded():
     assert sent.admit(original, stats)
     assert [sent.admit(e, stats) for e in events + events] == [True, True, False, False]
     assert (stats.updates, stats.deletes, stats.duplicates) == (1, 1, 2)  # past the keyword filter, once
+    assert not sent.admit(deletion("t", "never-sent"), stats) and stats.filtered == 1
