@@ -11,7 +11,9 @@ from sentimon.schema import Post
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One step of a source: a post, a malformed payload, or only a new position.
+    """One step of a source: a post, a malformed payload, a repost, or only a new position.
+
+    A repost (boost, reblog, crosspost) is not a new opinion: it is counted, never sent.
 
     `cursor` is the JSON-able position *after* this event (None: unchanged). The runner
     persists it once every earlier post has been acknowledged, so a restart resumes here.
@@ -21,6 +23,7 @@ class Event:
     cursor: Any = None
     malformed: str | None = None
     filtered: bool = False
+    repost: bool = False
 
 
 class Source(Protocol):

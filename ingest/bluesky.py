@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,14 +13,22 @@ import orjson
 from sentimon.schema import Post, PostError
 
 from .base import BadURLError, Event, StreamIdle, TransientError
+from .edits import as_update, deletion
+from .text import facet_text, make_post
 
 log = logging.getLogger(__name__)
 DEFAULT_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
 POST_COLLECTION = "app.bsky.feed.post"
+MAX_LANG_CHARS = 16  # the schema's limit on Post.lang; longer tags stay whole in metadata.langs
+# A client's createdAt is trusted when it is near the time the relay saw the record; otherwise
+# (clock wrong, backdated import, year 0000, no time zone) the server's time_us is used instead.
+MAX_AHEAD = timedelta(minutes=5)
+MAX_BEHIND = timedelta(days=1)
 
 
 def parse_jetstream(raw: str | bytes) -> Event:
-    """One Jetstream message as an Event: a post for text-bearing creates, else only a cursor step."""
+    """One Jetstream message as an Event: a post, an edit or deletion, a malformed record, or only a
+    cursor step. Whatever a record holds, the cursor moves past it: the relay does not validate."""
     try:
         message = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -31,12 +39,12 @@ def parse_jetstream(raw: str | bytes) -> Event:
     commit = message.get("commit")
     if message.get("kind") != "commit" or not isinstance(commit, dict):
         return Event(cursor=cursor)
-    if commit.get("operation") != "create" or commit.get("collection") != POST_COLLECTION:
+    if commit.get("collection") != POST_COLLECTION:
         return Event(cursor=cursor)
     try:
-        post = _post_from_commit(message["did"], commit, cursor)
-    except (KeyError, TypeError) as exc:
-        return Event(malformed=f"commit without {exc}", cursor=cursor)
+        post = _from_commit(message.get("did"), commit, cursor)
+    except _Malformed as exc:
+        return Event(malformed=str(exc), cursor=cursor)
     except PostError as exc:
         return Event(malformed=exc.reason, cursor=cursor)
     if post is None:
@@ -44,26 +52,84 @@ def parse_jetstream(raw: str | bytes) -> Event:
     return Event(post=post, cursor=cursor)
 
 
-def _post_from_commit(did: str, commit: dict[str, Any], time_us: int) -> Post | None:
-    record = commit["record"]
-    text = record.get("text") or ""
+class _Malformed(ValueError):
+    """A commit whose fields do not have the types the lexicon gives them."""
+
+
+def _from_commit(did: Any, commit: dict[str, Any], time_us: int) -> Post | None:
+    operation, rkey = commit.get("operation"), commit.get("rkey")
+    if not isinstance(did, str) or not isinstance(rkey, str) or not rkey:
+        raise _Malformed(f"{operation or 'commit'} without a did and rkey")
+    server_time = datetime.fromtimestamp(time_us / 1e6, UTC)
+    if operation == "delete":
+        return deletion("bluesky", f"{did}/{rkey}", server_time, rev=commit.get("rev"))
+    if operation not in ("create", "update"):
+        return None
+    record = commit.get("record")
+    if not isinstance(record, dict):
+        raise _Malformed(f"{operation} {did}/{rkey}: record is {type(record).__name__}, not an object")
+    post = _post_from_record(did, rkey, record, commit.get("cid"), server_time)
+    if post is None or operation == "create":
+        return post
+    return as_update(post, commit.get("cid") or commit.get("rev"))
+
+
+def _post_from_record(
+    did: str, rkey: str, record: dict[str, Any], cid: Any, server_time: datetime
+) -> Post | None:
+    text = record.get("text", "")
+    if not isinstance(text, str):
+        raise _Malformed(f"{did}/{rkey}: text is {type(text).__name__}, not a string")
     if not text.strip():
         return None  # image-only posts carry no text to classify
-    rkey = commit["rkey"]
-    langs = [str(lang) for lang in record.get("langs") or []]
-    metadata: dict[str, Any] = {"langs": langs, "cid": commit.get("cid"), "is_reply": "reply" in record}
-    return Post.from_dict(
+    text, found = facet_text(text, record.get("facets"))
+    langs = _langs(record.get("langs"))
+    created, trusted = _created_at(record.get("createdAt"), server_time)
+    metadata: dict[str, Any] = {"langs": langs, "cid": cid, "is_reply": "reply" in record, **found}
+    if isinstance(record.get("tags"), list):
+        metadata["tags"] = [*found.get("tags", []), *(str(t) for t in record["tags"][:8])]
+    if not trusted:
+        metadata["client_created_at"] = str(record.get("createdAt"))[:64]
+    return make_post(
         {
             "source": "bluesky",
             "id": f"{did}/{rkey}",
             "text": text,
             "author": did,
-            "created_at": record.get("createdAt") or datetime.fromtimestamp(time_us / 1e6, UTC),
+            "created_at": created,
             "url": f"https://bsky.app/profile/{did}/post/{rkey}",
-            "lang": langs[0] if langs else None,
+            "lang": next((lang for lang in _short_langs(langs)), None),
             "metadata": metadata,
         }
     )
+
+
+def _langs(value: Any) -> list[str]:
+    """The declared languages: a list of tags, though some clients send one bare string."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    return [lang.strip() for lang in value if isinstance(lang, str) and lang.strip()][:8]
+
+
+def _short_langs(langs: list[str]) -> list[str]:
+    """Each tag as it fits Post.lang: whole when short enough, else its primary subtag."""
+    short = [lang if len(lang) <= MAX_LANG_CHARS else lang.split("-")[0] for lang in langs]
+    return [lang for lang in short if len(lang) <= MAX_LANG_CHARS]
+
+
+def _created_at(value: Any, server_time: datetime) -> tuple[datetime, bool]:
+    """The client's createdAt when it is a zoned time near the server's, else the server's time."""
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        return server_time, False
+    if not server_time - MAX_BEHIND <= when <= server_time + MAX_AHEAD:
+        return server_time, False
+    return when, True
 
 
 def subscribe_url(base_url: str, cursor: int | None, wanted_dids: tuple[str, ...] = ()) -> str:

@@ -63,7 +63,7 @@ SOURCES = [
     ),
     (
         "rss",
-        "RSS/Atom feeds, polled with ETag/Last-Modified",
+        "RSS, Atom and JSON feeds, polled with ETag/Last-Modified",
         "sentimon ingest rss https://example.com/feed.xml",
     ),
 ]

@@ -30,6 +30,13 @@ Bootstrap = Annotated[
     str | None, typer.Option(help="Kafka bootstrap servers (default: SENTIMON_KAFKA_BOOTSTRAP).")
 ]
 Topic = Annotated[str | None, typer.Option(help="Kafka topic (default: settings.topic_raw).")]
+Edits = Annotated[
+    bool,
+    typer.Option(
+        "--edits/--no-edits",
+        help="Send edits and deletions at the source as update/delete events (off: counted and skipped).",
+    ),
+]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every reconnect and skipped payload.")]
 
 
@@ -43,6 +50,7 @@ SHARED_OPTIONS = {
     "dry_run": "dry_run",
     "bootstrap": "bootstrap",
     "topic": "topic",
+    "edits": "edits",
 }
 
 

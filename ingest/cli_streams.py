@@ -10,6 +10,7 @@ from .cli_common import (
     Bootstrap,
     CursorName,
     DryRun,
+    Edits,
     FromStart,
     Keywords,
     Langs,
@@ -23,6 +24,7 @@ from .cli_common import (
 
 JETSTREAM = "wss://jetstream2.us-east.bsky.network/subscribe"
 HN_API = "https://hacker-news.firebaseio.com/v0"
+REDDIT_API, REDDIT_AUTH = "https://oauth.reddit.com", "https://www.reddit.com"
 
 
 def bluesky(
@@ -33,6 +35,7 @@ def bluesky(
     max_posts: MaxPosts = None,
     from_start: FromStart = False,
     cursor_name: CursorName = None,
+    edits: Edits = False,
     dry_run: DryRun = False,
     bootstrap: Bootstrap = None,
     topic: Topic = None,
@@ -60,6 +63,7 @@ def mastodon(
     max_posts: MaxPosts = None,
     from_start: FromStart = False,
     cursor_name: CursorName = None,
+    edits: Edits = False,
     dry_run: DryRun = False,
     bootstrap: Bootstrap = None,
     topic: Topic = None,
@@ -87,10 +91,13 @@ def reddit(
     ] = "sentimon-ingest/0.1",
     comments: Annotated[bool, typer.Option(help="Also new comments, not only new posts.")] = True,
     poll: Annotated[float, typer.Option(help="Seconds between polls.")] = 10.0,
+    api_base: Annotated[str, typer.Option(help="API base URL (listings).")] = REDDIT_API,
+    auth_base: Annotated[str, typer.Option(help="Base URL of the OAuth token endpoint.")] = REDDIT_AUTH,
     keyword: Keywords = [],  # noqa: B006
     max_posts: MaxPosts = None,
     from_start: FromStart = False,
     cursor_name: CursorName = None,
+    edits: Edits = False,
     dry_run: DryRun = False,
     bootstrap: Bootstrap = None,
     topic: Topic = None,
@@ -102,9 +109,13 @@ def reddit(
     common = make_common(locals())
     kinds = ("posts", "comments") if comments else ("posts",)
     run_cli(
-        lambda: RedditSource(subreddits, client_id, client_secret, user_agent, kinds, poll),
+        lambda: RedditSource(
+            subreddits, client_id, client_secret, user_agent, kinds, poll, auth_base, api_base
+        ),
         common,
-        key("reddit", *sorted(s.lower() for s in subreddits)),
+        key(
+            "reddit", *sorted(s.lower() for s in subreddits), *([api_base] if api_base != REDDIT_API else [])
+        ),
     )
 
 
@@ -118,6 +129,7 @@ def hackernews(
     max_posts: MaxPosts = None,
     from_start: FromStart = False,
     cursor_name: CursorName = None,
+    edits: Edits = False,
     dry_run: DryRun = False,
     bootstrap: Bootstrap = None,
     topic: Topic = None,
@@ -132,7 +144,7 @@ def hackernews(
 
 
 def rss(
-    feeds: Annotated[list[str], typer.Argument(help="Feed URLs (RSS or Atom).")],
+    feeds: Annotated[list[str], typer.Argument(help="Feed URLs (RSS, Atom or JSON Feed).")],
     poll: Annotated[float, typer.Option(help="Seconds between polls of each feed.")] = 300.0,
     keyword: Keywords = [],  # noqa: B006
     max_posts: MaxPosts = None,
@@ -143,7 +155,7 @@ def rss(
     topic: Topic = None,
     verbose: Verbose = False,
 ) -> None:
-    """Poll RSS/Atom feeds; only entries not seen before are sent."""
+    """Poll RSS, Atom or JSON feeds; only entries not seen before are sent."""
     from .rss import RssSource
 
     common = make_common(locals())

@@ -62,3 +62,21 @@ class CursorStore:
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
+
+    def read_only(self, start_over: bool = False) -> CursorStore:
+        """This store's state, frozen: saving and clearing do nothing (for --dry-run)."""
+        return _FrozenStore(self.path, CursorState() if start_over else self.load())
+
+
+class _FrozenStore(CursorStore):
+    def __init__(self, path: Path, state: CursorState):
+        self.path, self._state = path, state
+
+    def load(self) -> CursorState:
+        return self._state
+
+    def save(self, state: CursorState) -> None:
+        return None
+
+    def clear(self) -> None:
+        return None

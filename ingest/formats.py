@@ -11,6 +11,8 @@ import orjson
 
 from sentimon.schema import Post, PostError
 
+from .text import make_post
+
 TWITTER_EPOCH_MS = 1288834974657
 _SNOWFLAKE_MIN = 1 << 32  # ids above this carry a timestamp (Twitter snowflakes, late 2010 on)
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
@@ -57,7 +59,7 @@ def parse_jsonl_line(line: str | bytes, fallback_id: str, source: str) -> Post:
         data["id"] = fallback_id
     if "created_at" in data and not isinstance(data["created_at"], str | type(None)):
         data["created_at"] = parse_time(data["created_at"])
-    return Post.from_dict(data)
+    return make_post(data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,7 @@ def parse_csv_row(row: dict[str, str], columns: ColumnMap, fallback_id: str, sou
     when = _cell(row, columns.created_at)
     if when:
         data["created_at"] = parse_time(when)
-    return Post.from_dict(data)
+    return make_post(data)
 
 
 def _cell(row: dict[str, str], column: str | None) -> str | None:
@@ -129,7 +131,7 @@ def parse_semeval_line(line: str, source: str = "semeval") -> Post:
     when = snowflake_time(tweet_id.strip())
     if when is not None:
         data["created_at"] = when
-    return Post.from_dict(data)
+    return make_post(data)
 
 
 def semeval_text(raw: str) -> str:

@@ -3,28 +3,39 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 from sentimon.schema import Post, PostError
 
-from .base import BadURLError, Event
-from .text import html_to_text
+from .base import BadURLError, Event, SourceError
+from .edits import as_update, deletion
+from .text import html_to_text, make_post, plain
 
 log = logging.getLogger(__name__)
 DEFAULT_URL = "https://hacker-news.firebaseio.com/v0"
+SENT_KEPT = 20_000  # item id → digest of the text sent, to tell an edit or a deletion on a later poll
+DELETED_BY_EDIT = "[deleted]"  # what a comment's author leaves when "deleting" it by editing
+
+
+def is_gone(item: dict[str, Any]) -> bool:
+    """Deleted, killed, or emptied by its author (text edited to '[deleted]')."""
+    text = html_to_text(item.get("text"))
+    return bool(item.get("deleted") or item.get("dead")) or text == DELETED_BY_EDIT
 
 
 def item_to_post(item: dict[str, Any]) -> Post | None:
     """A story or comment as a Post; None for deleted/dead items and items without text."""
-    if item.get("deleted") or item.get("dead"):
+    if is_gone(item):
         return None
     kind = item.get("type")
     body = html_to_text(item.get("text"))
     if kind == "story":
-        title = (item.get("title") or "").strip()
+        title = plain(item.get("title"))
         text = f"{title}\n\n{body}" if body else title
     elif kind == "comment":
         text = body
@@ -33,7 +44,7 @@ def item_to_post(item: dict[str, Any]) -> Post | None:
     if not text:
         return None
     item_id = item["id"]
-    return Post.from_dict(
+    return make_post(
         {
             "source": "hackernews",
             "id": str(item_id),
@@ -68,6 +79,44 @@ def item_event(item_id: int, item: Any, kinds: frozenset[str]) -> Event:
     return Event(post=post, cursor=item_id) if post else Event(cursor=item_id, filtered=True)
 
 
+def digest(post: Post) -> str:
+    return hashlib.sha1(post.text.encode()).hexdigest()[:16]
+
+
+class SentItems:
+    """The items sent in this run and a digest of their text: what a later poll compares against."""
+
+    def __init__(self, capacity: int = SENT_KEPT):
+        self.capacity = capacity
+        self._digests: OrderedDict[int, str] = OrderedDict()
+
+    def __contains__(self, item_id: int) -> bool:
+        return item_id in self._digests
+
+    def remember(self, item_id: int, event: Event) -> None:
+        if event.post is not None:
+            self._digests[item_id] = digest(event.post)
+            while len(self._digests) > self.capacity:
+                self._digests.popitem(last=False)
+
+    def change(self, item_id: int, item: Any) -> Event:
+        """A delete or update event when a sent item is gone or its text changed; else nothing."""
+        previous = self._digests.get(item_id)
+        if previous is None or not isinstance(item, dict) or item.get("id") != item_id:
+            return Event()
+        if is_gone(item):
+            del self._digests[item_id]
+            return Event(post=deletion("hackernews", str(item_id), datetime.now(UTC)))
+        try:
+            post = item_to_post(item)
+        except (PostError, KeyError, TypeError, ValueError):
+            return Event()
+        if post is None or digest(post) == previous:
+            return Event()
+        self._digests[item_id] = digest(post)
+        return Event(post=as_update(post, digest(post)))
+
+
 class HackerNewsSource:
     """Polls maxitem and fetches every new id in order; the cursor is the last id handled."""
 
@@ -93,6 +142,8 @@ class HackerNewsSource:
         self.max_per_poll = max_per_poll
         self.missing_retry_s = missing_retry_s
         self.name = "hackernews"
+        self.sent = SentItems()
+        self._updates_ok = True
 
     async def stream(self, cursor: Any) -> AsyncIterator[Event]:
         from .net import new_session
@@ -108,10 +159,35 @@ class HackerNewsSource:
                 for start in range(last + 1, upto + 1, self.concurrency):
                     ids = list(range(start, min(start + self.concurrency, upto + 1)))
                     for item_id, item in zip(ids, await self._fetch_many(session, ids), strict=True):
-                        yield item_event(item_id, item, self.kinds)
+                        event = item_event(item_id, item, self.kinds)
+                        self.sent.remember(item_id, event)
+                        yield event
                         last = item_id
                 if upto >= newest:
+                    for event in await self._changes(session):
+                        yield event
                     await asyncio.sleep(self.poll_interval_s)
+
+    async def _changes(self, session: Any) -> list[Event]:
+        """Edits and deletions of items sent in this run, from /updates.json (recently changed items)."""
+        from .net import get_json
+
+        if not self._updates_ok:
+            return []
+        try:
+            updates = await get_json(session, f"{self.base_url}/updates.json", "hackernews updates")
+        except SourceError as exc:
+            log.warning("hackernews: no edits or deletions will be followed: %s", exc)
+            self._updates_ok = False
+            return []
+        changed = updates.get("items") if isinstance(updates, dict) else None
+        ids = (
+            [i for i in changed if isinstance(i, int) and i in self.sent] if isinstance(changed, list) else []
+        )
+        if not ids:
+            return []
+        items = await self._fetch_many(session, ids)
+        return [e for e in (self.sent.change(i, item) for i, item in zip(ids, items, strict=True)) if e.post]
 
     async def _max_item(self, session: Any) -> int:
         from .net import get_json

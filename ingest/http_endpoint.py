@@ -16,6 +16,7 @@ from sentimon.schema import Post, PostError
 
 from .pipeline import Deduper, IngestStats
 from .sink import Sink, SinkError, as_sink
+from .text import make_post
 
 log = logging.getLogger(__name__)
 MiB = 1024 * 1024
@@ -38,7 +39,15 @@ class BadRequest(Exception):
 
 
 def parse_batch(body: bytes, config: EndpointConfig) -> list[Post]:
-    """One post, a JSON array of posts, or {"posts": [...]}; all valid or none taken (422 names each)."""
+    """One post, a JSON array of posts, or {"posts": [...]}; all valid or none taken (422 names each).
+
+    A text over the schema's limit is truncated (metadata `truncated: true`), not refused."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            400, f"body is not valid UTF-8 (byte {exc.start}: {exc.reason}); send UTF-8 JSON"
+        ) from None
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -57,7 +66,7 @@ def parse_batch(body: bytes, config: EndpointConfig) -> list[Post]:
             problems.append({"index": index, "reason": f"expected an object, got {type(item).__name__}"})
             continue
         try:
-            posts.append(Post.from_dict({"source": config.default_source, **item}))
+            posts.append(make_post({"source": config.default_source, **item}))
         except PostError as exc:
             problems.append({"index": index, "reason": exc.reason})
     if problems:

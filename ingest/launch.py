@@ -40,6 +40,7 @@ class Common:
     stats_every_s: float = 30.0
     kafka_timeout_s: float = 15.0
     metrics_port: int | None = None  # serve Prometheus /metrics here while running
+    edits: bool = False  # send edits and deletions at the source as events (see edits.py)
 
 
 def make_sink(settings: Settings, common: Common) -> Sink:
@@ -70,9 +71,13 @@ def run_source(
     cursor_key: str,
     report: Callable[[IngestStats, dict[str, Any]], None],
 ) -> IngestStats:
-    """Run one source into the configured sink; Ctrl-C or SIGTERM stops it cleanly (flush, save cursor)."""
-    store = CursorStore.for_settings(settings.data_dir, common.cursor_name or cursor_key)
-    if common.from_start:
+    """Run one source into the configured sink; Ctrl-C or SIGTERM stops it cleanly (flush, save cursor).
+
+    A dry run reads the saved cursor (it shows what a real run would send) but never moves it."""
+    store: CursorStore = CursorStore.for_settings(settings.data_dir, common.cursor_name or cursor_key)
+    if common.dry_run:
+        store = store.read_only(start_over=common.from_start)
+    elif common.from_start:
         store.clear()
     sink = make_sink(settings, common)
     try:
@@ -99,7 +104,7 @@ async def _run(
         source,
         sink,
         store,
-        make_pipeline(common.keywords, common.langs),
+        make_pipeline(common.keywords, common.langs, forward_edits=common.edits),
         RunOptions(max_posts=common.max_posts),
         stop,
     )

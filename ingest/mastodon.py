@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -13,17 +15,17 @@ import orjson
 from sentimon.schema import Post, PostError
 
 from .base import BadURLError, Event, TransientError
-from .sse import SSEParser
-from .text import html_to_text
+from .edits import as_update, deletion
+from .sse import SSEMessage, SSEParser
+from .text import html_to_text, make_post
 
 log = logging.getLogger(__name__)
 MAX_ID_CHARS = 256
+KEYS_KEPT = 50_000  # status id → post id of recent statuses, to name the post a `delete` removes
 
 
 def status_to_post(status: dict[str, Any], instance: str) -> Post | None:
-    """A Mastodon Status as a Post (None for reblogs and posts without text)."""
-    if status.get("reblog"):
-        return None
+    """A Mastodon Status as a Post (None for posts without text; reblogs are told apart before)."""
     text = html_to_text(status.get("content"))
     spoiler = (status.get("spoiler_text") or "").strip()
     if spoiler:
@@ -34,7 +36,7 @@ def status_to_post(status: dict[str, Any], instance: str) -> Post | None:
     post_id = uri if uri and len(uri) <= MAX_ID_CHARS else f"{instance}/{status['id']}"
     account = status.get("account") or {}
     tags = [t.get("name") for t in status.get("tags") or [] if isinstance(t, dict)]
-    return Post.from_dict(
+    return make_post(
         {
             "source": "mastodon",
             "id": post_id,
@@ -48,18 +50,48 @@ def status_to_post(status: dict[str, Any], instance: str) -> Post | None:
     )
 
 
-def status_event(status: Any, instance: str) -> Event:
-    """A Status payload as an Event whose cursor is the status id (the next since_id)."""
+def status_event(status: Any, instance: str, edited: bool = False) -> Event:
+    """A Status payload as an Event whose cursor is the status id (the next since_id); with
+    `edited` (a `status.update`), the post is the edit of the one sent before."""
     if not isinstance(status, dict) or "id" not in status:
         return Event(malformed="not a Mastodon status (no id)")
     cursor = str(status["id"])
+    if status.get("reblog"):
+        return Event(cursor=cursor, repost=True)
     try:
         post = status_to_post(status, instance)
+        if post is not None and edited:
+            post = as_update(post, status.get("edited_at") or "unknown")
     except PostError as exc:
         return Event(malformed=f"status {cursor}: {exc.reason}", cursor=cursor)
     except (KeyError, TypeError) as exc:
         return Event(malformed=f"status {cursor}: missing {exc}", cursor=cursor)
     return Event(post=post, cursor=cursor) if post else Event(cursor=cursor, filtered=True)
+
+
+class StatusKeys:
+    """Which post id each recent status id was sent under: a `delete` names only the status id."""
+
+    def __init__(self, capacity: int = KEYS_KEPT):
+        self.capacity = capacity
+        self._ids: OrderedDict[str, str] = OrderedDict()
+
+    def remember(self, event: Event) -> None:
+        if event.post is not None and "status_id" in event.post.metadata:
+            self._ids[event.post.metadata["status_id"]] = event.post.id
+            self._ids.move_to_end(event.post.metadata["status_id"])
+            while len(self._ids) > self.capacity:
+                self._ids.popitem(last=False)
+
+    def deletion(self, status_id: str, instance: str) -> Event:
+        """The delete event of a status sent in this run; nothing for others (never sent, or sent
+        before a restart: their post id cannot be told from the status id alone)."""
+        post_id = self._ids.pop(status_id, None)
+        if post_id is None:
+            log.debug("mastodon: delete of status %s, not sent in this run", status_id)
+            return Event()
+        gone = deletion("mastodon", post_id, datetime.now(UTC), instance=instance, status_id=status_id)
+        return Event(post=gone)
 
 
 def newer(a: str | None, b: str | None) -> str | None:
@@ -96,6 +128,7 @@ class MastodonSource:
         self.backfill_pages = backfill_pages
         self.idle_timeout_s = idle_timeout_s
         self.name = f"mastodon:{self.instance}" + (f"#{self.hashtag}" if self.hashtag else "")
+        self.keys = StatusKeys()
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -123,6 +156,7 @@ class MastodonSource:
                 else _chain(self._backfill(session, latest), self._live(session))
             )
             async for event in events:
+                self.keys.remember(event)
                 # Federated statuses can arrive late with older ids: the cursor only moves forward.
                 latest = newer(latest, event.cursor)
                 yield replace(event, cursor=latest)
@@ -165,15 +199,22 @@ class MastodonSource:
             parser = SSEParser()
             async for raw_line in response.content:
                 message = parser.feed_line(raw_line.decode("utf-8", errors="replace").rstrip("\r\n"))
-                if message is None or message.event != "update":
-                    continue
-                try:
-                    payload = orjson.loads(message.data)
-                except orjson.JSONDecodeError as exc:
-                    yield Event(malformed=f"update event is not JSON: {exc}")
-                    continue
-                yield status_event(payload, self.instance)
+                if message is not None:
+                    yield self.message_event(message)
         raise TransientError("mastodon: the server ended the stream")
+
+    def message_event(self, message: SSEMessage) -> Event:
+        """A new status (`update`), an edit (`status.update`), a deletion (`delete`: the status id),
+        or nothing for the other events (notifications, filters)."""
+        if message.event == "delete":
+            return self.keys.deletion(message.data.strip(), self.instance)
+        if message.event not in ("update", "status.update"):
+            return Event()
+        try:
+            payload = orjson.loads(message.data)
+        except orjson.JSONDecodeError as exc:
+            return Event(malformed=f"{message.event} event is not JSON: {exc}")
+        return status_event(payload, self.instance, edited=message.event == "status.update")
 
 
 async def _chain(*streams: AsyncIterator[Event]) -> AsyncIterator[Event]:

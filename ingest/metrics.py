@@ -19,6 +19,10 @@ SOURCE_HELP = {
     "duplicates": "Posts dropped as already seen",
     "filtered": "Posts dropped by --keyword/--lang",
     "malformed": "Payloads that were not a valid post",
+    "reposts": "Reposts, boosts and crossposts (counted, not sent)",
+    "updates": "Edits at the source sent as update events",
+    "deletes": "Deletions at the source sent as delete events",
+    "edits_skipped": "Edits and deletions not forwarded (no --edits)",
     "reconnects": "Reconnects to the source",
     "rate_limited": "Times the source asked us to slow down",
 }

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from sentimon.schema import Post
+
+from .edits import UPDATE, dedupe_key, event_kind
+
+log = logging.getLogger(__name__)
 
 
 class Deduper:
@@ -78,6 +83,10 @@ class IngestStats:
     duplicates: int = 0
     filtered: int = 0
     malformed: int = 0
+    reposts: int = 0
+    updates: int = 0
+    deletes: int = 0
+    edits_skipped: int = 0
     reconnects: int = 0
     rate_limited: int = 0
 
@@ -87,14 +96,23 @@ class IngestStats:
 
 @dataclass(slots=True)
 class Pipeline:
-    """The decision for each post: send it, or count why not."""
+    """The decision for each post: send it, or count why not.
+
+    Edits and deletions (see edits.py) follow the post they change: they pass when that post was
+    sent (whatever the keyword and language filters say of the new text), and only with
+    `forward_edits`; otherwise they are counted as `edits_skipped` and logged.
+    """
 
     deduper: Deduper
     keywords: KeywordFilter
     langs: frozenset[str] = frozenset()
+    forward_edits: bool = False
 
     def admit(self, post: Post, stats: IngestStats) -> bool:
         stats.received += 1
+        kind = event_kind(post)
+        if kind is not None:
+            return self._admit_edit(post, kind, stats)
         if not self.keywords.matches(post.text) or not lang_matches(post, self.langs):
             stats.filtered += 1
             return False
@@ -103,12 +121,35 @@ class Pipeline:
             return False
         return True
 
+    def _admit_edit(self, post: Post, kind: str, stats: IngestStats) -> bool:
+        """Each edit or deletion of a post sent before (its key is remembered), once: a firehose
+        reports the deletions of the whole network, a polled source sees a change on every poll."""
+        if post.key not in self.deduper:
+            stats.filtered += 1
+            return False
+        if self.deduper.check_and_add(dedupe_key(post)):
+            stats.duplicates += 1
+            return False
+        if not self.forward_edits:
+            stats.edits_skipped += 1
+            log.info("%s: skipped the %s of %s (edits are not forwarded)", post.source, kind, post.key)
+            return False
+        if kind == UPDATE:
+            stats.updates += 1
+        else:
+            stats.deletes += 1
+        return True
+
 
 def make_pipeline(
-    keywords: Iterable[str] = (), langs: Iterable[str] = (), recent_keys: Iterable[str] = ()
+    keywords: Iterable[str] = (),
+    langs: Iterable[str] = (),
+    recent_keys: Iterable[str] = (),
+    forward_edits: bool = False,
 ) -> Pipeline:
     return Pipeline(
         deduper=Deduper(keys=recent_keys),
         keywords=KeywordFilter(keywords),
         langs=frozenset(lang.split("-")[0].lower() for lang in langs if lang),
+        forward_edits=forward_edits,
     )

@@ -7,14 +7,15 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sentimon.schema import Post, PostError
 
 from .base import AuthError, BadURLError, Event
-from .text import html_to_text
+from .edits import as_update, deletion
+from .text import make_post, markdown_to_text, plain
 
 log = logging.getLogger(__name__)
 AUTH_URL = "https://www.reddit.com"
@@ -24,28 +25,48 @@ _GONE = frozenset({"[removed]", "[deleted]"})
 LISTINGS = {"posts": "new", "comments": "comments"}
 
 
-def thing_to_post(thing: dict[str, Any]) -> Post | None:
-    """A listing child (t3 link or t1 comment) as a Post; None for removed or empty ones."""
-    kind, data = thing["kind"], thing["data"]
-    if kind == "t3":
-        body = html_to_text(data.get("selftext") or "")
-        text = data["title"] + (f"\n\n{body}" if body and body not in _GONE else "")
-    elif kind == "t1":
-        text = data.get("body") or ""
-        if text in _GONE:
-            return None
-    else:
+def is_gone(kind: str, data: dict[str, Any]) -> bool:
+    """Deleted by its author or removed by a moderator (or Reddit's filters)."""
+    body = (data.get("selftext") if kind == "t3" else data.get("body")) or ""
+    return body.strip() in _GONE or bool(data.get("removed_by_category"))
+
+
+def thing_url(kind: str, data: dict[str, Any]) -> str | None:
+    """The permalink, or one built from the ids when the listing has none."""
+    if data.get("permalink"):
+        return f"https://www.reddit.com{data['permalink']}"
+    sub, thing_id = data.get("subreddit"), data.get("id")
+    if not sub or not thing_id:
         return None
+    if kind == "t3":
+        return f"https://www.reddit.com/r/{sub}/comments/{thing_id}/"
+    link = str(data.get("link_id") or "").removeprefix("t3_")
+    return f"https://www.reddit.com/r/{sub}/comments/{link}/_/{thing_id}/" if link else None
+
+
+def thing_to_post(thing: dict[str, Any]) -> Post | None:
+    """A listing child (t3 link or t1 comment) as a Post; None for removed, deleted or empty ones.
+
+    Reddit bodies are Markdown (`selftext`, `body`), titles plain text that may hold entities."""
+    kind, data = thing["kind"], thing["data"]
+    if kind not in ("t3", "t1") or is_gone(kind, data):
+        return None
+    if kind == "t3":
+        title, body = plain(data["title"]), markdown_to_text(data.get("selftext"))
+        text = f"{title}\n\n{body}" if body else title
+    else:
+        text = markdown_to_text(data.get("body"))
     if not text.strip():
         return None
-    return Post.from_dict(
+    author = data.get("author")
+    return make_post(
         {
             "source": "reddit",
             "id": data["name"],
             "text": text,
-            "author": data.get("author"),
+            "author": None if author in _GONE else author,
             "created_at": datetime.fromtimestamp(float(data["created_utc"]), UTC),
-            "url": f"https://www.reddit.com{data['permalink']}" if data.get("permalink") else None,
+            "url": thing_url(kind, data),
             "metadata": {
                 "subreddit": data.get("subreddit"),
                 "kind": "post" if kind == "t3" else "comment",
@@ -56,8 +77,28 @@ def thing_to_post(thing: dict[str, Any]) -> Post | None:
     )
 
 
-def listing_events(listing: Any, since: float) -> list[Event]:
-    """New things of a listing, oldest first; each event's cursor is its created_utc."""
+def thing_event(thing: dict[str, Any], created: float, seen: bool) -> Event | None:
+    """A listing child as an Event. One `seen` on an earlier poll (at or before the cursor) only
+    matters when it changed since: deleted or removed (a delete event), or edited (an update);
+    None when it did not."""
+    data = thing["data"]
+    if thing.get("kind") == "t3" and data.get("crosspost_parent"):
+        return Event(cursor=created, repost=True)
+    if not seen:
+        post = thing_to_post(thing)
+        return Event(post=post, cursor=created) if post else Event(cursor=created, filtered=True)
+    if is_gone(thing["kind"], data):
+        return Event(post=deletion("reddit", data["name"], datetime.now(UTC)))
+    edited = data.get("edited")
+    if isinstance(edited, int | float) and not isinstance(edited, bool) and edited > 0:
+        post = thing_to_post(thing)
+        return Event(post=as_update(post, edited)) if post else None
+    return None
+
+
+def listing_events(listing: Any, since: float, edits: bool = True) -> list[Event]:
+    """New things of a listing, oldest first, each with its created_utc as cursor; with `edits`,
+    also the deletions and edits of things older than `since`."""
     children = listing.get("data", {}).get("children") if isinstance(listing, dict) else None
     if not isinstance(children, list):
         return [Event(malformed="not a Reddit listing (no data.children)")]
@@ -68,19 +109,17 @@ def listing_events(listing: Any, since: float) -> list[Event]:
         except (KeyError, TypeError, ValueError):
             events.append((since, Event(malformed="listing child without data.created_utc")))
             continue
-        if created < since:
+        if created < since and not edits:
             continue
+        event: Event | None
         try:
-            post = thing_to_post(thing)
+            event = thing_event(thing, created, seen=created < since)
         except PostError as exc:
-            events.append((created, Event(malformed=exc.reason, cursor=created)))
-            continue
+            event = Event(malformed=exc.reason, cursor=created)
         except (KeyError, TypeError) as exc:
-            events.append((created, Event(malformed=f"listing child without {exc}", cursor=created)))
-            continue
-        events.append(
-            (created, Event(post=post, cursor=created) if post else Event(cursor=created, filtered=True))
-        )
+            event = Event(malformed=f"listing child without {exc}", cursor=created)
+        if event is not None:
+            events.append((created, event))
     events.sort(key=lambda pair: pair[0])
     return [event for _, event in events]
 
@@ -138,7 +177,7 @@ class RedditSource:
                     for event in listing_events(listing, position.get(kind, 0.0)):
                         if event.cursor is not None:
                             position[kind] = max(position.get(kind, 0.0), float(event.cursor))
-                        yield Event(event.post, dict(position), event.malformed, event.filtered)
+                        yield replace(event, cursor=dict(position))
                 await asyncio.sleep(self.poll_interval_s)
 
     async def _get_listing(self, session: Any, kind: str) -> Any:

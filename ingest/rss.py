@@ -1,9 +1,8 @@
-"""RSS and Atom feeds: polled with ETag/Last-Modified; new entries are those not in the last fetch."""
+"""RSS, Atom and JSON feeds: polled with ETag/Last-Modified; new entries are those not in the last fetch."""
 
 from __future__ import annotations
 
 import asyncio
-import calendar
 import hashlib
 import logging
 from collections.abc import AsyncIterator
@@ -13,38 +12,52 @@ from typing import Any
 
 from sentimon.schema import Post, PostError
 
-from .base import BadURLError, Event, SourceError, TransientError
-from .text import html_to_text
+from .base import BadURLError, Event, RateLimited, SourceError, TransientError
+from .feeds import Entry, Feed, http_date, parse_document
+from .text import make_post
 
 log = logging.getLogger(__name__)
 MAX_SEEN_PER_FEED = 1_000
 
 
-def entry_id(entry: Any) -> str | None:
-    return entry.get("id") or entry.get("guid") or entry.get("link") or entry.get("title")
+def entry_id(entry: Entry) -> str | None:
+    """The entry's own id, else one made from its text (an item with only a description)."""
+    if entry.id:
+        return entry.id
+    text = f"{entry.title}\n{entry.summary}".strip()
+    return "sha1:" + hashlib.sha1(text.encode()).hexdigest() if text else None
 
 
-def entry_to_post(entry: Any, feed_url: str, lang: str | None) -> Post | None:
+def entry_time(entry: Entry, feed: Feed, headers: dict[str, str]) -> tuple[datetime, str]:
+    """When the entry was published, and where that came from: the entry, else the feed's own date,
+    else the HTTP Last-Modified/Date, else the time it was fetched. Only the first is the entry's."""
+    for when, origin in ((entry.published, "entry"), (feed.updated, "feed"), (http_date(headers), "http")):
+        if when is not None:
+            return when, origin
+    return datetime.now(UTC), "fetched"
+
+
+def entry_to_post(entry: Entry, feed_url: str, feed: Feed, headers: dict[str, str]) -> Post | None:
     """A feed entry as a Post: title plus summary as text, id stable per (feed, entry id)."""
     raw_id = entry_id(entry)
-    title = html_to_text(entry.get("title"))
-    summary = html_to_text(entry.get("summary"))
-    text = "\n\n".join(part for part in (title, summary) if part)
+    text = "\n\n".join(part for part in (entry.title, entry.summary) if part)
     if not raw_id or not text:
         return None
-    when = entry.get("published_parsed") or entry.get("updated_parsed")
-    created = datetime.fromtimestamp(calendar.timegm(when), UTC) if when else datetime.now(UTC)
+    created, origin = entry_time(entry, feed, headers)
+    metadata: dict[str, Any] = {"feed": feed_url, "entry_id": raw_id[:1024]}
+    if origin != "entry":
+        metadata["time_source"] = origin  # undated entry: created_at is an estimate, said so
     digest = hashlib.sha1(f"{feed_url}\n{raw_id}".encode()).hexdigest()[:24]
-    return Post.from_dict(
+    return make_post(
         {
             "source": "rss",
             "id": digest,
             "text": text,
-            "author": entry.get("author"),
+            "author": entry.author,
             "created_at": created,
-            "url": entry.get("link"),
-            "lang": lang,
-            "metadata": {"feed": feed_url, "entry_id": raw_id[:1024]},
+            "url": entry.link,
+            "lang": feed.lang,
+            "metadata": metadata,
         }
     )
 
@@ -53,26 +66,20 @@ def parse_feed(
     body: bytes, feed_url: str, headers: dict[str, str], seen: list[str]
 ) -> tuple[list[Event], list[str]]:
     """Events for the entries not in `seen` (oldest first), and the ids to remember for next time."""
-    import feedparser
-
-    parsed = feedparser.parse(body, response_headers=headers)
-    if parsed.bozo and not parsed.entries:
-        reason = parsed.get("bozo_exception")
-        raise BadURLError(f"rss: {feed_url} is not an RSS/Atom feed ({reason})")
-    lang = parsed.feed.get("language") or headers.get("content-language")
+    feed = parse_document(body, feed_url, headers)
     known = set(seen)
     events: list[Event] = []
     ids: list[str] = []
-    for entry in reversed(parsed.entries):  # feeds list newest first
+    for entry in reversed(feed.entries):  # feeds list newest first
         raw_id = entry_id(entry)
         if not raw_id:
-            events.append(Event(malformed=f"{feed_url}: entry without id, link or title"))
+            events.append(Event(malformed=f"{feed_url}: entry without id, link, title or text"))
             continue
         ids.append(raw_id)
         if raw_id in known:
             continue
         try:
-            post = entry_to_post(entry, feed_url, lang)
+            post = entry_to_post(entry, feed_url, feed, headers)
         except PostError as exc:
             events.append(Event(malformed=f"{feed_url}: entry {raw_id}: {exc.reason}"))
             continue
@@ -109,6 +116,9 @@ class RssSource:
                     except (SourceError, TransientError) as exc:
                         if feed not in self._polled_ok and isinstance(exc, SourceError):
                             raise  # a feed that never worked is a configuration error
+                        if feed not in self._polled_ok and not isinstance(exc, RateLimited):
+                            # unreachable from the start: most likely a wrong URL, say so and stop
+                            raise SourceError(f"cannot reach the feed at start: {exc}") from exc
                         log.warning("rss: %s (will retry at the next poll)", exc)
                         continue
                     # The feed's new state rides on its last entry: saved once every entry is acknowledged.
@@ -124,7 +134,10 @@ class RssSource:
         from .net import check_status, network_errors
 
         previous = state.get(feed, {})
-        headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+        headers = {
+            "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
+            "application/xml;q=0.9, */*;q=0.5"
+        }
         if previous.get("etag"):
             headers["If-None-Match"] = previous["etag"]
         if previous.get("modified"):

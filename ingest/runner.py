@@ -14,6 +14,7 @@ from typing import Any
 from .backoff import Backoff
 from .base import Event, RateLimited, Source, SourceError, StreamIdle, TransientError
 from .cursors import CursorState, CursorStore
+from .edits import dedupe_key
 from .pipeline import IngestStats, Pipeline, make_pipeline
 from .sink import Sink, SinkError, as_sink
 
@@ -188,12 +189,15 @@ class Runner:
         if event.malformed is not None:
             self.stats.malformed += 1
             log.warning("%s: skipped a malformed payload: %s", self.source.name, event.malformed)
-        elif event.filtered:
+        elif event.filtered or event.repost:
             self.stats.received += 1
-            self.stats.filtered += 1
+            if event.repost:
+                self.stats.reposts += 1
+            else:
+                self.stats.filtered += 1
         elif event.post is not None and self.pipeline.admit(event.post, self.stats):
             future = self.sink.send(event.post)
-            key = event.post.key
+            key = dedupe_key(event.post)
             self.stats.sent += 1
         if event.cursor is not None:
             self.cursor = event.cursor

@@ -104,6 +104,7 @@ class Mastodon:
     stream_requests: list[dict[str, str]] = field(default_factory=list)
     timeline_requests: list[dict[str, str]] = field(default_factory=list)
     extra_frames: list[str] = field(default_factory=list)  # raw SSE frames sent first on each connection
+    later_frames: list[str] = field(default_factory=list)  # raw SSE frames sent after the statuses
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -135,6 +136,8 @@ class Mastodon:
             data = json.dumps(self.statuses[index])
             await response.write(f"event: update\ndata: {data}\n\n".encode())
             await response.write(b":thump\n")
+        for frame in self.later_frames:
+            await response.write(frame.encode())
         if then_drop:
             drop(request)
             return response
@@ -164,6 +167,7 @@ class Reddit:
             "comments": load_json("reddit_comments.json"),
         }
     )
+    later: dict[str, Any] = field(default_factory=dict)  # what a listing shows once it was served once
     rate_limited: int = 0  # answer this many listing requests with 429 first
     retry_after: str = "1"
     token_requests: int = 0
@@ -205,7 +209,9 @@ class Reddit:
         if name not in self.listings:
             return web.json_response({"message": "Not Found", "error": 404}, status=404)
         headers = {"X-Ratelimit-Used": "1", "X-Ratelimit-Remaining": "99.0", "X-Ratelimit-Reset": "300"}
-        return web.json_response(self.listings[name], headers=headers)
+        served = sum(1 for _, n, status in self.listing_requests if n == name and status == 200)
+        listing = self.later[name] if served > 1 and name in self.later else self.listings[name]
+        return web.json_response(listing, headers=headers)
 
 
 @dataclass
@@ -218,9 +224,12 @@ class HackerNews:
         default_factory=set
     )  # request numbers answered by dropping the connection
     requests: list[str] = field(default_factory=list)
+    changes: dict[str, Any] = field(default_factory=dict)  # items that change after the first updates.json
+    updates_served: int = 0
 
     def app(self) -> web.Application:
         app = web.Application()
+        app.router.add_get("/v0/updates.json", self.updates)
         app.router.add_get("/v0/maxitem.json", self.maxitem)
         app.router.add_get("/v0/item/{id}.json", self.item)
         return app
@@ -233,6 +242,14 @@ class HackerNews:
         if self._fails(request):
             return web.json_response({"error": "internal error"}, status=500)
         return web.json_response(self.max_item)
+
+    async def updates(self, request: web.Request) -> web.Response:
+        """Recently changed items: none at first, then `changes` (applied to the items)."""
+        self.updates_served += 1
+        if self.updates_served == 2:
+            self.items.update(self.changes)
+        changed = [int(i) for i in self.changes] if self.updates_served >= 2 else []
+        return web.json_response({"items": changed, "profiles": []})
 
     async def item(self, request: web.Request) -> web.Response:
         if self._fails(request):
@@ -291,6 +308,8 @@ class Feeds:
             return web.Response(status=304, headers=validators)
         self._answer(request.path, 200)
         content_type = "application/atom+xml" if b"<feed" in body[:200] else "application/rss+xml"
+        if body.lstrip().startswith(b"{"):
+            content_type = "application/feed+json"
         return web.Response(body=body, headers={**validators, "Content-Type": content_type})
 
     async def page(self, request: web.Request) -> web.Response:

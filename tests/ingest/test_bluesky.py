@@ -11,9 +11,10 @@ from infra.procs import free_port
 from ingest.backoff import Backoff
 from ingest.base import BadURLError, SourceError
 from ingest.bluesky import JetstreamSource
+from ingest.edits import event_kind
 from ingest.pipeline import make_pipeline
 from ingest.runner import Runner, RunOptions
-from tests.ingest.servers import Jetstream, serve
+from tests.ingest.servers import DATA, Jetstream, serve
 from tests.ingest.topics import read_topic
 
 ALL_POSTS = 6  # text-bearing creates in jetstream_events.jsonl
@@ -23,13 +24,13 @@ ENGLISH = {"3l3qo2vuowo2b", "3l3qo2wddda2e", "3l3qo2wfffa2g", "3l3qo2wiiia2j"}
 def run_jetstream(
     fake: Jetstream, sink: Any, store: Any = None, max_posts: int = ALL_POSTS, **kw: Any
 ) -> Any:
-    langs = kw.pop("langs", ())
+    langs, edits = kw.pop("langs", ()), kw.pop("edits", False)
 
     async def main() -> Any:
         async with serve(fake.app()) as url:
             source = JetstreamSource(url.replace("http", "ws") + "/subscribe", **kw)
             options = RunOptions(max_posts=max_posts, backoff=Backoff(0.05, 0.2), checkpoint_s=0)
-            runner = Runner(source, sink, store, make_pipeline(langs=langs), options)
+            runner = Runner(source, sink, store, make_pipeline(langs=langs, forward_edits=edits), options)
             return await asyncio.wait_for(runner.run(), 20)
 
     return asyncio.run(main())
@@ -43,7 +44,8 @@ def test_english_posts_flow_into_kafka_and_malformed_events_are_counted(kafka_si
     fake = Jetstream()
     stats = run_jetstream(fake, kafka_sink(), max_posts=len(ENGLISH), langs=["en"])
     assert set(rkeys(kafka_topics)) == ENGLISH and len(rkeys(kafka_topics)) == 4
-    assert (stats.sent, stats.malformed, stats.filtered) == (4, 2, 3)  # de, ja and an image-only post
+    assert (stats.sent, stats.malformed, stats.filtered) == (4, 2, 4)  # de, ja, image-only; a deletion
+    assert stats.edits_skipped == 0  # that deletion is of a post never sent: not an edit to report
     assert fake.connections[0]["wantedCollections"] == "app.bsky.feed.post"
 
 
@@ -64,6 +66,19 @@ def test_a_restart_resumes_from_the_saved_cursor_without_duplicates(kafka_sink, 
     assert fake.connections[0]["cursor"] == 1725911162481234 - 3_000_000
     assert second.duplicates == 2  # replayed overlap dropped thanks to the saved keys
     assert len(rkeys(kafka_topics)) == ALL_POSTS
+
+
+def test_malformed_records_neither_stop_the_stream_nor_a_restart(kafka_sink, kafka_topics, store):
+    odd = (DATA / "jetstream_odd.jsonl").read_text().splitlines()  # "text": 123 and "record": null first
+    first = run_jetstream(Jetstream(lines=odd), kafka_sink(), store, max_posts=3, edits=True)
+    assert first.malformed == 2 and store.load().cursor == 1733011200500000  # moved past them
+    again = Jetstream(lines=odd)
+    second = run_jetstream(again, kafka_sink(), store, max_posts=10, edits=True)
+    assert again.connections[0]["cursor"] == 1733011200500000 - 3_000_000
+    assert (second.updates, second.deletes, second.duplicates) == (1, 1, 3)
+    records = read_topic(kafka_topics.bootstrap, kafka_topics.raw)
+    kinds = sorted(str(event_kind(p)) for _, p in records)
+    assert len({k for k, _ in records}) == 11 and kinds == ["None"] * 11 + ["delete", "update"]
 
 
 def test_bad_urls_are_clear_errors():

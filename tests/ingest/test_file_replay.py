@@ -133,3 +133,26 @@ def test_no_kafka_configured_or_reachable_is_a_clear_error(tmp_path):
     assert time.monotonic() - started < 10
     missing = ingest("file", str(tmp_path / "nope.jsonl"), "--dry-run", env=env)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_a_dry_run_never_moves_the_cursor(kafka_topics, tmp_path):
+    data = tmp_path / "posts.jsonl"
+    write_jsonl(data, 0, 5)
+    env = {**kafka_topics.env(), "SENTIMON_DATA_DIR": str(tmp_path / "var")}
+    dry = ingest("file", str(data), "--dry-run", env=env)
+    assert dry.returncode == 0 and len(dry.stdout.splitlines()) == 5
+    assert not list((tmp_path / "var").rglob("*.json"))  # no cursor written
+    real = ingest("file", str(data), env=env)
+    assert real.returncode == 0 and "sent=5" in real.stderr, real.stderr
+    cursor = next((tmp_path / "var").rglob("*.json")).read_bytes()
+    again = ingest("file", str(data), "--dry-run", "--from-start", env=env)
+    assert len(again.stdout.splitlines()) == 5  # from the start, as asked, but only for this dry run
+    assert next((tmp_path / "var").rglob("*.json")).read_bytes() == cursor
+
+
+def test_a_long_text_in_a_file_is_truncated_not_refused(tmp_path):
+    data = tmp_path / "long.jsonl"
+    data.write_text(json.dumps({"id": "1", "text": "long " * 3000}) + "\n")
+    result = ingest("file", str(data), "--dry-run", env={"SENTIMON_DATA_DIR": str(tmp_path / "var")})
+    (post,) = [Post.from_json(line) for line in result.stdout.splitlines()]
+    assert post.metadata["truncated"] is True and post.metadata["text_chars"] == len("long " * 3000) - 1

@@ -9,10 +9,11 @@ import pytest
 
 from ingest.backoff import Backoff
 from ingest.base import BadURLError
+from ingest.edits import event_kind
 from ingest.hackernews import HackerNewsSource
 from ingest.pipeline import make_pipeline
 from ingest.runner import Runner, RunOptions
-from tests.ingest.servers import Feeds, HackerNews, serve
+from tests.ingest.servers import Feeds, HackerNews, load_json, serve
 from tests.ingest.topics import read_topic
 
 POSTS = ["41500001", "41500002", "41500006", "41500009", "41500010"]
@@ -65,6 +66,27 @@ def test_a_restart_continues_after_the_last_item_handled(kafka_sink, kafka_topic
     fetched = [int(p.split("/")[-1].split(".")[0]) for p in fake.requests if "/item/" in p]
     assert min(fetched) == 41500003  # neither re-read nor skipped
     assert ids(kafka_topics) == POSTS
+
+
+def test_odd_items_flow_into_kafka_decoded_and_without_deleted_by_edit(kafka_sink, kafka_topics):
+    fake = HackerNews(items=load_json("hn_odd.json"), max_item=41600004)
+    stats = run_hn(fake, kafka_sink(), max_posts=2, backfill=4)
+    posts = {p.id: p for _, p in read_topic(kafka_topics.bootstrap, kafka_topics.raw)}
+    assert sorted(posts) == ["41600001", "41600003"] and stats.filtered == 1  # the "[deleted]" edit
+    assert posts["41600001"].text.startswith('Ask HN: Why is C++ & Rust interop still "hard"?')
+
+
+def test_edits_and_deletions_seen_on_a_later_poll_reach_kafka(kafka_sink, kafka_topics):
+    fake = HackerNews()
+    fake.changes = {
+        "41500002": {**fake.items["41500002"], "text": "[deleted]"},
+        "41500009": {**fake.items["41500009"], "text": "DuckDB was excellent, until it crashed."},
+        "41500001": {**fake.items["41500001"], "score": 99},  # a new score only: no event
+    }
+    stats = run_hn(fake, kafka_sink(), max_posts=5 + 2, forward_edits=True)
+    events = [(p.id, event_kind(p)) for _, p in read_topic(kafka_topics.bootstrap, kafka_topics.raw)]
+    assert sorted(e for e in events if e[1]) == [("41500002", "delete"), ("41500009", "update")]
+    assert (stats.updates, stats.deletes, len(events)) == (1, 1, 7)
 
 
 def test_a_url_that_is_not_the_api_is_a_clear_error():

@@ -84,6 +84,11 @@ def test_bad_requests_get_4xx_with_the_reason_and_nothing_is_produced(kafka_sink
             "too many": await client.post("/v1/posts", json=[post] * 6, headers=AUTH),
             "too big": await client.post("/v1/posts", json={"id": "3", "text": "y" * 5000}, headers=AUTH),
             "empty": await client.post("/v1/posts", json=[], headers=AUTH),
+            "latin-1": await client.post(
+                "/v1/posts",
+                content='{"id": "4", "text": "caf\u00e9"}'.encode("latin-1"),
+                headers={**AUTH, "Content-Type": "application/json"},
+            ),
             "health": await client.get("/healthz"),
         }
 
@@ -104,8 +109,24 @@ def test_bad_requests_get_4xx_with_the_reason_and_nothing_is_produced(kafka_sink
     assert got["too many"].status_code == 413 and "limit of 5" in got["too many"].json()["error"]
     assert got["too big"].status_code == 413
     assert got["empty"].status_code == 400
+    latin = got["latin-1"].json()["error"]
+    assert (
+        got["latin-1"].status_code == 400
+        and "not valid UTF-8 (byte 24" in latin
+        and "surrogates" not in latin
+    )
     assert got["health"].json() == {"ok": True}
     assert read_topic(kafka_topics.bootstrap, kafka_topics.raw) == []
+
+
+def test_a_text_over_the_limit_is_truncated_and_flagged(kafka_sink, kafka_topics):
+    async def body(client: httpx.AsyncClient) -> httpx.Response:
+        return await client.post("/v1/posts", json={"id": "long", "text": "so " * 4000}, headers=AUTH)
+
+    answer = with_endpoint(kafka_sink(), EndpointConfig(token=TOKEN), body)
+    assert answer.status_code == 202
+    ((_, post),) = read_topic(kafka_topics.bootstrap, kafka_topics.raw)
+    assert post.metadata["truncated"] is True and len(post.text) <= 10_000
 
 
 def test_the_http_command_serves_until_sigterm(tmp_path):

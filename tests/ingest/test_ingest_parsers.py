@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from ingest.bluesky import parse_jetstream, subscribe_url
+from ingest.edits import event_kind
 from ingest.hackernews import item_event
 from ingest.mastodon import newer, status_event
 from ingest.reddit import listing_events
@@ -15,7 +16,7 @@ from tests.ingest.servers import DATA, load_json
 
 def test_jetstream_events_become_posts_cursor_steps_or_malformed():
     events = [parse_jetstream(line) for line in (DATA / "jetstream_events.jsonl").read_text().splitlines()]
-    posts = [e.post for e in events if e.post]
+    posts = [e.post for e in events if e.post and not event_kind(e.post)]
     assert [p.metadata["langs"][0] for p in posts] == ["en", "de", "en-US", "en", "ja", "en"]
     first = posts[0]
     assert first.key == "bluesky:did:plc:eygmaihciaxprqvxpfvl6flk/3l3qo2vuowo2b"
@@ -23,6 +24,9 @@ def test_jetstream_events_become_posts_cursor_steps_or_malformed():
     assert first.created_at == datetime(2024, 9, 9, 19, 46, 2, 102000, tzinfo=UTC)
     assert posts[2].metadata["is_reply"] is True
     assert sum(1 for e in events if e.malformed) == 2  # no rkey; time_us not a number
+    assert [e.post.key for e in events if e.post and event_kind(e.post) == "delete"] == [
+        "bluesky:did:plc:z72i7hdynmk6r22z27h6tvur/3l3qnzzyyyy2c"
+    ]
     assert sum(1 for e in events if e.filtered) == 1  # an image-only post
     assert all(e.cursor for e in events if not e.malformed or "rkey" in e.malformed)
     assert events[-1].cursor == 1725911163200000
@@ -40,7 +44,7 @@ def test_mastodon_statuses_to_posts_skip_boosts_and_keep_spoilers():
     assert texts[0] == "The new #python release is great & fast!"
     assert texts[1] == "Upgrading broke my build.\nAgain. Not happy.\n\nRolling back."
     assert texts[2] == "Film spoilers\n\nPlot details inside"
-    assert texts[3] is None and events[3].filtered  # a boost
+    assert texts[3] is None and events[3].repost  # a boost
     assert events[1].post.id == statuses[1]["uri"] and events[1].post.author == "bob@fosstodon.org"
     assert events[4].post.lang == "de"
     assert [e.cursor for e in events] == [s["id"] for s in statuses]
@@ -55,11 +59,10 @@ def test_mastodon_ids_compare_as_numbers():
 def test_reddit_listing_is_read_oldest_first_from_the_cursor():
     events = listing_events(load_json("reddit_new.json"), since=0)
     posts = [e.post for e in events if e.post]
-    assert [p.id for p in posts] == ["t3_1fd001x", "t3_1fd002x", "t3_1fd003x", "t3_1fd004x"]
-    assert posts[0].text == "Packaging is still painful\n\nWhy are there **five** tools for this?"
+    assert [p.id for p in posts] == ["t3_1fd001x", "t3_1fd003x", "t3_1fd004x"]  # 1fd002x was removed
+    assert posts[0].text == "Packaging is still painful\n\nWhy are there five tools for this?"
     assert posts[0].url == "https://www.reddit.com/r/python/comments/1fd001x/post_1/"
-    assert posts[1].text == "This removed post"  # "[removed]" body dropped, title kept
-    assert posts[2].metadata["subreddit"] == "rust"
+    assert posts[1].metadata["subreddit"] == "rust"
     assert sum(e.malformed is not None for e in events) == 1
     later = listing_events(load_json("reddit_comments.json"), since=1725955200 + 60)
     assert [e.post.id for e in later if e.post] == ["t1_lm0003q"]

@@ -83,3 +83,19 @@ def test_retry_after_reads_seconds_and_http_dates():
     assert retry_after_seconds((now - timedelta(seconds=5)).strftime("%a, %d %b %Y %H:%M:%S GMT"), now) == 0
     assert retry_after_seconds("soon", now, default=12) == 12
     assert retry_after_seconds(None, now, default=3) == 3
+
+
+def test_edits_and_deletions_are_counted_and_skipped_unless_forwarded():
+    from ingest.edits import as_update, deletion
+
+    original = post("the update is great", pid="9")
+    events = [as_update(post("edited: it is bad", pid="9"), "v2"), deletion("t", "9")]
+    held, stats = make_pipeline(keywords=["great"]), IngestStats()
+    assert held.admit(original, stats)
+    assert [held.admit(e, stats) for e in events + events] == [False] * 4
+    assert (stats.edits_skipped, stats.duplicates, stats.filtered) == (2, 2, 0)  # each counted once
+    sent, stats = make_pipeline(keywords=["great"], forward_edits=True), IngestStats()
+    assert sent.admit(original, stats)
+    assert [sent.admit(e, stats) for e in events + events] == [True, True, False, False]
+    assert (stats.updates, stats.deletes, stats.duplicates) == (1, 1, 2)  # past the keyword filter, once
+    assert not sent.admit(deletion("t", "never-sent"), stats) and stats.filtered == 1

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra.procs import free_port
-from ingest.base import BadURLError
+from ingest.base import BadURLError, SourceError
 from ingest.rss import RssSource
 from ingest.runner import Runner, RunOptions
 from tests.ingest.servers import DATA, Feeds, serve
@@ -72,8 +72,35 @@ def test_a_restart_asks_conditionally_and_resends_nothing(kafka_sink, kafka_topi
     assert len(titles(kafka_topics)) == 3
 
 
+def test_a_feed_unreachable_at_start_stops_with_a_clear_message():
+    nobody = RssSource([f"http://127.0.0.1:{free_port()}/feed.xml"], poll_interval_s=0.05)
+    with pytest.raises(
+        SourceError, match=r"cannot reach the feed at start: rss http://127.0.0.1:\d+/feed.xml"
+    ):
+        asyncio.run(
+            asyncio.wait_for(Runner(nobody, [].append, options=RunOptions(fail_fast=False)).run(), 10)
+        )
+
+
+def test_json_legacy_encoded_and_hand_written_feeds_flow_into_kafka(kafka_sink, kafka_topics):
+    names = {"/feed.json": "feed.json", "/koi8.xml": "feed_koi8.rss", "/odd.xml": "feed_odd.rss"}
+    fake = Feeds(bodies={path: (DATA / name).read_bytes() for path, name in names.items()})
+
+    async def main() -> tuple[Any, str]:
+        async with serve(fake.app()) as url:
+            source = RssSource([f"{url}{path}" for path in names], poll_interval_s=0.05)
+            runner = Runner(source, kafka_sink(), options=RunOptions(max_posts=8))
+            return await asyncio.wait_for(runner.run(), 10), url
+
+    stats, url = asyncio.run(main())
+    posts = {p.text.split("\n")[0]: p for _, p in read_topic(kafka_topics.bootstrap, kafka_topics.raw)}
+    assert stats.sent == 8 and stats.malformed == 0
+    assert "2.1 is out" in posts and "Обновление 1: приложение снова падает при запуске" in posts
+    assert posts["Winter opening hours"].url == f"{url}/news/winter-hours"  # resolved against the feed URL
+
+
 @pytest.mark.parametrize(
-    ("path", "reason"), [("/missing.xml", "HTTP 404"), ("/page.html", "not an RSS/Atom feed")]
+    ("path", "reason"), [("/missing.xml", "HTTP 404"), ("/page.html", "not an RSS, Atom or JSON feed")]
 )
 def test_a_feed_that_never_worked_is_a_clear_error(path: str, reason: str):
     async def main() -> None:
