@@ -19,18 +19,23 @@ from tests.stream_processor.worker_helpers import ROOT, clean_env
 FIRST = timedelta(minutes=5)
 
 
-def _first_minutes_as_replay(path: Path, start: datetime) -> None:
-    """The demo's history and its first minutes, dated as `sentimon run` would date them."""
+def _first_minutes_as_replay(path: Path, shift: timedelta) -> datetime:
+    """The demo's history and its first minutes, dated as `sentimon run` would date them, all moved
+    `shift` into the past (so that the wall clock has closed every window); returns the start."""
     lines = []
+    start = datetime.now(UTC)
     for due, fields in demo_items(DemoScenario(), history_minutes=DEMO_HISTORY_MINUTES):
         assert isinstance(fields, dict)
         if due is not None and due > FIRST.total_seconds():
             break
-        when = start + timedelta(seconds=due) if due is not None else None
-        if when is not None:
-            fields = {**fields, "created_at": when.isoformat()}
-        lines.append(orjson.dumps(fields))
+        when = (
+            start + timedelta(seconds=due)
+            if due is not None
+            else datetime.fromisoformat(fields["created_at"])
+        )
+        lines.append(orjson.dumps({**fields, "created_at": (when - shift).isoformat()}))
     path.write_bytes(b"\n".join(lines) + b"\n")
+    return start - shift
 
 
 def test_the_demo_spike_alerts_within_five_minutes(tmp_path: Path) -> None:
@@ -38,9 +43,8 @@ def test_the_demo_spike_alerts_within_five_minutes(tmp_path: Path) -> None:
     migrate(url)
     with make_engine(url).begin() as conn:
         ids = {name: topics.create_topic(conn, name, rule) for name, rule in DEMO_TOPICS.items()}
-    start = datetime.now(UTC) - FIRST - timedelta(minutes=2)  # all of it closed by the wall clock too
     path = tmp_path / "demo.jsonl"
-    _first_minutes_as_replay(path, start)
+    start = _first_minutes_as_replay(path, FIRST + timedelta(minutes=2))
     env = clean_env({"SENTIMON_DATABASE_URL": url, "SENTIMON_DATA_DIR": str(tmp_path / "var")})
     cmd = [sys.executable, "-m", "sentimon", "run", "--replay", str(path), "--speed", "0", "--no-dashboard"]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=480)
