@@ -71,13 +71,19 @@ def test_the_detector_reads_the_corrected_share_of_a_biased_classifier(fake_pool
         assert se.min() > 0.9 * (sum_neg / n).std()
 
 
-def test_real_text_scenarios_feed_the_standard_error_and_score(fake_pool: TextPool) -> None:
+def test_real_text_scenarios_are_reproducible_with_their_errors_and_drawn(
+    fake_pool: TextPool, tmp_path: Path
+) -> None:
     scenario = build("spikes_edge", 0, 1, fake_pool)
     again = build("spikes_edge", 0, 1, fake_pool)
     assert scenario.se is not None and (scenario.se == again.se).all() and scenario.spikes == again.spikes
     assert (scenario.se[scenario.n >= 20] > 0).all()
     big = [s for s in scenario.spikes if s.size >= 0.15]
     assert big and all(s.volume >= 45 for s in big)
+    from stream_processor.alerting.plot import plot_scenario
+
+    png = plot_scenario(scenario, replay(scenario, AlertSettings()), tmp_path / "real.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_blind_detector_scores_zero_recall(fake_pool: TextPool) -> None:
