@@ -20,11 +20,22 @@ def bench_alerts_command(
     seed: int = typer.Option(0, help="Seed of the generated scenarios (tuned on 0-4)."),
     seeds: int = typer.Option(1, min=1, help="Score this many seeds from --seed on, as one run."),
     plot: Path = typer.Option(None, help="Also draw one spike scenario with its alerts to this PNG."),
+    synthetic: bool = typer.Option(
+        False, "--synthetic", help="Fast Beta-drawn probabilities instead of real tweets through the model."
+    ),
+    data: Path = typer.Option(None, help="Shared data folder with SemEval (default ../shared/data)."),
 ) -> None:
-    """Replay generated topic-days through the spike detector: precision, recall, delay, false alerts."""
+    """Replay generated topic-days, made of real labelled tweets scored by the shipped model, through
+    the spike detector: precision, recall, delay, false alerts."""
     from stream_processor.alerting.bench import bench_alerts
+    from stream_processor.alerting.textpool import PoolMissing, load_pool
 
-    bench_alerts(json_out, seed=seed, plot=plot, seeds=seeds)
+    try:
+        pool = None if synthetic else load_pool(data, quiet=json_out)
+    except PoolMissing as exc:
+        typer.echo(f"bench alerts: {exc}", err=True)
+        raise typer.Exit(2) from None
+    bench_alerts(json_out, seed=seed, plot=plot, seeds=seeds, pool=pool, synthetic=synthetic)
 
 
 if __name__ == "__main__":

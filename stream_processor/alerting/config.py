@@ -20,8 +20,9 @@ class AlertConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class AlertSettings:
-    """How the spike detector judges one topic. Units: shares are fractions (0.08 = 8 points),
-    durations are 1-minute windows, z values are in robust standard deviations."""
+    """How the spike detector judges one topic. Units: shares are fractions (0.08 = 8 points) of the
+    corrected negative share, durations are 1-minute windows, z values are in robust standard
+    deviations. Defaults tuned by `sentimon bench alerts` (real text, seeds 0-4)."""
 
     enabled: bool = True
     min_volume: int = 20  # posts in a window for it to count as evidence
@@ -29,10 +30,10 @@ class AlertSettings:
     half_life: float = 30.0  # of the EWMA baseline and its spread
     warmup_windows: int = 30  # windows with data before the first alert
     z_enter: float = 2.0  # a window this high (and min_rise up) opens a pending episode
-    threshold: float = 4.5  # combined z of the recent elevated windows needed to fire
+    threshold: float = 3.0  # combined z of the recent elevated windows needed to fire
     z_cap: float = 5.0  # one window counts at most this much (a lone outlier cannot carry an alert)
     confirm_windows: int = 2  # pending period: windows of evidence needed, at least
-    scan_windows: int = 3  # ... and at most (older windows of a long run no longer count)
+    scan_windows: int = 4  # ... and at most (older windows of a long run no longer count)
     recover_z: float = 0.5  # a window counts as back at the baseline at or below this z ...
     recover_rise: float = 0.03  # ... or at or below this rise over the baseline
     recover_windows: int = 3  # recovered windows in a row to resolve

@@ -1,8 +1,10 @@
 """The per-topic negative-spike detector: pure state machine over 1-minute window aggregates.
 
-Baseline: an EWMA of the negative share (summed calibrated probabilities / posts) with a robust
-spread (an EW mean absolute deviation of Huber-clipped residuals, scaled per post so one baseline
-serves busy and quiet minutes). Each window gets a robust z-score. Evidence: over the current run
+Input: each window's corrected negative share and its standard error (`inputs.observation`: the
+estimate people see). Baseline: an EWMA of that share with a robust spread (an EW mean absolute
+deviation of Huber-clipped residuals, scaled per post so one baseline serves busy and quiet
+minutes). Each window gets a robust z-score against the larger of the learned spread and the
+window's own standard error, so a small, noisy window counts for little. Evidence: over the current run
 of elevated windows (not back at the baseline), the best recent stretch of at least
 `confirm_windows` windows is scored by Stouffer's combined z (sum of capped z / sqrt(length)) and
 its mean rise; it fires when both pass their thresholds, so a spike must last (the pending period)
@@ -85,6 +87,7 @@ class _Obs:
     share: float
     rise: float
     z: float
+    se: float | None
 
 
 class Detector:
@@ -94,8 +97,9 @@ class Detector:
         self.settings = settings
         self.state = state or DetectorState()
 
-    def observe(self, minute: int, n: int, sum_neg: float) -> list[Event]:
-        """One closed window. Windows at or before the last one seen are ignored (late or repeated)."""
+    def observe(self, minute: int, n: int, sum_neg: float, se: float | None = None) -> list[Event]:
+        """One closed window: posts, posts x negative share, and the share's standard error if known
+        (see `inputs.observation`). Windows at or before the last one seen are ignored (late or repeated)."""
         s = self.state
         if s.last_minute is not None and minute <= s.last_minute:
             return []
@@ -103,15 +107,14 @@ class Detector:
         s.last_minute = minute
         if n < self.settings.min_volume or n <= 0:
             if n > 0 and s.phase == NORMAL and not s.run:  # too few posts to judge, enough to learn
-                self._learn(min(max(sum_neg / n, 0.0), 1.0), n, weight=n / self.settings.min_volume)
+                self._learn(min(max(sum_neg / n, 0.0), 1.0), n, se, weight=n / self.settings.min_volume)
             return events + self._quiet(1, minute, n)
         s.quiet = 0
         share = min(max(sum_neg / n, 0.0), 1.0)
         if s.count < self.settings.warmup_windows:
-            self._learn(share, n)
+            self._learn(share, n, se)
             return events
-        sigma = max(self.settings.sigma_floor, MAD_TO_SIGMA * s.dev / math.sqrt(n))
-        obs = _Obs(minute, n, share, share - s.mean, (share - s.mean) / sigma)
+        obs = _Obs(minute, n, share, share - s.mean, (share - s.mean) / self._sigma(n, se), se)
         if s.phase == FIRING:
             return events + self._while_firing(obs)
         return events + self._while_watching(obs)
@@ -160,7 +163,7 @@ class Detector:
             s.run, s.run_len, s.evidence, s.armed = [], 0, 0.0, True
             if s.phase == PENDING:
                 return [self._cancel(o, "rise did not last")]
-            self._learn(o.share, o.n)
+            self._learn(o.share, o.n, o.se)
             return []
         s.run = [*s.run[-(cfg.scan_windows - 1) :], [min(o.z, cfg.z_cap), o.rise]]
         s.run_len += 1
@@ -178,7 +181,7 @@ class Detector:
             s.severity, s.last_level = cfg.severity(level), level
             events.append(self._event("fired", o.minute, o))
         elif s.phase == NORMAL:  # mildly elevated, or a rise dealt with by hand: part of normal life,
-            self._learn(o.share, o.n, spread=s.armed)  # but a known rise must not widen the spread
+            self._learn(o.share, o.n, o.se, spread=s.armed)  # but a known rise must not widen the spread
         return events
 
     def _elevated(self, o: _Obs) -> bool:
@@ -232,13 +235,20 @@ class Detector:
         self.reset(cooldown=True)
         return event
 
-    def _learn(self, share: float, n: int, spread: bool = True, weight: float = 1.0) -> None:
+    def _sigma(self, n: int, se: float | None) -> float:
+        """The spread a window of n posts is judged against: learned, or its own error if larger."""
+        learned = MAD_TO_SIGMA * self.state.dev / math.sqrt(n)
+        return max(self.settings.sigma_floor, learned, se or 0.0)
+
+    def _learn(
+        self, share: float, n: int, se: float | None, spread: bool = True, weight: float = 1.0
+    ) -> None:
         """Move the baseline toward a normal window (Huber-clipped once there is some history)."""
         s, cfg = self.state, self.settings
         alpha = max(cfg.alpha, 1.0 / (s.count + 1)) * (weight if s.count else 1.0)
         residual = share - s.mean
         if s.count >= CLIP_AFTER:
-            limit = HUBER_C * max(cfg.sigma_floor, MAD_TO_SIGMA * s.dev / math.sqrt(n))
+            limit = HUBER_C * self._sigma(n, se)
             residual = min(max(residual, -limit), limit)
         if s.count and spread:
             s.dev += alpha * (abs(residual) * math.sqrt(n) - s.dev)

@@ -1,4 +1,4 @@
-"""A PNG of one benchmark scenario: the negative share, the detector's baseline, spikes and alerts."""
+"""A PNG of one benchmark scenario: the share the detector read, its baseline, spikes and alerts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 
 def plot_scenario(scenario: Any, run: Any, path: Path) -> Path:
-    """Draw share per window (grey), the true share (black), the baseline (blue), injected spikes
+    """Draw the share the detector read per window (grey; on real text the corrected estimate, with
+    its standard error as a band), the true share (black), the baseline (blue), injected spikes
     (shaded) and fired / resolved alerts (red / green lines)."""
     import matplotlib
 
@@ -19,7 +20,11 @@ def plot_scenario(scenario: Any, run: Any, path: Path) -> Path:
         scenario.sum_neg, scenario.n, out=np.full(len(scenario.n), np.nan), where=scenario.n > 0
     )
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(13, 6), sharex=True, height_ratios=(3, 1))
-    top.plot(share, color="0.65", lw=0.6, label="negative share (window)")
+    if scenario.se is not None:
+        t = np.arange(len(share))
+        low, high = share - scenario.se, share + scenario.se
+        top.fill_between(t, low, high, color="0.85", lw=0, label="± standard error")
+    top.plot(share, color="0.55", lw=0.6, label="negative share read (window)")
     top.plot(scenario.theta, color="black", lw=0.8, label="true share")
     top.plot(run.baseline, color="tab:blue", lw=1.2, label="detector baseline")
     for spike in scenario.spikes:

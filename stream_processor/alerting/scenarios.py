@@ -1,16 +1,24 @@
-"""Synthetic topic-days for the alert benchmark: noisy baselines, drifts, cycles, glitches and spikes.
+"""Topic-days for the alert benchmark: noisy baselines, drifts, cycles, glitches and spikes.
 
-Each window draws its volume from a Poisson rate and each post's calibrated negative probability
-from Beta(theta*kappa, (1-theta)*kappa), whose mean is the window's true share theta; kappa sets how
-sure the classifier is (1..3 gives a per-post spread of 0.2-0.3, like a decent 3-class model). The
-true share wanders (AR(1) noise) around the topic's base, so shares are overdispersed as in life.
+Each family sets a window's post rate and its TRUE negative share theta; the true share wanders
+(AR(1) noise) around the topic's base, so shares are overdispersed as in life. Each window draws its
+volume from a Poisson rate, then its posts:
+- real text (the default): true class counts from theta and the topic's neutral / positive split,
+  posts drawn from real labelled tweets scored by the shipped classifier (`textpool.py`), and the
+  detector fed the corrected estimate and its standard error, as in the service;
+- synthetic (`--synthetic`, fast): each post's negative probability from Beta(theta*kappa,
+  (1-theta)*kappa), whose mean is theta, i.e. a perfectly calibrated classifier under prior shift.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from stream_processor.alerting.textpool import TextPool
 
 DAY = 1440
 WARMUP = 120  # windows before scoring starts (the service rebuilds a baseline from history)
@@ -37,6 +45,7 @@ class Scenario:
     sum_neg: np.ndarray
     theta: np.ndarray
     spikes: list[Spike] = field(default_factory=list)
+    se: np.ndarray | None = None  # standard error of each window's share (real text), else None
 
     @property
     def windows(self) -> int:
@@ -74,8 +83,8 @@ def _base(rng: np.random.Generator, length: int, rate: float, cycle: bool) -> tu
     return theta, rates
 
 
-def generate(family: str, rng: np.random.Generator, index: int) -> Scenario:
-    """One topic-day (plus warm-up) of the given family."""
+def generate(family: str, rng: np.random.Generator, index: int, pool: TextPool | None = None) -> Scenario:
+    """One topic-day (plus warm-up) of the given family; made of the pool's posts when given."""
     length = WARMUP + DAY
     kappa = rng.uniform(1.0, 3.0)
     rate = {"low_volume": rng.uniform(2, 25), "spikes_edge": 55.0}.get(family, float(rng.choice(SPIKE_RATES)))
@@ -96,9 +105,23 @@ def generate(family: str, rng: np.random.Generator, index: int) -> Scenario:
             shape[end + 1 : end + 1 + fade] = np.linspace(1, 0, fade + 2)[1:-1]
             theta = theta + size * shape
             rates = rates * (1 + (surge - 1) * shape)
-    n, sums, theta = _draw(rng, rates, theta, kappa)
+    se = None
+    if pool is None:
+        n, sums, theta = _draw(rng, rates, theta, kappa)
+    else:
+        n, sums, se, theta = _draw_texts(rng, pool, rates, theta)
     spikes = [Spike(s, e, f, size, float(n[s : s + 3].mean())) for s, e, f, size, _ in spikes_plan]
-    return Scenario(f"{family}-{index}", family, n, sums, theta, spikes)
+    return Scenario(f"{family}-{index}", family, n, sums, theta, spikes, se)
+
+
+def _draw_texts(rng: np.random.Generator, pool: TextPool, rate: np.ndarray, theta: np.ndarray) -> tuple:
+    """Volumes, n x corrected negative share and its standard error per window, from real posts."""
+    from stream_processor.alerting.textpool import detector_inputs
+
+    theta = np.clip(theta, 0.01, 0.95)
+    neutral = rng.uniform(0.35, 0.75)  # the topic's neutral share of its non-negative posts
+    windows = pool.windows(rng, rng.poisson(np.maximum(rate, 0.0)), theta, neutral)
+    return (*detector_inputs(windows), theta)
 
 
 def _plan_spikes(
@@ -133,9 +156,9 @@ def all_scenarios(seed: int) -> list[tuple[str, int, int]]:
     return [(fam, i, seed) for fam, count in FAMILIES.items() for i in range(count)]
 
 
-def build(family: str, index: int, seed: int) -> Scenario:
+def build(family: str, index: int, seed: int, pool: TextPool | None = None) -> Scenario:
     """Each scenario has its own random stream, so adding one never changes the others."""
     rng = np.random.default_rng([seed, list(FAMILIES).index(family), index])
-    scenario = generate(family, rng, index)
+    scenario = generate(family, rng, index, pool)
     scenario.name = f"{family}-{index}/seed{seed}"
     return scenario

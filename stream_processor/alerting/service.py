@@ -27,6 +27,7 @@ from sentimon.storage.topics import Topic
 from stream_processor.alerting.config import AlertConfigError, AlertSettings, Route, parse_alert_config
 from stream_processor.alerting.delivery import deliver_due
 from stream_processor.alerting.detector import FIRING, KIND, NORMAL, Detector, DetectorState, Event
+from stream_processor.alerting.inputs import observation
 from stream_processor.alerting.lifecycle import (
     AlertEvent,
     apply_event,
@@ -185,13 +186,13 @@ def _feed(
     if last is None or last < quiet_until:
         for w in windows:
             if dt_to_minute(w.window_start) <= quiet_until:
-                detector.observe(dt_to_minute(w.window_start), w.n, w.sum_neg)
+                detector.observe(dt_to_minute(w.window_start), *observation(w))
         detector.advance(quiet_until)
         _settle(conn, detector, open_alert)
     events: list[Event] = []
     for w in windows:
         if dt_to_minute(w.window_start) > quiet_until:
-            events += detector.observe(dt_to_minute(w.window_start), w.n, w.sum_neg)
+            events += detector.observe(dt_to_minute(w.window_start), *observation(w))
     return events + detector.advance(through)
 
 

@@ -13,7 +13,8 @@ from sentimon.storage.tables import posts, topic_windows
 def add_windows(
     engine: Engine, topic_id: int, start: datetime, shares: list[float], n: int = 100, seed: int = 3
 ) -> None:
-    """One window per minute from `start` with the given negative shares (plus a little noise)."""
+    """One window per minute from `start` with the given negative shares (plus a little noise); the
+    corrected sums are those of a model without correction (identity), so every estimate agrees."""
     rng = random.Random(seed)
     rows = []
     for i, share in enumerate(shares):
@@ -21,7 +22,11 @@ def add_windows(
         neg = round(observed * n)
         counts = {"n": n, "n_neg": neg, "n_neu": n - neg, "n_pos": 0}
         sums = {"sum_neg": observed * n, "sum_neu": (1 - observed) * n, "sum_pos": 0.0}
-        rows.append({"topic_id": topic_id, "window_start": start + timedelta(minutes=i), **counts, **sums})
+        acc = {"acc_neg": neg, "acc_neu": n - neg, "acc_pos": 0.0, "acc_sq": neg, "acc_cv": 0.0}
+        pacc = {"pacc_neg": observed * n, "pacc_neu": (1 - observed) * n, "pacc_pos": 0.0}
+        squares = {"sq_neg": observed**2 * n, "pacc_sq": observed**2 * n, "pacc_cv": 0.0}
+        when = start + timedelta(minutes=i)
+        rows.append({"topic_id": topic_id, "window_start": when, **counts, **sums, **acc, **pacc, **squares})
     with engine.begin() as conn:
         conn.execute(insert(topic_windows), rows)
 

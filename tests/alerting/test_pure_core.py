@@ -10,6 +10,7 @@ PURE = [
     "stream_processor.alerting.config",
     "stream_processor.alerting.detector",
     "stream_processor.alerting.explain",
+    "stream_processor.alerting.inputs",
     "stream_processor.alerting.messages",
 ]
 FORBIDDEN = [
