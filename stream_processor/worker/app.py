@@ -59,11 +59,9 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
         }
         return await dlq.send(key=letter.key, value=letter.raw, headers=headers, force=True)
 
-    async def send_scored(sp: ScoredPost) -> Any:
+    async def send_scored(sp: ScoredPost, value: bytes) -> Any:
         # Straight to the producer: Faust's topic/channel layer cost as much as the produce itself.
-        return await app.producer.send(
-            scored.get_topic_name(), sp.post.key.encode(), sp.to_json(), None, None, None
-        )
+        return await app.producer.send(scored.get_topic_name(), sp.post.key.encode(), value, None, None, None)
 
     _add_agent(app, raw, core, options, send_dead, send_scored)
 
@@ -82,7 +80,7 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
     async def health(web: Any, request: Any) -> Any:
         body = core.health.as_dict()
         body["uptime_s"] = round(time.time() - core.health.started_at, 1)
-        return web.json(body, status=200 if core.health.db_ok else 503)
+        return web.json(body, status=200 if body["status"] == "ok" else 503)
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
@@ -107,11 +105,13 @@ def _add_agent(
             await core.finish(computed, began, send_dead, send_scored)
             for event in events:
                 await stream.ack(event)
+            core.health.acked()
             _observe_lag(app, events)
 
         try:
             async for events in stream.noack_take(options.batch_size, within=options.latency_s):
                 began = time.perf_counter()
+                core.health.taken()
                 computed = await core.compute([_raw(e) for e in events])
                 if pending is not None:
                     await pending
