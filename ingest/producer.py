@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -174,18 +175,27 @@ class KafkaSink(AckingSink):
         done.set_exception(SinkError(f"Kafka did not take post {key}: {exc}"))
 
     def flush(self, timeout: float | None = None) -> None:
-        """Wait for every acknowledgement; once Kafka was given up on, fail at once with that reason."""
+        """Wait for every acknowledgement, at most `timeout` and never longer than `block_timeout_s`
+        without one acknowledgement; once Kafka was given up on, fail at once with that reason."""
         from kafka.errors import KafkaTimeoutError
 
         if self._blocked is not None and self.metrics.in_flight:
             raise SinkBlocked(self._blocked)
-        try:
-            self._producer.flush(timeout=timeout)
-        except KafkaTimeoutError:
-            raise SinkBlocked(
-                f"Kafka at {self.config.bootstrap} did not acknowledge {self.metrics.in_flight} posts "
-                f"within {timeout}s"
-            ) from None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            sent = self.metrics.sent
+            left = self.config.block_timeout_s if deadline is None else deadline - time.monotonic()
+            try:
+                self._producer.flush(timeout=max(0.0, min(left, self.config.block_timeout_s)))
+                return
+            except KafkaTimeoutError:
+                stalled = self.metrics.sent == sent
+                if stalled or (deadline is not None and time.monotonic() >= deadline):
+                    waited = self.config.block_timeout_s if stalled else timeout
+                    raise self._give_up(
+                        f"Kafka at {self.config.bootstrap} has not acknowledged {self.metrics.in_flight} "
+                        f"posts for {waited:g}s: it is slow or down"
+                    ) from None
 
     def close(self, timeout: float | None = 10.0) -> None:
         """Flush what is buffered (bounded by `timeout`, none once Kafka was given up on), then close the
