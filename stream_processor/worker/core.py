@@ -108,10 +108,10 @@ class WorkerCore:
         totals, db_s = await self._commit(result)
         report = self.processor.report(result, classify_s, db_s, totals)
         self._publish_later(totals)
-        report.live_ok = self.health.live_ok
         t1 = time.perf_counter()
         await self._produce(result, send_dead, send_scored)
         metrics.PRODUCE_SECONDS.observe(time.perf_counter() - t1)
+        report.live_ok = self.health.live_ok  # as the live thread last saw it: it runs on its own
         metrics.observe(report, time.perf_counter() - began, self.health)
 
     def _publish_later(self, totals: list) -> None:
