@@ -21,7 +21,10 @@ def logging_config(level: str, json_logs: bool) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"main": formatter},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "main"}},
+        "filters": {"repeats": {"()": "stream_processor.logs.RepeatFilter"}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "main", "filters": ["repeats"]}
+        },
         "root": {"handlers": ["stderr"], "level": level.upper()},
         "loggers": {
             "aiokafka": {"level": "WARNING"},
