@@ -50,6 +50,7 @@ class Health:
     rule_errors: dict[int, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     stall_after_s: float = 60.0
+    lag: int = 0
     outages: dict[str, Outage] = field(default_factory=dict)
     _unacked: deque[float] = field(default_factory=deque)
 
@@ -68,9 +69,14 @@ class Health:
     def oldest_unacked_s(self) -> float:
         return time.time() - self._unacked[0] if self._unacked else 0.0
 
+    def idle_s(self) -> float:
+        return time.time() - (self.last_batch_at or self.started_at)
+
     @property
     def stalled(self) -> bool:
-        return self.oldest_unacked_s() > self.stall_after_s
+        """A batch waits too long, or posts wait (lag) and no batch completed for that long."""
+        waiting = self.lag > 0 and self.idle_s() > self.stall_after_s
+        return waiting or self.oldest_unacked_s() > self.stall_after_s
 
     @property
     def status(self) -> str:
@@ -88,7 +94,8 @@ class Health:
         body = {"status": self.status, **plain, "oldest_unacked_s": round(self.oldest_unacked_s(), 1)}
         body["retrying"] = retrying
         if self.stalled:
-            body["reason"] = f"no batch acknowledged for {self.oldest_unacked_s():.0f}s" + "".join(
+            stuck_s = max(self.oldest_unacked_s(), self.idle_s() if self.lag else 0.0)
+            body["reason"] = f"no batch acknowledged for {stuck_s:.0f}s, lag {self.lag}" + "".join(
                 f"; {o['stage']} retrying since {o['for_s']:.0f}s ago ({o['error']})" for o in retrying
             )
         return body

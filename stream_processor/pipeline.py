@@ -152,7 +152,7 @@ class Processor:
         """Between batches: refill a live view that came back empty, push what live views still hold
         from an outage. None when nothing waits."""
         self._refill()
-        if not any(view.pending() for view in self.live):
+        if not self.live_down and not any(view.pending() for view in self.live):
             return None
         return self.publish([])
 

@@ -86,6 +86,10 @@ class RedisLiveView:
 
     def flush(self) -> list[WindowState]:
         if not self._staged:
+            try:
+                self.client.ping()  # nothing to write, but a caller waiting for Redis to be back asks
+            except redis.RedisError as exc:
+                raise SinkUnavailable(f"redis unavailable: {exc}") from exc
             return []
         windows = sorted(self._staged.values(), key=lambda w: (w.window_start, w.topic_id))
         pipe = self.client.pipeline(transaction=False)

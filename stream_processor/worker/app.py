@@ -73,6 +73,10 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
     async def retry_live() -> None:
         await core.retry_live()
 
+    @app.timer(interval=2.0)
+    async def observe_lag() -> None:
+        await _lag_now(app, core)
+
     for seconds, callback in options.periodic:
         _add_periodic(app, core, seconds, callback)
 
@@ -138,6 +142,24 @@ def _observe_lag(app: faust.App, events: list[Any]) -> None:
             metrics.LAG.labels(partition=str(tp.partition)).set(behind)
         except Exception:  # highwater is unknown until the first fetch response
             continue
+
+
+async def _lag_now(app: faust.App, core: WorkerCore) -> None:
+    """Lag of every assigned partition (from the fetch position) even while no batch completes, so
+    /health can tell a worker that waits for posts from one that is stuck with posts waiting."""
+    total = 0
+    try:
+        for tp in app.consumer.assignment():
+            position = await app.consumer.position(tp)
+            highwater = app.consumer.highwater(tp)
+            if position is None or highwater is None:
+                continue
+            behind = max(0, highwater - position)
+            metrics.LAG.labels(partition=str(tp.partition)).set(behind)
+            total += behind
+    except Exception:  # not assigned yet, or Kafka away: keep the last figure
+        return
+    core.health.lag = total
 
 
 def _add_periodic(app: faust.App, core: WorkerCore, seconds: float, callback: Any) -> None:

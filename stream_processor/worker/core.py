@@ -74,7 +74,8 @@ class WorkerCore:
         metrics.LIVE_UP.set(1 if ok else 0)
 
     def _check_stop(self) -> None:
-        """Called by every retry loop: on SIGTERM give up the batch (unacknowledged, replayed later)."""
+        """Called by every retry loop after a failure: once stopping, give up the batch (unacknowledged,
+        replayed later) instead of waiting again; a batch that goes through is finished as usual."""
         if self.stopping:
             raise asyncio.CancelledError("stopping: the batch stays unacknowledged")
 
@@ -82,9 +83,9 @@ class WorkerCore:
         """Before the first batch: wait until the rules could be read once."""
         delay = 0.5
         while self.rulebook.fingerprint is None:
-            self._check_stop()
             await self.reload_rules()
             if self.rulebook.fingerprint is None:
+                self._check_stop()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff_s)
 
@@ -141,13 +142,13 @@ class WorkerCore:
         outage = self.health.stage("classify")
         delay = 0.5
         while True:
-            self._check_stop()
             try:
                 out = await loop.run_in_executor(self.cpu, self.processor.compute, messages)
                 outage.recovered()
                 return out
             except Exception as exc:
                 outage.failed(exc, "failing for every message, retrying the batch")
+            self._check_stop()
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.max_backoff_s)
 
@@ -160,7 +161,6 @@ class WorkerCore:
         delay = 0.2
         first = True
         while True:
-            self._check_stop()
             try:
                 if first:
                     first = False
@@ -173,6 +173,7 @@ class WorkerCore:
                 outage.failed(exc, "failing, the batch stays unacknowledged")
                 self.health.db_ok = False
                 metrics.DB_UP.set(0)
+            self._check_stop()
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.max_backoff_s)
 
@@ -185,9 +186,9 @@ class WorkerCore:
         todo += [(send_scored, (sp, result.encoded.get(sp.post.key) or sp.to_json())) for sp in result.scored]
         delay = 0.2
         while todo:
-            self._check_stop()
             todo = await self._send_all(todo, outage)
             if todo:
+                self._check_stop()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff_s)
         outage.recovered()

@@ -55,3 +55,13 @@ def test_health_goes_stalled_with_the_stage_that_retries_once_a_batch_waits_too_
     health.stage("commit").recovered()
     health.acked()
     assert health.status == "ok" and health.oldest_unacked_s() == 0.0
+
+
+def test_health_goes_stalled_when_posts_wait_and_no_batch_completes() -> None:
+    health = Health(stall_after_s=30)
+    health.started_at -= 31
+    assert health.status == "ok"  # idle with nothing to do is fine
+    health.lag = 12
+    assert health.status == "stalled" and "lag 12" in health.as_dict()["reason"]
+    health.last_batch_at = health.started_at + 30
+    assert health.status == "ok"

@@ -17,14 +17,14 @@ import redis
 from infra.postgres import create_database, stop_postgres
 from infra.procs import live_pid
 from sentimon.schema import Post
-from sentimon.storage import dead_letters, topics, windows
+from sentimon.storage import dead_letters, topics
 from sentimon.storage.db import make_engine, migrate
-from stream_processor.sinks.redis_live import read_series
 from tests.helpers import wait_until
 from tests.stream_processor.worker_helpers import (
     RULES,
     TEXTS,
     assert_aggregates_exact,
+    live_equals_db,
     post_json,
     produce,
     read_topic,
@@ -137,15 +137,6 @@ def _stalled(worker) -> dict | None:  # type: ignore[no-untyped-def]
     return body if reply.status_code == 503 and body["status"] == "stalled" else None
 
 
-def _live_equals_db(engine, client: redis.Redis) -> bool:  # type: ignore[no-untyped-def]
-    with engine.connect() as conn:
-        stored = windows.get_windows(conn)
-    want: dict[int, dict] = {}
-    for row in stored:
-        want.setdefault(row.agg.topic_id, {})[row.agg.window_start] = row.agg.n
-    return all({w.window_start: w.n for w in read_series(client, t)} == series for t, series in want.items())
-
-
 def test_a_flushed_redis_is_refilled_from_postgres_within_seconds(
     service_env, kafka_topics, model_path, tmp_path: Path
 ) -> None:
@@ -156,14 +147,12 @@ def test_a_flushed_redis_is_refilled_from_postgres_within_seconds(
     try:
         produce(kafka_topics.bootstrap, kafka_topics.raw, _good(0, 200, minutes=4))
         wait_until(lambda: stored_count(engine) == 200, timeout=60, message="the first posts stored")
-        wait_until(lambda: _live_equals_db(engine, client), timeout=15, message="the live view to agree")
+        wait_until(lambda: live_equals_db(engine, client), timeout=15, message="the live view to agree")
         client.flushdb()
         later = [post_json(1000 + i, f"acme air again {i}", minute=6) for i in range(20)]
         produce(kafka_topics.bootstrap, kafka_topics.raw, later)
         wait_until(lambda: stored_count(engine) == 220, timeout=60, message="the later posts stored")
-        wait_until(
-            lambda: _live_equals_db(engine, client), timeout=10, message="Redis refilled from Postgres"
-        )
+        wait_until(lambda: live_equals_db(engine, client), timeout=10, message="Redis refilled from Postgres")
     finally:
         worker.stop()
         engine.dispose()
