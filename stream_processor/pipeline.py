@@ -55,7 +55,8 @@ class Processor:
     matcher: TopicMatcher = field(default_factory=TopicMatcher)
     live_down: set[str] = field(default_factory=set)
     live_retry_s: float = 2.0
-    refill: Callable[[], object] | None = None
+    refill: Callable[[bool], object] | None = None  # refill(force): rewrite live views from the store
+    _refill_forced: bool = False
     _retry_at: dict[str, float] = field(default_factory=dict)
     _outages: dict[str, Outage] = field(default_factory=dict)
     _commit: StoreCommit = field(init=False)
@@ -143,7 +144,10 @@ class Processor:
             except Exception as exc:  # not an outage: these totals cannot be written; the refill repairs
                 log.error("live view %s refused an update, dropped: %r", view.name, exc)
                 view.discard()
+                self._refill_forced = True
                 continue
+            if outage.active:  # back after an outage: what it missed beyond its staged totals is refilled
+                self._refill_forced = True
             outage.recovered()
             self.live_down.discard(view.name)
         return ok
@@ -161,7 +165,8 @@ class Processor:
             return
         outage = self._outages.setdefault("refill", Outage("live view refill"))
         try:
-            self.refill()
+            self.refill(self._refill_forced)
+            self._refill_forced = False
         except SinkUnavailable:
             return  # the view is away: publish reports that, and the refill runs once it is back
         except Exception as exc:

@@ -26,20 +26,22 @@ def redis_view(url: str, engine: Engine, every_s: float = 2.0) -> tuple[RedisLiv
 
 class LiveRefill:
     """Every `every_s`, asks Redis for its run id and the run id it was last filled on. A flush (marker
-    gone) or a restart (another run id) makes it write every window Redis keeps, for every topic,
-    from the database; the view's script only ever raises totals, so racing live updates are safe."""
+    gone), a restart (another run id) or a forced call (the view is back from an outage, or refused
+    an update) makes it write every window Redis keeps, for every topic, from the database; the
+    view's script only ever raises totals, so racing live updates are safe."""
 
     def __init__(self, engine: Engine, view: RedisLiveView, every_s: float = 2.0) -> None:
         self.engine, self.view, self.every_s = engine, view, every_s
         self._next = 0.0
 
-    def __call__(self) -> int:
-        """Refill when needed; returns how many windows were written. Raises SinkUnavailable."""
-        if time.monotonic() < self._next:
+    def __call__(self, force: bool = False) -> int:
+        """Refill when needed (or `force`d: the view was away or dropped an update); returns how many
+        windows were written. Raises SinkUnavailable."""
+        if not force and time.monotonic() < self._next:
             return 0
         self._next = time.monotonic() + self.every_s
         run_id, filled_on = self.view.filled_on()
-        if filled_on == run_id:
+        if filled_on == run_id and not force:
             return 0
         states = self.stored_windows()
         self.view.add(Batch(windows=states))

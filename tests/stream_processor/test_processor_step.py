@@ -224,3 +224,19 @@ def test_a_scored_post_that_cannot_be_encoded_is_dead_lettered_before_it_is_stor
     assert [sp.post.id for sp in result.scored] == ["1"] and set(result.encoded) == {"t:1"}
     assert result.dead[0].reason.startswith("cannot encode the scored post")
     assert result.dead[0].post_key == "t:9"
+
+
+def test_a_view_back_from_an_outage_or_that_dropped_an_update_is_refilled_from_the_store() -> None:
+    view, calls = FlakyView(), []
+    proc = Processor(WordClassifier(), ListStore(), [view], live_retry_s=0.0, refill=calls.append)
+    at = Post(source="t", id="1", text="x").created_at
+    proc.publish([WindowState(1, at, n=3)])
+    proc.retry_live()
+    view.down = False
+    proc.retry_live()  # back: caught up from what it staged, and refilled since it may have missed more
+    proc.retry_live()
+    assert calls == [False, False, True]
+    refusing = Processor(WordClassifier(), ListStore(), [RefusingView()], refill=calls.append)
+    refusing.publish([WindowState(1, at, n=1)])
+    refusing.retry_live()
+    assert calls[-1] is True
