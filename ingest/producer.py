@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -80,6 +81,7 @@ class KafkaSink(AckingSink):
         self.metrics = ProducerMetrics()
         self._cond = threading.Condition()
         self._closed = False
+        self._blocked: str | None = None  # why Kafka was given up on: later flushes fail at once
         options: dict[str, Any] = {
             "bootstrap_servers": config.bootstrap.split(","),
             "client_id": config.client_id,
@@ -116,7 +118,7 @@ class KafkaSink(AckingSink):
             kafka_future = self._producer.send(self.config.topic, key=key, value=value)
         except KafkaTimeoutError as exc:
             self._release(size, ok=False)
-            raise SinkBlocked(
+            raise self._give_up(
                 f"Kafka at {self.config.bootstrap} gave no metadata for topic {self.config.topic!r} within "
                 f"{self.config.block_timeout_s:g}s ({exc}); is the broker up and does the topic exist?"
             ) from None
@@ -140,13 +142,17 @@ class KafkaSink(AckingSink):
 
             if not self._cond.wait_for(has_room, timeout=cfg.block_timeout_s):
                 self.metrics.blocked += 1
-                raise SinkBlocked(
+                raise self._give_up(
                     f"Kafka at {cfg.bootstrap} has not acknowledged {self.metrics.in_flight} posts "
                     f"({self.metrics.in_flight_bytes} bytes) for {cfg.block_timeout_s:g}s: it is slow or down"
                 )
             self.metrics.in_flight += 1
             self.metrics.in_flight_bytes += size
             self.metrics.max_in_flight_seen = max(self.metrics.max_in_flight_seen, self.metrics.in_flight)
+
+    def _give_up(self, reason: str) -> SinkBlocked:
+        self._blocked = reason
+        return SinkBlocked(reason)
 
     def _release(self, size: int, ok: bool) -> None:
         with self._cond:
@@ -169,24 +175,43 @@ class KafkaSink(AckingSink):
         done.set_exception(SinkError(f"Kafka did not take post {key}: {exc}"))
 
     def flush(self, timeout: float | None = None) -> None:
+        """Wait for every acknowledgement, at most `timeout` and never longer than `block_timeout_s`
+        without one acknowledgement; once Kafka was given up on, fail at once with that reason."""
         from kafka.errors import KafkaTimeoutError
 
-        try:
-            self._producer.flush(timeout=timeout)
-        except KafkaTimeoutError:
-            raise SinkBlocked(
-                f"Kafka at {self.config.bootstrap} did not acknowledge {self.metrics.in_flight} posts "
-                f"within {timeout}s"
-            ) from None
+        if self._blocked is not None and self.metrics.in_flight:
+            raise SinkBlocked(self._blocked)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            sent = self.metrics.sent
+            left = self.config.block_timeout_s if deadline is None else deadline - time.monotonic()
+            try:
+                self._producer.flush(timeout=max(0.0, min(left, self.config.block_timeout_s)))
+                return
+            except KafkaTimeoutError:
+                stalled = self.metrics.sent == sent
+                if stalled or (deadline is not None and time.monotonic() >= deadline):
+                    waited = self.config.block_timeout_s if stalled else timeout
+                    raise self._give_up(
+                        f"Kafka at {self.config.bootstrap} has not acknowledged {self.metrics.in_flight} "
+                        f"posts for {waited:g}s: it is slow or down"
+                    ) from None
 
     def close(self, timeout: float | None = 10.0) -> None:
-        """Flush what is buffered (bounded by `timeout`), then close the connections."""
+        """Flush what is buffered (bounded by `timeout`, none once Kafka was given up on), then close the
+        connections. Never raises: closing must not hide the error that got us here."""
+        from kafka.errors import KafkaError
+
         with self._cond:
             if self._closed:
                 return
             self._closed = True
+        wait = 0.0 if self._blocked is not None else timeout
         try:
-            self._producer.flush(timeout=timeout)
-        except Exception as exc:  # closing must not hide the error that got us here
-            log.warning("flush on close failed: %s (%d posts not acknowledged)", exc, self.metrics.in_flight)
-        self._producer.close(timeout=timeout)
+            self._producer.close(timeout=wait)
+        except KafkaError as exc:  # the flush inside close timed out: drop the unacknowledged posts
+            log.warning("closing the Kafka producer: %s (%d posts not acknowledged, not saved in the cursor)",
+                        exc, self.metrics.in_flight)  # fmt: skip
+            sender = getattr(self._producer, "_sender", None)  # kafka-python skips its force close then
+            if sender is not None:
+                sender.force_close()

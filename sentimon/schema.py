@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -15,6 +15,10 @@ from sentimon.quantify import DEFAULT_METHOD, QUANT_SUMS, Estimate, estimate
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 MAX_TEXT_CHARS = 10_000
 MAX_MESSAGE_BYTES = 256 * 1024
+MAX_METADATA_DEPTH = 32
+MAX_METADATA_BYTES = 64 * 1024
+EARLIEST_POST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST_POST_AHEAD = timedelta(days=1)
 _ID_PATTERN = r"^[^\x00-\x1f]{1,256}$"
 
 
@@ -51,6 +55,8 @@ class Post(BaseModel):
         if not extra:
             return data
         kept = {k: v for k, v in data.items() if k in known}
+        if not isinstance(kept.get("metadata") or {}, dict):
+            raise ValueError("metadata must be a JSON object")
         metadata = dict(kept.get("metadata") or {})
         metadata.update(extra)
         kept["metadata"] = metadata
@@ -64,8 +70,8 @@ class Post(BaseModel):
     @field_validator("text", "author", "url", "lang")
     @classmethod
     def _no_nul(cls, value: str | None) -> str | None:
-        if value is not None and "\x00" in value:
-            raise ValueError("contains NUL bytes")
+        if value is not None:
+            _storable_text(value)
         return value
 
     @field_validator("created_at")
@@ -73,7 +79,27 @@ class Post(BaseModel):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("timestamp needs a time zone (e.g. 2024-01-01T12:00:00Z)")
-        return value.astimezone(UTC)
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("timestamp is out of range") from None
+        latest = datetime.now(UTC) + LATEST_POST_AHEAD
+        if not EARLIEST_POST <= value <= latest:
+            raise ValueError(f"timestamp must lie between {EARLIEST_POST:%Y-%m-%d} and a day from now")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _storable_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """What Postgres and every encoder can hold: bounded depth and size, JSON types, no NUL."""
+        _check_tree(value)
+        try:
+            size = len(orjson.dumps(value))
+        except orjson.JSONEncodeError as exc:
+            raise ValueError(f"cannot be encoded as JSON: {exc}") from None
+        if size > MAX_METADATA_BYTES:
+            raise ValueError(f"is {size} bytes as JSON, over the {MAX_METADATA_BYTES} byte limit")
+        return value
 
     @property
     def key(self) -> str:
@@ -103,10 +129,46 @@ class Post(BaseModel):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Post:
+        """Validate one decoded message; every failure, whatever raised it, becomes a PostError."""
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
             raise PostError(describe_validation_error(exc)) from None
+        except Exception as exc:  # a hostile message must never escape as a crash
+            raise PostError(f"invalid post: {type(exc).__name__}: {exc}"[:500]) from None
+
+
+def _storable_text(value: str) -> None:
+    if "\x00" in value:
+        raise ValueError("contains NUL bytes")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains unpaired surrogates (not valid UTF-8)") from None
+
+
+def _check_tree(value: Any) -> None:
+    """Walk nested metadata without recursion: depth bound, JSON types only, storable strings."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = list(node.values())
+            for key in node:
+                if not isinstance(key, str):
+                    raise ValueError(f"has a key of type {type(key).__name__}; keys must be strings")
+                _storable_text(key)
+        elif isinstance(node, list | tuple):
+            children = list(node)
+        else:
+            if isinstance(node, str):
+                _storable_text(node)
+            elif node is not None and not isinstance(node, bool | int | float):
+                raise ValueError(f"holds a {type(node).__name__}, not a JSON value")
+            continue
+        if depth > MAX_METADATA_DEPTH:
+            raise ValueError(f"is nested deeper than {MAX_METADATA_DEPTH} levels")
+        stack.extend((child, depth + 1) for child in children)
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -36,6 +36,12 @@ class DeadLetter:
     key: bytes | None = None
 
 
+def dead_letter_reason(what: str, exc: BaseException) -> str:
+    """'what: ExceptionType: message', one line, bounded, with nothing a text column refuses (NUL)."""
+    text = " ".join(str(exc).split()).replace("\x00", "")
+    return f"{what}: {type(exc).__name__}: {text}"[:500]
+
+
 def guess_key(raw: bytes) -> str | None:
     """Best-effort "source:id" of an invalid message, so its log line can still name the post."""
     try:
@@ -56,6 +62,8 @@ class BatchResult:
     origins: dict[str, str | None] = field(default_factory=dict)
     duplicates: int = 0
     received: int = 0
+    raws: dict[str, bytes] = field(default_factory=dict)
+    encoded: dict[str, bytes] = field(default_factory=dict)
 
 
 def validate(
@@ -116,4 +124,6 @@ def process_batch(
     valid, dead, repeats = validate(messages)
     scored = score([p for p, _ in valid], classifier, matcher)
     origins = {p.key: origin for p, origin in valid}
-    return BatchResult(scored, dead, origins, repeats, len(messages))
+    by_origin = {m.origin: m.value for m in messages if m.origin and m.value}
+    raws = {key: by_origin[origin] for key, origin in origins.items() if origin in by_origin}
+    return BatchResult(scored, dead, origins, repeats, len(messages), raws)

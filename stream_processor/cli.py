@@ -58,6 +58,9 @@ def worker(
     session_timeout: float = typer.Option(30.0, help="Kafka group session timeout in seconds."),
     rules_poll: float = typer.Option(2.0, help="Seconds between checks for changed topic rules."),
     commit_interval: float = typer.Option(0.5, help="Seconds between Kafka offset commits."),
+    stall_after: float = typer.Option(60.0, help="/health says 'stalled' once a batch waits this long."),
+    stop_timeout: float = typer.Option(10.0, help="After SIGTERM, exit within this many seconds."),
+    heal_every: float = typer.Option(2.0, help="Seconds between checks that Redis agrees with Postgres."),
     json_logs: bool = typer.Option(True, "--json-logs/--plain-logs", help="Log JSON lines."),
     loglevel: str = typer.Option("info", help="Log level."),
 ) -> None:
@@ -75,6 +78,9 @@ def worker(
         session_timeout_s=session_timeout,
         rules_poll_s=rules_poll,
         commit_interval_s=commit_interval,
+        stall_after_s=stall_after,
+        stop_timeout_s=stop_timeout,
+        heal_every_s=heal_every,
         periodic=periodic_tasks(settings),
     )
     run_worker(settings, options, loglevel=loglevel, json_logs=json_logs)

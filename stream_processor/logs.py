@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,35 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(out, default=str).decode()
+
+
+LIBRARY_LOGGERS = ("aiokafka", "kafka", "faust", "mode")
+
+
+class RepeatFilter(logging.Filter):
+    """Lets one record per (logger, message template) through every `every_s` seconds; the next one
+    after a pause says how many were held back. An outage of a client library (aiokafka retrying a
+    dead broker) then costs a few lines a minute instead of thousands. Only the libraries' loggers are
+    filtered: ours log an outage once per state change (`outage.py`) and every dead letter once."""
+
+    def __init__(self, every_s: float = 30.0, loggers: tuple[str, ...] = LIBRARY_LOGGERS) -> None:
+        super().__init__()
+        self.every_s, self.loggers = every_s, loggers
+        self._seen: dict[tuple[str, object], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or record.name.split(".")[0] not in self.loggers:
+            return True
+        key = (record.name, record.msg)
+        now = time.monotonic()
+        last, held = self._seen.get(key, (float("-inf"), 0))
+        if now - last < self.every_s:
+            self._seen[key] = (last, held + 1)
+            return False
+        self._seen[key] = (now, 0)
+        if held:
+            record.msg = f"{record.msg} (and {held} more like it in the last {now - last:.0f}s)"
+        return True
 
 
 def json_handler(stream: Any = None) -> logging.Handler:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from collections import deque
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
+from stream_processor.outage import Outage
 from stream_processor.pipeline import BatchReport
 
 POSTS_IN = Counter("sentimon_posts_in_total", "Messages taken from the input queue")
@@ -28,11 +30,13 @@ LIVE_UP = Gauge("sentimon_live_view_up", "1 when the last live-view flush worked
 TOPICS = Gauge("sentimon_topics_active", "Topics whose rules are being matched")
 RULE_RELOADS = Counter("sentimon_rule_reloads_total", "Times the topic rules were reloaded")
 RULE_ERRORS = Gauge("sentimon_rule_errors", "Active topics whose rule does not parse")
+OLDEST_UNACKED = Gauge("sentimon_oldest_unacked_seconds", "Age of the oldest batch not yet acknowledged")
 
 
 @dataclass
 class Health:
-    """What /health reports: ok while batches flow and the database answers."""
+    """What /health reports: ok while batches flow and the database answers; "stalled" once a batch has
+    been taken and not acknowledged for `stall_after_s`, with the stages that retry and since when."""
 
     started_at: float = field(default_factory=time.time)
     model_version: str | None = None
@@ -45,13 +49,61 @@ class Health:
     rules_fingerprint: str | None = None
     rule_errors: dict[int, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    stall_after_s: float = 60.0
+    lag: int = 0
+    outages: dict[str, Outage] = field(default_factory=dict)
+    _unacked: deque[float] = field(default_factory=deque)
+
+    def stage(self, name: str) -> Outage:
+        """The retry state of one stage, created on first use."""
+        return self.outages.setdefault(name, Outage(name))
+
+    def taken(self) -> None:
+        """A batch was taken from the input; `acked` is called once it is acknowledged (FIFO)."""
+        self._unacked.append(time.time())
+
+    def acked(self) -> None:
+        if self._unacked:
+            self._unacked.popleft()
+
+    def oldest_unacked_s(self) -> float:
+        return time.time() - self._unacked[0] if self._unacked else 0.0
+
+    def idle_s(self) -> float:
+        return time.time() - (self.last_batch_at or self.started_at)
+
+    @property
+    def stalled(self) -> bool:
+        """A batch waits too long, or posts wait (lag) and no batch completed for that long."""
+        waiting = self.lag > 0 and self.idle_s() > self.stall_after_s
+        return waiting or self.oldest_unacked_s() > self.stall_after_s
 
     @property
     def status(self) -> str:
+        if self.stalled:
+            return "stalled"
         return "ok" if self.db_ok else "degraded"
 
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, **asdict(self)}
+        plain = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("outages", "_unacked")}
+        retrying = [o.as_dict() for o in self.outages.values() if o.active]
+        body = {"status": self.status, **plain, "oldest_unacked_s": round(self.oldest_unacked_s(), 1)}
+        body["retrying"] = retrying
+        if self.stalled:
+            stuck_s = max(self.oldest_unacked_s(), self.idle_s() if self.lag else 0.0)
+            body["reason"] = f"no batch acknowledged for {stuck_s:.0f}s, lag {self.lag}" + "".join(
+                f"; {o['stage']} retrying since {o['for_s']:.0f}s ago ({o['error']})" for o in retrying
+            )
+        return body
+
+
+def bind(health: Health) -> None:
+    """Let the oldest-unacknowledged gauge read this runner's health at scrape time."""
+    OLDEST_UNACKED.set_function(health.oldest_unacked_s)
 
 
 def observe(report: BatchReport, total_s: float, health: Health) -> None:

@@ -132,6 +132,14 @@ def _json(value: Any) -> str:
         return json.dumps(value)
 
 
+def posts_by_row(conn: Connection, row_ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    """{row id: (source, post id, text)} of stored posts, e.g. the representatives of some windows."""
+    if not row_ids:
+        return {}
+    query = select(posts.c.id, posts.c.source, posts.c.post_id, posts.c.text).where(posts.c.id.in_(row_ids))
+    return {int(r.id): (r.source, r.post_id, r.text) for r in conn.execute(query)}
+
+
 def has_topic(conn: Connection, topic_id: int) -> ColumnElement[bool]:
     """A filter on posts that matched `topic_id` (their JSON list of topic ids), per backend."""
     if conn.dialect.name == "postgresql":

@@ -20,6 +20,11 @@ def topic_series(topic_id: int) -> str:
     return f"{PREFIX}:topic:{topic_id}:series"
 
 
+def live_filled() -> str:
+    """String: the run id of the Redis server the live view was last refilled on (gone after a flush)."""
+    return f"{PREFIX}:live:filled"
+
+
 def live_model() -> str:
     """String: the version of the model that workers should serve."""
     return f"{PREFIX}:model:live"

@@ -53,11 +53,13 @@ def run_embedded(
     swap = start_hot_swap(settings, engine, classifier)  # the registry's live model, swapped when promoted
     view = MemoryLiveView()
     live: list = [view]
+    refill = None
     if settings.redis_url:
-        from stream_processor.sinks.redis_live import RedisLiveView
+        from stream_processor.sinks.refill import redis_view
 
-        live.append(RedisLiveView.from_url(settings.redis_url))
-    processor = Processor(swap.classifier, SqlStore(engine), live)
+        redis, refill = redis_view(settings.redis_url, engine)
+        live.append(redis)
+    processor = Processor(swap.classifier, SqlStore(engine), live, refill=refill)
     q: queue.Queue = queue.Queue(maxsize=max(1000, run.batch_size * 8))
     history = 0 if opts.replay or _recently_active(engine) else DEMO_HISTORY_MINUTES
     items = replay_items(opts.replay) if opts.replay else demo_items(history_minutes=history)

@@ -15,7 +15,6 @@ from stream_processor.embedded.sources import END
 from stream_processor.logs import message_fields
 from stream_processor.pipeline import Processor
 from stream_processor.rulebook import RuleBook
-from stream_processor.sinks.base import SinkUnavailable
 from stream_processor.timers import Periodic, Timers
 
 log = logging.getLogger(__name__)
@@ -66,6 +65,7 @@ class EmbeddedRunner:
                  options: RunOptions, health: metrics.Health | None = None) -> None:  # fmt: skip
         self.processor, self.rulebook, self.queue, self.options = processor, rulebook, q, options
         self.health = health or metrics.Health(model_version=str(processor.classifier.version))
+        metrics.bind(self.health)
         self.stop_event = threading.Event()
         self.timers = Timers(
             [(options.rules_poll_s, self.reload_rules), (1.0, self.retry_live), *options.periodic]
@@ -115,6 +115,7 @@ class EmbeddedRunner:
 
     def _process(self, batch: list[RawMessage], summary: RunSummary) -> None:
         began = time.perf_counter()
+        self.health.taken()
         result, classify_s = self._compute(batch)
         self.processor.stage(result)
         totals, db_s = self._commit()
@@ -123,31 +124,41 @@ class EmbeddedRunner:
         for letter in result.dead:
             log_dead_letter(letter)
         metrics.observe(report, time.perf_counter() - began, self.health)
+        self.health.acked()
         summary.received += report.received
         summary.inserted += report.inserted
         summary.dead += report.dead
         summary.batches += 1
 
     def _compute(self, batch: list[RawMessage]) -> tuple[BatchResult, float]:
+        """Poisonous posts come back as dead letters; what is raised is the model failing on everything."""
+        outage = self.health.stage("classify")
         delay = 0.5
         while True:
             try:
-                return self.processor.compute(batch)
-            except Exception:
-                log.exception("classifying a batch failed; retrying it")
+                out = self.processor.compute(batch)
+                outage.recovered()
+                return out
+            except Exception as exc:
+                outage.failed(exc, "failing for every message, retrying the batch")
                 if self.stop_event.wait(delay):
                     raise
                 delay = min(delay * 2, 10.0)
 
     def _commit(self) -> tuple[list, float]:
+        """A post the database refuses is dead-lettered by the processor; what is raised is the database
+        being away (or unable to take even a dead letter): wait and flush again."""
+        outage = self.health.stage("commit")
         delay = 0.5
         while True:
             try:
-                return self.processor.commit()
-            except SinkUnavailable as exc:
+                out = self.processor.commit()
+                outage.recovered()
+                return out
+            except Exception as exc:
                 self.health.db_ok = False
                 metrics.DB_UP.set(0)
-                log.warning("database unavailable, retrying in %.1fs: %s", delay, exc)
+                outage.failed(exc, "failing, the batch waits")
                 if self.stop_event.wait(delay):
                     raise
                 delay = min(delay * 2, 10.0)

@@ -46,3 +46,14 @@ class Sink(Protocol):
     def pending(self) -> int:
         """How many items are staged and not yet applied."""
         ...
+
+    def discard(self) -> None:
+        """Drop what is staged (to re-stage part of it, or to give up on a cache update)."""
+        ...
+
+
+class Store(Sink, Protocol):
+    """The store of record also reports, after each flush, what it inserted and what it skipped."""
+
+    last_inserted: int
+    last_duplicates: int

@@ -34,6 +34,10 @@ class MemoryLiveView:
     def pending(self) -> int:
         return len(self._staged)
 
+    def discard(self) -> None:
+        with self._lock:
+            self._staged = {}
+
     def flush(self) -> list[WindowState]:
         with self._lock:
             staged, self._staged = self._staged, {}

@@ -81,8 +81,15 @@ class RedisLiveView:
     def pending(self) -> int:
         return len(self._staged)
 
+    def discard(self) -> None:
+        self._staged.clear()
+
     def flush(self) -> list[WindowState]:
         if not self._staged:
+            try:
+                self.client.ping()  # nothing to write, but a caller waiting for Redis to be back asks
+            except redis.RedisError as exc:
+                raise SinkUnavailable(f"redis unavailable: {exc}") from exc
             return []
         windows = sorted(self._staged.values(), key=lambda w: (w.window_start, w.topic_id))
         pipe = self.client.pipeline(transaction=False)
@@ -97,6 +104,24 @@ class RedisLiveView:
             raise SinkUnavailable(f"redis unavailable: {exc}") from exc
         self._staged.clear()
         return [w for w, applied in zip(windows, results, strict=True) if applied]
+
+    def filled_on(self) -> tuple[str, str | None]:
+        """(this server's run id, the run id the view was last refilled on): they differ after a restart,
+        and the second is None after a flush."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.info("server")
+        pipe.get(redis_keys.live_filled())
+        try:
+            info, marker = pipe.execute()
+        except redis.RedisError as exc:
+            raise SinkUnavailable(f"redis unavailable: {exc}") from exc
+        return str(info.get("run_id", "")), marker.decode() if marker else None
+
+    def mark_filled(self, run_id: str) -> None:
+        try:
+            self.client.set(redis_keys.live_filled(), run_id)
+        except redis.RedisError as exc:
+            raise SinkUnavailable(f"redis unavailable: {exc}") from exc
 
 
 def read_latest(client: redis.Redis, topic_id: int) -> WindowState | None:

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 
 from sentimon.schema import WINDOW_SUMS, ScoredPost
 from sentimon.storage import dead_letters, posts, windows
@@ -36,6 +36,9 @@ class SqlStore:
     def pending(self) -> int:
         return sum(len(b.scored) + len(b.dead) for b in self._staged)
 
+    def discard(self) -> None:
+        self._staged.clear()
+
     def flush(self) -> list[WindowState]:
         if not self._staged:
             return []
@@ -47,6 +50,8 @@ class SqlStore:
                 inserted, rows, stored_dead = _write(conn, scored, dead)
         except (OperationalError, InterfaceError) as exc:
             raise SinkUnavailable(f"database unavailable: {_first_line(exc)}") from exc
+        except ProgrammingError as exc:  # a missing table or column: no post is to blame, wait for a fix
+            raise SinkUnavailable(f"database schema or query is wrong: {_first_line(exc)}") from exc
         except DBAPIError as exc:
             if exc.connection_invalidated:
                 raise SinkUnavailable(f"database connection lost: {_first_line(exc)}") from exc

@@ -59,11 +59,9 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
         }
         return await dlq.send(key=letter.key, value=letter.raw, headers=headers, force=True)
 
-    async def send_scored(sp: ScoredPost) -> Any:
+    async def send_scored(sp: ScoredPost, value: bytes) -> Any:
         # Straight to the producer: Faust's topic/channel layer cost as much as the produce itself.
-        return await app.producer.send(
-            scored.get_topic_name(), sp.post.key.encode(), sp.to_json(), None, None, None
-        )
+        return await app.producer.send(scored.get_topic_name(), sp.post.key.encode(), value, None, None, None)
 
     _add_agent(app, raw, core, options, send_dead, send_scored)
 
@@ -75,6 +73,10 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
     async def retry_live() -> None:
         await core.retry_live()
 
+    @app.timer(interval=2.0)
+    async def observe_lag() -> None:
+        await _lag_now(app, core)
+
     for seconds, callback in options.periodic:
         _add_periodic(app, core, seconds, callback)
 
@@ -82,7 +84,7 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
     async def health(web: Any, request: Any) -> Any:
         body = core.health.as_dict()
         body["uptime_s"] = round(time.time() - core.health.started_at, 1)
-        return web.json(body, status=200 if core.health.db_ok else 503)
+        return web.json(body, status=200 if body["status"] == "ok" else 503)
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
@@ -107,11 +109,13 @@ def _add_agent(
             await core.finish(computed, began, send_dead, send_scored)
             for event in events:
                 await stream.ack(event)
+            core.health.acked()
             _observe_lag(app, events)
 
         try:
             async for events in stream.noack_take(options.batch_size, within=options.latency_s):
                 began = time.perf_counter()
+                core.health.taken()
                 computed = await core.compute([_raw(e) for e in events])
                 if pending is not None:
                     await pending
@@ -138,6 +142,24 @@ def _observe_lag(app: faust.App, events: list[Any]) -> None:
             metrics.LAG.labels(partition=str(tp.partition)).set(behind)
         except Exception:  # highwater is unknown until the first fetch response
             continue
+
+
+async def _lag_now(app: faust.App, core: WorkerCore) -> None:
+    """Lag of every assigned partition (from the fetch position) even while no batch completes, so
+    /health can tell a worker that waits for posts from one that is stuck with posts waiting."""
+    total = 0
+    try:
+        for tp in app.consumer.assignment():
+            position = await app.consumer.position(tp)
+            highwater = app.consumer.highwater(tp)
+            if position is None or highwater is None:
+                continue
+            behind = max(0, highwater - position)
+            metrics.LAG.labels(partition=str(tp.partition)).set(behind)
+            total += behind
+    except Exception:  # not assigned yet, or Kafka away: keep the last figure
+        return
+    core.health.lag = total
 
 
 def _add_periodic(app: faust.App, core: WorkerCore, seconds: float, callback: Any) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
+from typing import Any
 
 from sentimon.settings import Settings
 from stream_processor.worker.options import WorkerOptions
@@ -18,7 +21,10 @@ def logging_config(level: str, json_logs: bool) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"main": formatter},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "main"}},
+        "filters": {"repeats": {"()": "stream_processor.logs.RepeatFilter"}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "main", "filters": ["repeats"]}
+        },
         "root": {"handlers": ["stderr"], "level": level.upper()},
         "loggers": {
             "aiokafka": {"level": "WARNING"},
@@ -35,6 +41,7 @@ def run_worker(
     import faust
 
     from sentimon.storage.db import make_engine
+    from stream_processor import metrics
     from stream_processor.hotswap import start_hot_swap
     from stream_processor.metrics import Health
     from stream_processor.pipeline import Processor
@@ -47,18 +54,20 @@ def run_worker(
         raise SystemExit("the worker needs Kafka: set SENTIMON_KAFKA_BOOTSTRAP (or use `sentimon run`)")
     engine = make_engine(settings.db_url)
     swap = start_hot_swap(settings, engine)  # the registry's live model, swapped in between batches
-    live = []
+    live, refill = [], None
     if settings.redis_url:
-        from stream_processor.sinks.redis_live import RedisLiveView
+        from stream_processor.sinks.refill import redis_view
 
-        live.append(RedisLiveView.from_url(settings.redis_url))
-    processor = Processor(swap.classifier, SqlStore(engine), live)
-    health = Health(model_version=swap.holder.version)
+        redis, refill = redis_view(settings.redis_url, engine, options.heal_every_s)
+        live.append(redis)
+    processor = Processor(swap.classifier, SqlStore(engine), live, refill=refill)
+    health = Health(model_version=swap.holder.version, stall_after_s=options.stall_after_s)
+    metrics.bind(health)
     swap.follow(health)
     core = WorkerCore(processor, RuleBook(engine), health)
     app = create_app(settings, core, options)
     _tune_gc()
-    worker = faust.Worker(
+    worker = _worker_class(faust.Worker, core, options.stop_timeout_s)(
         app,
         loglevel=loglevel,
         quiet=True,
@@ -66,6 +75,28 @@ def run_worker(
         logging_config=logging_config(loglevel, json_logs),
     )
     worker.execute_from_commandline()
+
+
+def _worker_class(base: type, core: Any, stop_timeout_s: float) -> type:
+    """faust.Worker that, on SIGTERM/SIGINT, makes every retry loop give up its batch (unacknowledged,
+    so it is replayed) and exits for sure within `stop_timeout_s`, whatever the worker is stuck on."""
+
+    class BoundedStopWorker(base):  # type: ignore[misc, valid-type]
+        def _schedule_shutdown(self, signal: Any) -> None:
+            if not core.stopping:
+                core.stopping = True
+                log.info("stopping (within %.0fs); an unacknowledged batch will be replayed", stop_timeout_s)
+                threading.Thread(target=_exit_after, args=(stop_timeout_s,), daemon=True).start()
+            super()._schedule_shutdown(signal)
+
+    return BoundedStopWorker
+
+
+def _exit_after(seconds: float) -> None:
+    threading.Event().wait(seconds)
+    log.warning("did not stop within %.0fs; exiting now, unacknowledged messages will be replayed", seconds)
+    logging.shutdown()
+    os._exit(1)
 
 
 def _tune_gc() -> None:

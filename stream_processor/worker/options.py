@@ -15,4 +15,7 @@ class WorkerOptions:
     session_timeout_s: float = 30.0
     rules_poll_s: float = 2.0
     commit_interval_s: float = 0.5
+    stall_after_s: float = 60.0
+    stop_timeout_s: float = 10.0
+    heal_every_s: float = 2.0
     periodic: list[Periodic] = field(default_factory=list)

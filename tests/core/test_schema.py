@@ -14,6 +14,18 @@ def _msg(**fields: object) -> bytes:
     return orjson.dumps({k: v for k, v in base.items() if v is not ...})
 
 
+def nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = {"x": value}
+    return value
+
+
+def _deep_msg(depth: int) -> bytes:
+    """An unknown field nested `depth` levels deep, written by hand: encoders refuse to go that deep."""
+    return _msg()[:-1] + b', "n": ' + b'{"x": ' * depth + b"1" + b"}" * depth + b"}"
+
+
 def test_a_good_post_round_trips_through_json() -> None:
     post = Post.from_json(_msg(created_at="2024-05-01T10:00:00+02:00", author="ann", lang="en"))
     assert post.created_at == datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -48,12 +60,39 @@ def test_numeric_ids_become_text() -> None:
         (_msg(created_at="2024-05-01T10:00:00"), "created_at: Value error, timestamp needs a time zone"),
         (_msg(created_at="yesterday"), "created_at: Input should be a valid datetime"),
         (b"{" + b'"text": "' + b"a" * 300_000 + b'"}', "over the 262144 byte limit"),
+        (_msg(created_at="9999-12-31T23:59:59-14:00"), "created_at: Value error, timestamp is out of range"),
+        (_msg(created_at="1970-01-01T00:00:00Z"), "created_at: Value error, timestamp must lie between"),
+        (_msg(created_at="2999-01-01T00:00:00Z"), "created_at: Value error, timestamp must lie between"),
+        (_msg(metadata=5, likes=3), "metadata must be a JSON object"),
+        (_deep_msg(1000), "metadata: Value error, is nested deeper than 32 levels"),
+        (_deep_msg(300), "metadata: Value error, is nested deeper than 32 levels"),
+        (_msg(blob=["x" * 1000] * 100), "over the 65536 byte limit"),
+        (_msg(note="a\u0000b"), "metadata: Value error, contains NUL bytes"),
     ],
 )
 def test_bad_messages_fail_with_a_reason(raw: bytes, reason: str) -> None:
     with pytest.raises(PostError) as err:
         Post.from_json(raw)
     assert reason in err.value.reason
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"big": 10**30}, "cannot be encoded as JSON"),
+        ({"keys": {1: 2}}, "keys must be strings"),
+        ({"odd": {1, 2}}, "holds a set"),
+        ({"text": "lone \ud800"}, "text:"),
+    ],
+)
+def test_decoded_posts_from_adapters_fail_with_a_reason(data: dict, reason: str) -> None:
+    with pytest.raises(PostError) as err:
+        Post.from_dict({"source": "rss", "id": "1", "text": "hi", **data})
+    assert reason in err.value.reason
+
+
+def test_metadata_within_the_bounds_is_kept() -> None:
+    assert Post.from_json(_msg(nested=nested(31))).metadata == {"nested": nested(31)}
 
 
 def test_hostile_text_is_kept_verbatim_not_interpreted() -> None:

@@ -135,3 +135,45 @@ def test_a_hung_broker_blocks_senders_with_a_bounded_buffer_then_recovers(privat
     assert sorted(k for k, _ in read_topic(broker.url, "posts.raw")) == sorted(
         ["warm:0"] + [f"test:{i}" for i in range(5)]
     )
+
+
+def test_a_broker_that_stops_answering_mid_ingest_ends_it_with_one_clear_message_and_an_exact_cursor(
+    private_kafka, tmp_path: Path
+):
+    """The broker freezes (SIGSTOP) mid-replay: ingest exits 2 within --kafka-timeout of the last
+    acknowledgement it could wait for, with the promised message and no traceback; a rerun once the
+    broker is back sends exactly what was not acknowledged, so Kafka ends up with every post."""
+    import subprocess
+    import sys
+
+    from tests.ingest.test_file_replay import ROOT, ingest, write_jsonl
+
+    broker = private_kafka()
+    ensure_topics(broker.url, {"posts.raw": 2})
+    data = tmp_path / "posts.jsonl"
+    write_jsonl(data, 0, 1000)  # one post a second: ten seconds at --speed 100
+    env = {"SENTIMON_KAFKA_BOOTSTRAP": broker.url, "SENTIMON_TOPIC_RAW": "posts.raw",
+           "SENTIMON_DATA_DIR": str(tmp_path / "var")}  # fmt: skip
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SENTIMON_")}
+    args = [sys.executable, "-m", "ingest", "--kafka-timeout", "3", "file", str(data), "--speed", "100"]
+    proc = subprocess.Popen(args, cwd=ROOT, env={**clean, **env}, stderr=subprocess.PIPE, text=True)
+    pid = broker.pid()
+    assert pid is not None
+    try:
+        wait_until(lambda: len(read_topic(broker.url, "posts.raw")) >= 100, 30, interval=0.5,
+                   message="the replay to be under way")  # fmt: skip
+        os.kill(pid, signal.SIGSTOP)
+        stopped = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        took = time.monotonic() - stopped
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 2, err
+    assert "ingest stopped:" in err and "has not acknowledged" in err and "for 3s: it is slow or down" in err
+    assert "Traceback" not in err, err[-3000:]
+    assert took < 25, f"took {took:.0f}s to stop"
+    rerun = ingest("--kafka-timeout", "10", "file", str(data), env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert sorted({int(p.id) for _, p in read_topic(broker.url, "posts.raw")}) == list(range(1000))

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -21,6 +22,7 @@ from infra.procs import free_port
 from sentimon.schema import Post, ScoredPost
 from sentimon.storage import posts, windows
 from stream_processor.matcher import TopicMatcher
+from stream_processor.sinks.redis_live import read_series
 from stream_processor.windows import aggregate
 from tests.helpers import wait_until
 
@@ -246,6 +248,16 @@ def rewind_group(bootstrap: str, topic: str, group: str) -> None:
         consumer.commit({tp: OffsetAndMetadata(0, "", -1) for tp in parts})
     finally:
         consumer.close()
+
+
+def live_equals_db(engine: Engine, client: Any) -> bool:
+    """Every window of every topic in the Redis series holds the count the database holds."""
+    with engine.connect() as conn:
+        stored = windows.get_windows(conn)
+    want: dict[int, dict] = {}
+    for row in stored:
+        want.setdefault(row.agg.topic_id, {})[row.agg.window_start] = row.agg.n
+    return all({w.window_start: w.n for w in read_series(client, t)} == series for t, series in want.items())
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
