@@ -95,19 +95,34 @@ def topics_list() -> None:
     console.print(table)
 
 
-@topics_app.command("add")
+@topics_app.command("add", context_settings={"ignore_unknown_options": True})
 def topics_add(
-    name: str, rule: str = typer.Argument(..., help="e.g. '#acme OR \"acme corp\" -hiring'")
+    name: str,
+    rule: str = typer.Argument(..., help="e.g. '#acme OR \"acme corp\" -hiring' (a rule may start with -)"),
 ) -> None:
-    """Watch a new topic."""
+    """Watch a new topic. The rule is checked exactly as the dashboard checks it."""
+    from rich.markup import escape
+
     from sentimon.storage import topics
     from sentimon.storage.db import make_engine, migrate
+    from stream_processor.rules import check_rule
 
+    err = Console(stderr=True)
+    problem = check_rule(rule) if rule.strip() else "the rule is empty: give at least one term to look for"
+    if problem:
+        err.print(f"[red]error:[/] rule {escape(repr(rule))}: {escape(problem)}")
+        raise typer.Exit(2)
+    if not name.strip():
+        err.print("[red]error:[/] the topic needs a name")
+        raise typer.Exit(2)
     url = get_settings().db_url
     migrate(url)
     with make_engine(url).begin() as conn:
+        if topics.get_topic_by_name(conn, name.strip()) is not None:
+            err.print(f"[red]error:[/] a topic named {escape(repr(name.strip()))} exists already")
+            raise typer.Exit(1)
         topic_id = topics.create_topic(conn, name, rule)
-    console.print(f"[green]topic {topic_id} '{name}' added[/]")
+    console.print(f"[green]topic {topic_id} {escape(repr(name.strip()))} added[/]")
 
 
 @topics_app.command("rm")
@@ -117,6 +132,10 @@ def topics_rm(topic_id: int) -> None:
     from sentimon.storage.db import make_engine
 
     with make_engine(get_settings().db_url).begin() as conn:
+        topic = topics.get_topic(conn, topic_id)
+        if topic is None:
+            Console(stderr=True).print(f"[red]error:[/] no topic {topic_id} (see `sentimon topics list`)")
+            raise typer.Exit(1)
         topics.delete_topic(conn, topic_id)
     console.print(f"topic {topic_id} deleted")
 

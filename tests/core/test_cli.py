@@ -58,6 +58,23 @@ def test_topics_round_trip_on_the_embedded_database(runner: CliRunner, tmp_path:
     assert "acme" not in runner.invoke(app, ["topics", "list"], terminal_width=200).output
 
 
+@pytest.mark.parametrize("rule", ["(acme OR", '"acme corp', "AND", "", "   "])
+def test_topics_add_refuses_a_rule_that_does_not_parse(runner: CliRunner, rule: str) -> None:
+    result = runner.invoke(app, ["topics", "add", "acme", rule])
+    assert result.exit_code == 2 and "error: rule" in result.output
+    assert "acme" not in runner.invoke(app, ["topics", "list"], terminal_width=200).output
+
+
+def test_topics_add_and_rm_say_clearly_what_is_wrong(runner: CliRunner) -> None:
+    assert (
+        runner.invoke(app, ["topics", "add", "acme", "-hiring acme"]).exit_code == 0
+    )  # a rule may start with -
+    again = runner.invoke(app, ["topics", "add", "acme", "acme"])
+    assert again.exit_code == 1 and "exists already" in again.output and "Traceback" not in again.output
+    missing = runner.invoke(app, ["topics", "rm", "999"])
+    assert missing.exit_code == 1 and "no topic 999" in missing.output and "deleted" not in missing.output
+
+
 def test_config_shows_the_embedded_mode_and_hides_secrets(runner: CliRunner) -> None:
     result = runner.invoke(app, ["config"], terminal_width=200)
     assert result.exit_code == 0
