@@ -10,7 +10,9 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -64,8 +66,11 @@ def run_embedded(
     history = 0 if opts.replay or _recently_active(engine) else DEMO_HISTORY_MINUTES
     items = replay_items(opts.replay) if opts.replay else demo_items(history_minutes=history)
     feeder = Feeder(items, q, opts.speed, "replay" if opts.replay else "demo")
-    run.periodic = [*run.periodic, (opts.status_every_s, lambda: print_status(view, runner))]
-    runner = EmbeddedRunner(processor, RuleBook(engine), q, run)
+    rulebook = RuleBook(engine)
+    span = _Span()  # the post time this run touched, for a replay's closing summary
+    view.subscribe(span.add)
+    run.periodic = [*run.periodic, (opts.status_every_s, lambda: print_status(view, runner, engine))]
+    runner = EmbeddedRunner(processor, rulebook, q, run)
     swap.follow(runner.health)
     dashboard = start_dashboard(settings) if opts.dashboard else None
     _on_signals(runner.stop_event.set)
@@ -80,12 +85,47 @@ def run_embedded(
         swap.stop()
         feeder.stop()
         stop_dashboard(dashboard)
-        engine.dispose()
     console.print(
         f"[green]processed {summary.received} messages[/] ({summary.inserted} new posts, "
         f"{summary.dead} dead letters) in {summary.seconds:.1f}s"
     )
+    if opts.replay is not None and span.first is not None and span.last is not None:
+        print_shares(engine, span.first, span.last + timedelta(minutes=1))
+    engine.dispose()
     return summary
+
+
+@dataclass
+class _Span:
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def add(self, window: Any) -> None:
+        at = window.window_start
+        self.first = at if self.first is None else min(self.first, at)
+        self.last = at if self.last is None else max(self.last, at)
+
+
+def print_shares(engine: Any, start: datetime, end: datetime) -> None:
+    """Per topic, what the replay's span of post time adds up to: posts and corrected shares."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from sentimon.report import share_report
+
+    with engine.connect() as conn:
+        rows = share_report(conn, since=start, until=end)
+    table = Table("topic", "posts", "negative (90% interval)", "neutral", "positive",
+                  title=f"Per-topic shares, {start:%Y-%m-%d %H:%M} to {end:%H:%M} UTC")  # fmt: skip
+    for r in rows:
+        e = r.estimate
+        neg = (
+            "too few posts to tell"
+            if e.too_few
+            else f"{e.negative:.1%} ({e.negative_low:.1%}–{e.negative_high:.1%})"
+        )
+        table.add_row(escape(r.topic), str(e.n), neg, f"{e.neutral:.1%}", f"{e.positive:.1%}")
+    console.print(table)
 
 
 def _recently_active(engine: object) -> bool:
@@ -111,8 +151,15 @@ def seed_demo_topics(engine: object) -> None:
                 topics.create_topic(conn, name, rule)
 
 
-def print_status(view: MemoryLiveView, runner: object) -> None:
+def print_status(view: MemoryLiveView, runner: object, engine: Any) -> None:
+    """The console line: totals, then each topic's newest window by name, with its corrected share."""
+    from rich.markup import escape
+
+    from sentimon.storage import topics
+
     health = runner.health  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        names = {t.id: t.name for t in topics.list_topics(conn)}
     parts = []
     for topic_id, w in sorted(view.latest_all().items()):
         est = w.estimate()
@@ -121,7 +168,7 @@ def print_status(view: MemoryLiveView, runner: object) -> None:
             if est.too_few
             else f"{est.negative:.0%} negative ({est.negative_low:.0%}–{est.negative_high:.0%})"
         )
-        parts.append(f"topic {topic_id}: {w.n} posts, {shown}")
+        parts.append(f"{escape(names.get(topic_id, f'topic {topic_id}'))}: {w.n} posts, {shown}")
     console.print(f"[dim]{health.processed} processed, {health.dead} dead letters · {' · '.join(parts)}[/]")
 
 
@@ -132,7 +179,6 @@ def start_dashboard(settings: Settings) -> subprocess.Popen | None:
         return None
     env = {**os.environ, "SENTIMON_DATABASE_URL": settings.db_url}
     cmd = [sys.executable, "-m", "dashboard.cli", "--port", str(settings.dashboard_port)]
-    console.print(f"dashboard on [bold]http://localhost:{settings.dashboard_port}[/]")
     return subprocess.Popen(cmd, env=env, start_new_session=True)  # its own group: Streamlit is a grandchild
 
 
