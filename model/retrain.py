@@ -12,6 +12,7 @@ from pathlib import Path
 
 from model import retrain_data as rd
 from model.gate import Comparison, Decision, decide
+from model.retrain_eval import gains
 
 Say = Callable[[str], None]
 RETRAIN_BASE = {
@@ -130,15 +131,35 @@ def make_plan(engine, options: RetrainOptions) -> Plan | Outcome:  # type: ignor
 
 def judge(parent: str, parent_path: Path, final: Path, plan: Plan, options: RetrainOptions,
           data_card: dict) -> tuple[Decision, dict]:  # fmt: skip
-    """Old and new on the validation set and the held-back labels → the gate's decision, the metrics
-    for model_versions, and the new model's card updated with both."""
-    sets = {"validation": plan.validation, "held-back labels": rd.as_labelled(plan.slices.holdout)}
-    results = evaluate_pair(parent_path, final, sets, options.threads)
+    """Old and new on the held-back labels and the validation set → the gate's decision, the metrics
+    for model_versions, and the new model's card updated with both (and refitted quantification)."""
+    from model.retrain_eval import evaluate_pair
+
+    sets = {"held-back labels": rd.as_labelled(plan.slices.holdout), "validation": plan.validation}
+    results, outputs = evaluate_pair(parent_path, final, sets, options.threads)
     comparisons = [Comparison(k, v["n"], v["old"]["avgrec"], v["new"]["avgrec"]) for k, v in results.items()]
     decision = decide(comparisons, options.tolerance)
     metrics = _metrics(results, decision, parent, options, data_card, plan.validation_name, len(plan.waiting))
-    _write_card(final, metrics, data_card)
+    _write_card(final, parent_path, metrics, data_card)
+    # ---- quantification refit: the single call site (held-back labels + validation, new model) ----
+    _refit_quantification(final, outputs.probs, outputs.preds, outputs.labels)
     return decision, metrics
+
+
+def _refit_quantification(folder: Path, probs: list, preds: list[int], labels: list[int]) -> None:
+    """Refit the new version's quantification correction statistics from its calibrated outputs on
+    data it was not trained on, so per-topic shares stay right across a promotion.
+
+    MERGE POINT: ``model/quantstats.py`` (the lead's) is not on this branch; when it is there its
+    ``fit_correction(probs, preds, labels) -> dict`` is stored under the config key "quantification"
+    (swap ``store_config`` for its own store if it has one)."""
+    try:
+        from model import quantstats  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    from model.registry import store_config
+
+    store_config(folder, quantification=quantstats.fit_correction(probs, preds, labels))
 
 
 def train_candidate(
@@ -213,24 +234,6 @@ def _place(folder: Path, root: Path) -> tuple[str | None, Path]:
     return version, final
 
 
-def evaluate_pair(old: Path, new: Path, sets: dict[str, rd.Labelled], threads: int | None) -> dict[str, dict]:
-    """AvgRec, F1^PN and accuracy of both models on each set, exactly as served (calibrated labels)."""
-    from model.data import LABELS
-    from model.inference import load
-    from model.metrics import scores
-
-    models = {"old": load(old, threads=threads), "new": load(new, threads=threads)}
-    out: dict[str, dict] = {}
-    for name, (texts, gold) in sets.items():
-        row: dict = {"n": len(texts)}
-        for which, clf in models.items():
-            pred = [LABELS.index(label) for label, _ in clf.classify(texts)] if texts else []
-            s = scores(gold, pred)
-            row[which] = {"avgrec": s["avgrec"], "f1pn": s["f1pn"], "acc": s["acc"], "n": s["n"]}
-        out[name] = row
-    return out
-
-
 def _metrics(
     results: dict,
     decision: Decision,
@@ -249,6 +252,7 @@ def _metrics(
         "parent": parent,
         "validation_set": val_name,
         "evaluation": results,
+        "gain": gains(results),
         "tolerance": options.tolerance,
         "promoted": decision.promote,
         "new_labels": new_labels,
@@ -256,18 +260,21 @@ def _metrics(
     }
 
 
-def _write_card(folder: Path, metrics: dict, data_card: dict) -> None:
+def _write_card(folder: Path, parent_path: Path, metrics: dict, data_card: dict) -> None:
     """Both models' figures and the retraining facts in the new card (its reproduce list already
-    ends with this run's command: fine-tuning wrote it)."""
-    from model.registry import update_card
+    ends with this run's command: fine-tuning wrote it). The parent's serving choice (int8 or not)
+    carries over: same architecture, same speed trade-off."""
+    from model.registry import read_card, update_card
 
     sections = {f"{name} (parent)": r["old"] for name, r in metrics["evaluation"].items() if r["n"]}
     sections.update({f"{name} (this model)": r["new"] for name, r in metrics["evaluation"].items() if r["n"]})
+    serving = read_card(parent_path).get("serving")
     update_card(
         folder,
         metrics=sections,
         data={"retrain": data_card},
-        retrain={k: v for k, v in metrics.items() if k != "evaluation"},
+        retrain=metrics,
+        **({"serving": serving} if serving else {}),
     )
 
 
