@@ -129,7 +129,11 @@ def bench_classify(
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
     n: int = typer.Option(20_000, help="How many tweets to classify."),
 ) -> None:
-    """Tweets per second of the default model against VADER on the same texts."""
+    """Tweets per second of the serving model (the registry's live version, else the configured or
+    shipped one) against VADER on the same texts."""
     from model.bench import bench_classify as run
+    from model.serving import choose
 
-    run(json_out=json_out, n=n)
+    choice = choose()
+    typer.echo(f"model: {choice.path} ({choice.why})", err=True)
+    run(json_out=json_out, n=n, model_path=str(choice.path))
