@@ -177,7 +177,11 @@ def models_rollback() -> None:
 
 
 def retrain(
-    min_new_labels: int = typer.Option(0, help="Retrain only when at least this many new labels wait"),
+    min_new_labels: int = typer.Option(
+        None,
+        help="Retrain only when at least this many new labels wait (default: none for one run, "
+        "SENTIMON_RETRAIN_MIN_LABELS (200) with --every)",
+    ),
     every: str = typer.Option(
         None, help="Keep running: retrain every period (e.g. 24h) when enough labels wait"
     ),
@@ -205,6 +209,9 @@ def retrain(
     """Fine-tune the live model on the accumulated labels; promote it only when it is not worse."""
     from model.retrain import RetrainOptions
 
+    settings, engine = _engine()
+    if min_new_labels is None:
+        min_new_labels = settings.retrain_min_labels if every else 0
     options = RetrainOptions(
         min_new_labels=min_new_labels,
         force=force,
@@ -223,7 +230,6 @@ def retrain(
         grow_vocab=grow_vocab,
         command=_command(),
     )
-    settings, engine = _engine()
     if every:
         _scheduled(settings, options, every, engine, poll)
         return
