@@ -9,6 +9,7 @@ from rich.table import Table
 from dashboard.cli import dashboard
 from infra.stack import app as stack_app
 from ingest.cli import app as ingest_app
+from model.bench_labelling import bench_labelling_command
 from model.cli import app as model_app
 from model.retrain_cli import labels_app, models_app, retrain
 from sentimon.settings import get_settings
@@ -34,6 +35,7 @@ app.command("worker")(worker)
 app.command("dashboard")(dashboard)
 bench_app.command("alerts")(bench_alerts_command)
 bench_app.command("pipeline")(bench_pipeline_command)
+bench_app.command("labelling")(bench_labelling_command)
 console = Console()
 
 
