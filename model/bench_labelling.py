@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from model import retrain_data as rd
 from model.data import DEFAULT_DATA_DIR, SEMEVAL_DIR
 from model.retrain_data import VALIDATION_FILE, LabelledText, Slices, as_labelled, bucket, split_labels
 
@@ -66,6 +67,7 @@ def run(
     threads: int | None = None,
     seed: int = 0,
     say=print,  # type: ignore[no-untyped-def]
+    base_data: Path | None = None,
 ) -> dict:
     """Baseline on the test slice, then per policy and budget the retrained model's gain over it."""
     from model.inference import load
@@ -77,14 +79,27 @@ def run(
     pool, test = read_stream(data, fmt, test_share)
     clf = load(base, threads=threads)
     probs = [p for _, p in clf.classify([r.text for r in pool])]
-    options = RetrainOptions(epochs=epochs, threads=threads, seed=seed, use_base=False, grow_vocab=0)
-    result: dict = {"model": clf.version, "data": str(data), "pool": len(pool), "test": len(test), "runs": []}
+    # Trained on the chosen labels alone; tuned and calibrated as `retrain` does, on SemEval 2016dev plus
+    # the labels' tune slice: calibrating on the chosen posts alone would divide out the skewed class
+    # mix of whatever a policy picked.
+    base_dir = base_data or rd.default_base_dir()
+    base_dir = base_dir if rd.base_available(base_dir) else None
+    options = RetrainOptions(epochs=epochs, threads=threads, seed=seed, base_train=False, grow_vocab=0)
+    tune = "2016dev + the labels' tune slice" if base_dir else "the labels' tune slice"
+    result: dict = {
+        "model": clf.version,
+        "data": str(data),
+        "pool": len(pool),
+        "test": len(test),
+        "tune": tune,
+    }
+    result["runs"] = []
     say(f"{clf.version}: pool {len(pool)} posts, test slice {len(test)}; budgets {list(budgets)}")
     for policy, policy_orders in orders(pool, probs, repeats, seed).items():
         for r, order in enumerate(policy_orders):
             for n in budgets:
                 chosen = order[: min(n, len(order))]
-                gain = _retrain_gain(base, chosen, test, options, train_candidate, evaluate_pair)
+                gain = _retrain_gain(base, chosen, test, options, base_dir, train_candidate, evaluate_pair)
                 result["runs"].append({"policy": policy, "repeat": r, "labels": len(chosen), **gain})
                 say(f"{policy} #{r} {len(chosen)} labels: AvgRec {gain['old']:.4f} → {gain['new']:.4f}")
     result["baseline_avgrec"] = result["runs"][0]["old"] if result["runs"] else None
@@ -93,14 +108,14 @@ def run(
     return result
 
 
-def _retrain_gain(base: Path, chosen, test, options, train_candidate, evaluate_pair) -> dict:  # type: ignore[no-untyped-def]
+def _retrain_gain(base: Path, chosen, test, options, base_dir, train_candidate, evaluate_pair) -> dict:  # type: ignore[no-untyped-def]
     slices = split_labels(chosen, holdout=0.0, tune=0.2)
     with (
         tempfile.TemporaryDirectory(prefix="sentimon-bench-labelling-") as work,
         contextlib.redirect_stdout(sys.stderr),  # the training loop's epoch lines: stdout stays JSON
     ):
         folder, _ = train_candidate(
-            base, Slices(slices.train, slices.tune), None, options, Path(work), _quiet
+            base, Slices(slices.train, slices.tune), base_dir, options, Path(work), _quiet
         )
         scores, _ = evaluate_pair(base, folder, {"test": as_labelled(test)}, options.threads)
     old, new = scores["test"]["old"], scores["test"]["new"]
@@ -171,6 +186,9 @@ def bench_labelling_command(
     threads: int = typer.Option(None, help="CPU threads for torch"),
     seed: int = typer.Option(0),
     png: Path = typer.Option(Path("var/bench/labelling.png"), help="Plot of gain against labels"),
+    base_data: Path = typer.Option(
+        None, help="Shared data folder whose 2016dev joins the tune set (default ../shared/data)"
+    ),
 ) -> None:
     """Most-uncertain-first labelling against random order: label N posts by each, retrain, compare the
     AvgRec each buys on a test slice of the same file (the queue's default is what wins)."""
@@ -179,7 +197,9 @@ def bench_labelling_command(
 
     try:
         sizes = tuple(int(x) for x in budgets.split(",") if x.strip())
-        result = run(data, fmt, model_path, sizes, repeats, epochs, test_share, threads, seed, _stderr)
+        result = run(
+            data, fmt, model_path, sizes, repeats, epochs, test_share, threads, seed, _stderr, base_data
+        )
     except (ValueError, DataError, ModelError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

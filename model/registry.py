@@ -111,18 +111,6 @@ def update_card(folder: Path, **sections: dict) -> dict:
     return card
 
 
-def store_config(folder: Path, **keys: object) -> dict:
-    """Set keys of config.json (e.g. refitted statistics) and re-hash it in the card."""
-    path = Path(folder) / "config.json"
-    config = {**json.loads(path.read_text()), **keys}
-    path.write_text(json.dumps(config, indent=2))
-    card = read_card(folder)
-    card.setdefault("files", {})["config.json"] = sha256(path)
-    card.update(keys)
-    write_card(folder, card)
-    return config
-
-
 def verify(folder: Path) -> tuple[dict, dict]:
     """Check presence, hashes and format; return (config, card) or raise ModelError."""
     folder = Path(folder)

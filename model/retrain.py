@@ -40,6 +40,7 @@ class RetrainOptions:
     base_data: Path | None = None  # None: <repo>/../shared/data when it is there
     use_base: bool = True
     base_max: int = 10_000  # base training texts mixed in (0 = all of them)
+    base_train: bool = True  # False: base data only in the tune set (early stopping, calibration)
     label_weight: int = 2  # each new label counts this many times against the base data
     validation: Path | None = None
     validation_format: str = "semeval"
@@ -99,7 +100,7 @@ def retrain_once(settings, options: RetrainOptions, engine=None, say: Say = prin
         return Outcome("kept", f"the new weights equal the registered {final.name}", parent=parent)
     try:
         say(f"evaluating {parent} and {version}")
-        decision, metrics = judge(parent, parent_path, final, plan, options, data_card)
+        decision, metrics = judge(parent, parent_path, final, plan, options, data_card, say)
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)  # never leave an unregistered folder behind
         raise
@@ -130,7 +131,7 @@ def make_plan(engine, options: RetrainOptions) -> Plan | Outcome:  # type: ignor
 
 
 def judge(parent: str, parent_path: Path, final: Path, plan: Plan, options: RetrainOptions,
-          data_card: dict) -> tuple[Decision, dict]:  # fmt: skip
+          data_card: dict, say: Say = print) -> tuple[Decision, dict]:  # fmt: skip
     """Old and new on the held-back labels and the validation set → the gate's decision, the metrics
     for model_versions, and the new model's card updated with both (and refitted quantification)."""
     from model.retrain_eval import evaluate_pair
@@ -142,24 +143,24 @@ def judge(parent: str, parent_path: Path, final: Path, plan: Plan, options: Retr
     metrics = _metrics(results, decision, parent, options, data_card, plan.validation_name, len(plan.waiting))
     _write_card(final, parent_path, metrics, data_card)
     # ---- quantification refit: the single call site (held-back labels + validation, new model) ----
-    _refit_quantification(final, outputs.probs, outputs.preds, outputs.labels)
+    _refit_quantification(final, outputs.probs, outputs.preds, outputs.labels, say)
     return decision, metrics
 
 
-def _refit_quantification(folder: Path, probs: list, preds: list[int], labels: list[int]) -> None:
+def _refit_quantification(folder: Path, probs: list, preds: list[int], labels: list[int], say: Say) -> None:
     """Refit the new version's quantification correction statistics from its calibrated outputs on
-    data it was not trained on, so per-topic shares stay right across a promotion.
-
-    MERGE POINT: ``model/quantstats.py`` (the lead's) is not on this branch; when it is there its
-    ``fit_correction(probs, preds, labels) -> dict`` is stored under the config key "quantification"
-    (swap ``store_config`` for its own store if it has one)."""
+    data it was not trained on (held-back labels + validation), so per-topic shares stay right
+    across a promotion. ``model.quantstats`` is the lead's (merged in main, not on this branch yet)."""
     try:
-        from model import quantstats  # type: ignore[attr-defined]
+        from model.quantstats import fit_correction, write_quantification
     except ImportError:
         return
-    from model.registry import store_config
-
-    store_config(folder, quantification=quantstats.fit_correction(probs, preds, labels))
+    try:
+        stats = fit_correction(probs, preds, labels, source="retrain: held-back labels + validation")
+    except ValueError as exc:  # e.g. a class without any labelled example: no correction is better
+        say(f"quantification statistics not refitted: {exc}")
+        return
+    write_quantification(folder, stats)
 
 
 def train_candidate(
@@ -171,7 +172,9 @@ def train_candidate(
     from model.vocab_grow import grow
 
     empty: rd.Labelled = ([], [])
-    base = rd.base_train(base_dir, options.base_max, options.seed) if base_dir else empty
+    base = (
+        rd.base_train(base_dir, options.base_max, options.seed) if base_dir and options.base_train else empty
+    )
     train = rd.mix(base, rd.as_labelled(slices.train), repeat_last=max(1, options.label_weight))
     tune = rd.mix(rd.base_tune(base_dir) if base_dir else empty, rd.as_labelled(slices.tune))
     tune_note = "2016dev + tune labels" if base_dir else "tune labels"

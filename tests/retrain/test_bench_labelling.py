@@ -38,7 +38,7 @@ def test_summary_averages_gains_per_policy_and_budget() -> None:
 
 
 @pytest.mark.slow
-def test_bench_labelling_json_plot_and_winner(trained_base: Path, tmp_path: Path) -> None:
+def test_bench_labelling_json_plot_and_winner(trained_base: Path, base_data: Path, tmp_path: Path) -> None:
     import typer
 
     from model.bench_labelling import bench_labelling_command
@@ -47,11 +47,13 @@ def test_bench_labelling_json_plot_and_winner(trained_base: Path, tmp_path: Path
     app = typer.Typer()
     app.command()(bench_labelling_command)
     png = tmp_path / "labelling.png"
-    args = ["--json", "--data", stream, "--model", trained_base, "--budgets", "6,12", "--repeats", "2"]
+    args = ["--json", "--data", stream, "--model", trained_base, "--base-data", base_data]
+    args += ["--budgets", "6,12", "--repeats", "2"]
     result = CliRunner().invoke(app, [str(a) for a in [*args, "--threads", "1", "--png", png]])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["pool"] + out["test"] == 90 and out["test"] > 10
+    assert out["tune"] == "2016dev + the labels' tune slice"  # calibrated as `retrain` calibrates
     runs = [(r["policy"], r["repeat"], r["labels"]) for r in out["runs"]]
     assert runs == [("uncertain", 0, 6), ("uncertain", 0, 12)] + [
         ("random", k, n) for k in (0, 1) for n in (6, 12)

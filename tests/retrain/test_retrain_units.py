@@ -114,8 +114,12 @@ def test_grown_vocabulary_predicts_as_before_and_gives_new_words_their_lexicon_v
     assert old.cfg.lexicon and new.valence.shape == (len(old_vocab) + 4,)
     assert torch.equal(new.valence[: len(old_vocab)], old.valence)
     valence = {w: float(new.valence[new_vocab.stoi[w]]) for w in added}
-    assert valence == pytest.approx({"slaps": 0.0, "cringe": 0.0, "lit": 0.0, "ugh": vader_lexicon()["ugh"] / 4})
-    assert torch.allclose(batch_logits(old, old_vocab, unscored), batch_logits(new, new_vocab, unscored), atol=1e-5)
+    assert valence == pytest.approx(
+        {"slaps": 0.0, "cringe": 0.0, "lit": 0.0, "ugh": vader_lexicon()["ugh"] / 4}
+    )
+    assert torch.allclose(
+        batch_logits(old, old_vocab, unscored), batch_logits(new, new_vocab, unscored), atol=1e-5
+    )
 
 
 def test_growing_refuses_a_per_token_tensor_it_does_not_know() -> None:
@@ -136,7 +140,9 @@ def test_tiny_base_model_has_the_shipped_configuration(trained_base: Path) -> No
 
     sizes = {"vocab_size", "emb_dim", "hidden"}
     shipped, tiny = read_card(DEFAULT_PATH), read_card(trained_base)
-    net = {k: v for k, v in shipped["hyperparameters"]["net"].items() if k not in sizes and "dropout" not in k}
+    net = {
+        k: v for k, v in shipped["hyperparameters"]["net"].items() if k not in sizes and "dropout" not in k
+    }
     assert {k: tiny["hyperparameters"]["net"][k] for k in net} == net
     train = shipped["hyperparameters"]["train"]
     assert {k: tiny["hyperparameters"]["train"][k] for k in SHIPPED} == {k: train[k] for k in SHIPPED}
