@@ -134,14 +134,18 @@ def judge(parent: str, parent_path: Path, final: Path, plan: Plan, options: Retr
           data_card: dict, say: Say = print) -> tuple[Decision, dict]:  # fmt: skip
     """Old and new on the held-back labels and the validation set → the gate's decision, the metrics
     for model_versions, and the new model's card updated with both (and refitted quantification)."""
+    from model.registry import read_card, update_card
     from model.retrain_eval import evaluate_pair
 
+    serving = read_card(parent_path).get("serving")
+    if serving:  # same architecture, same speed trade-off: served (and so judged) as the parent is
+        update_card(final, serving=serving)
     sets = {"held-back labels": rd.as_labelled(plan.slices.holdout), "validation": plan.validation}
     results, outputs = evaluate_pair(parent_path, final, sets, options.threads)
     comparisons = [Comparison(k, v["n"], v["old"]["avgrec"], v["new"]["avgrec"]) for k, v in results.items()]
     decision = decide(comparisons, options.tolerance)
     metrics = _metrics(results, decision, parent, options, data_card, plan.validation_name, len(plan.waiting))
-    _write_card(final, parent_path, metrics, data_card)
+    _write_card(final, metrics, data_card)
     # ---- quantification refit: the single call site (held-back labels + validation, new model) ----
     _refit_quantification(final, outputs.probs, outputs.preds, outputs.labels, say)
     return decision, metrics
@@ -263,22 +267,14 @@ def _metrics(
     }
 
 
-def _write_card(folder: Path, parent_path: Path, metrics: dict, data_card: dict) -> None:
+def _write_card(folder: Path, metrics: dict, data_card: dict) -> None:
     """Both models' figures and the retraining facts in the new card (its reproduce list already
-    ends with this run's command: fine-tuning wrote it). The parent's serving choice (int8 or not)
-    carries over: same architecture, same speed trade-off."""
-    from model.registry import read_card, update_card
+    ends with this run's command: fine-tuning wrote it)."""
+    from model.registry import update_card
 
     sections = {f"{name} (parent)": r["old"] for name, r in metrics["evaluation"].items() if r["n"]}
     sections.update({f"{name} (this model)": r["new"] for name, r in metrics["evaluation"].items() if r["n"]})
-    serving = read_card(parent_path).get("serving")
-    update_card(
-        folder,
-        metrics=sections,
-        data={"retrain": data_card},
-        retrain=metrics,
-        **({"serving": serving} if serving else {}),
-    )
+    update_card(folder, metrics=sections, data={"retrain": data_card}, retrain=metrics)
 
 
 def _register(
