@@ -33,9 +33,9 @@ app.command("retrain")(retrain)
 app.command("run")(run)
 app.command("worker")(worker)
 app.command("dashboard")(dashboard)
+bench_app.command("labelling")(bench_labelling_command)
 bench_app.command("alerts")(bench_alerts_command)
 bench_app.command("pipeline")(bench_pipeline_command)
-bench_app.command("labelling")(bench_labelling_command)
 console = Console()
 
 
