@@ -194,6 +194,18 @@ def model_summary() -> tuple[
         return models.live_version(conn), models.list_versions(conn), models.retrain_history(conn)
 
 
+def retrained_versions() -> list[models.ModelVersion]:
+    """Versions a retraining made (they carry their parent-vs-new evaluation), oldest first."""
+    versions = model_summary()[1]
+    return sorted((v for v in versions if v.metrics.get("evaluation")), key=lambda v: v.created_at or now())
+
+
+def retraining_status() -> tuple[int, int, models.ModelVersion | None]:
+    """(labels waiting, labels a scheduled retraining waits for, the latest retrained version)."""
+    done = retrained_versions()
+    return label_summary()[0], settings().retrain_min_labels, done[-1] if done else None
+
+
 # ---- changes (admins only; each clears the caches it makes stale) ------------------------------
 
 

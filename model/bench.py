@@ -85,16 +85,39 @@ def bench_texts(n: int, data_dir: Path = DEFAULT_DATA_DIR, seed: int = 0) -> tup
     return synthetic_texts(n, seed), "synthetic"
 
 
-def throughput(fn: Callable[[list[str]], object], texts: list[str], repeats: int = 5) -> tuple[float, float]:
+def throughput(
+    fn: Callable[[list[str]], object],
+    texts: list[str],
+    repeats: int = 5,
+    tick: Callable[[], None] = lambda: None,
+) -> tuple[float, float]:
     """(best, median) texts/second over repeats after a warm-up call. Best-of-N is the headline, as with
-    timeit: on a shared machine other jobs only ever slow a run down, so the fastest run is the cleanest."""
+    timeit: on a shared machine other jobs only ever slow a run down, so the fastest run is the cleanest.
+    ``tick()`` after the warm-up and after each timed run (progress; outside the timed part)."""
     fn(texts[: min(len(texts), 2048)])
+    tick()
     rates = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn(texts)
         rates.append(len(texts) / (time.perf_counter() - t0))
+        tick()
     return max(rates), statistics.median(rates)
+
+
+def _runs(repeats: int):  # type: ignore[no-untyped-def]
+    """Progress over both systems' warm-up and timed runs, on stderr (stdout stays clean for --json)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    return bar, bar.add_task("benchmark runs (model, then VADER)", total=2 * (repeats + 1))
 
 
 def vader_fn() -> Callable[[list[str]], object]:
@@ -119,8 +142,10 @@ def bench_classify(
 
     clf = load(model_path, device="cpu", threads=threads, int8=int8, batch_size=batch_size)
     texts, source = bench_texts(n)
-    model_tps, model_median = throughput(clf.classify, texts)
-    vader_tps, vader_median = throughput(vader_fn(), texts)
+    bar, task = _runs(5)
+    with bar:
+        model_tps, model_median = throughput(clf.classify, texts, tick=lambda: bar.advance(task))
+        vader_tps, vader_median = throughput(vader_fn(), texts, tick=lambda: bar.advance(task))
     result = {
         "model_tps": round(model_tps, 1),
         "vader_tps": round(vader_tps, 1),

@@ -35,6 +35,12 @@ def render_markdown(card: dict) -> str:
         *_metric_rows(card.get("metrics", {})),
         "",
     ]
+    evaluation = card.get("retrain", {}).get("evaluation") if isinstance(card.get("retrain"), dict) else None
+    if evaluation:
+        from model.retrain_eval import markdown
+
+        lines += ["## What the labels bought (parent → this model, both as served)", ""]
+        lines += [*markdown(evaluation), ""]
     if card.get("speed"):
         lines += ["## Speed (`sentimon bench classify`: tweets/s, same texts, same run)", ""]
         for key, v in card["speed"].items():

@@ -167,13 +167,43 @@ def finetune(
     typer.echo(f"classifier saved to {folder}")
 
 
+def _progress(what: str):  # type: ignore[no-untyped-def]
+    """A rich progress bar on stderr (stdout stays clean for --json)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def _chosen(model_path: Path | None):  # type: ignore[no-untyped-def]
+    """The model to use (explicit, else the serving one) and a line on stderr saying which and why."""
+    from model.serving import choose
+
+    choice = choose(model_path)
+    typer.echo(f"model: {choice.path} ({choice.why})", err=True)
+    return choice
+
+
 @app.command("eval")
 def eval_(
     data: Path = typer.Option(..., help="Labelled file or folder"),
-    fmt: str = typer.Option("semeval", "--format", help="semeval, csv or jsonl"),
+    fmt: str = typer.Option(
+        None, "--format", help="semeval, csv or jsonl (default: from the extension; a folder is semeval)"
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object"),
     predictions: Path = typer.Option(None, help="Write per-text predictions (JSONL) here"),
-    model_path: Path = typer.Option(None, "--model", help="Model folder (default: the shipped model)"),
+    model_path: Path = typer.Option(
+        None,
+        "--model",
+        help="Model folder (default: the registry's live version, else the configured or shipped model)",
+    ),
     confusion_png: Path = typer.Option(None, help="Write the confusion matrix as PNG here"),
     record: str = typer.Option(None, help="Store the metrics in the model card under this split name"),
     threads: int = typer.Option(None, help="CPU threads for torch"),
@@ -186,8 +216,12 @@ def eval_(
     from model.registry import ModelError, update_card
 
     try:
-        clf = load(model_path, threads=threads, int8=int8)
-        metrics, rows = evaluate(clf, data, fmt)
+        clf = load(_chosen(model_path).path, threads=threads, int8=int8)
+        with _progress(f"classifying {Path(data).name}") as bar:
+            task = bar.add_task("classify", total=None)
+            metrics, rows = evaluate(
+                clf, data, fmt, lambda done, n: bar.update(task, completed=done, total=n)
+            )
     except (ModelError, DataError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -228,22 +262,26 @@ def calibrate(
 def bench(
     n: int = typer.Option(20000, help="Number of texts"),
     json_out: bool = typer.Option(False, "--json"),
-    model_path: Path = typer.Option(None, "--model", help="Model folder (default: the shipped model)"),
+    model_path: Path = typer.Option(
+        None,
+        "--model",
+        help="Model folder (default: the registry's live version, else the configured or shipped model)",
+    ),
     threads: int = typer.Option(None, help="CPU threads for torch"),
     int8: bool = typer.Option(None, "--int8/--fp32", help="Force dynamic int8 quantisation on or off"),
     record: bool = typer.Option(False, help="Store the figures in the model card (speed section)"),
 ) -> None:
     """Tweets/s of a model on CPU next to VADER (same texts, same run)."""
     from model.bench import bench_classify
-    from model.inference import resolve_path
     from model.registry import update_card
 
-    result = bench_classify(json_out, n, str(model_path) if model_path else None, threads, int8)
+    path = _chosen(model_path).path
+    result = bench_classify(json_out, n, str(path), threads, int8)
     if record:
         key = "cpu_int8" if result["int8"] else "cpu_fp32"
-        card = update_card(resolve_path(model_path), speed={key: result})
+        card = update_card(path, speed={key: result})
         fastest = max(card["speed"], key=lambda k: card["speed"][k].get("model_tps", 0))
-        update_card(resolve_path(model_path), serving={"cpu_int8": fastest == "cpu_int8"})
+        update_card(path, serving={"cpu_int8": fastest == "cpu_int8"})
 
 
 @app.command()
@@ -291,19 +329,24 @@ def distill(
 
 
 @app.command("list")
-def list_(root: Path = typer.Option(Path("var/models"), help="Folder holding model folders")) -> None:
-    """Model folders under ROOT with version, task and validation/benchmark AvgRec."""
-    from model.registry import list_models
+def list_(
+    root: Path = typer.Option(None, help="Folder of model folders to list too (default <data_dir>/models)"),
+) -> None:
+    """Every model: the registry's versions, the shipped default and model folders, with status,
+    AvgRec from each card, and which one serves now (what eval and bench use by default)."""
+    from rich.console import Console
+    from rich.table import Table
 
-    for row in list_models(root):
-        if "error" in row:
-            typer.echo(f"{row['path']}  BROKEN: {row['error']}")
-            continue
-        m = row["metrics"]
-        score = "  ".join(
-            f"{k} AvgRec {v['avgrec']:.4f}" for k, v in m.items() if isinstance(v, dict) and "avgrec" in v
+    from model.serving import choose, overview
+
+    table = Table("", "version", "status", "AvgRec", "path")
+    for row in overview(root):
+        table.add_row(
+            "▶" if row["serving"] else "", row["version"], row["status"], row["avgrec"], row["path"]
         )
-        typer.echo(f"{row['path']}  {row['version']}  {row['task']}  {score}")
+    out = Console(width=220)
+    out.print(table)
+    out.print(f"▶ serving now: {choose().why}", markup=False, highlight=False)
 
 
 if __name__ == "__main__":

@@ -4,18 +4,38 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from model.data import LABELS, read_labelled
 from model.inference import Classifier
 from model.metrics import scores
 
+Progress = Callable[[int, int], None]
 
-def evaluate(clf: Classifier, data: Path, fmt: str = "semeval") -> tuple[dict, list[dict]]:
-    """(metrics, per-text predictions) of ``clf`` on a labelled file or folder."""
-    texts, gold = read_labelled(Path(data), fmt)
+
+def data_format(path: Path) -> str:
+    """semeval for a folder or .tsv/.txt, csv for .csv, jsonl for .jsonl/.json/.ndjson."""
+    from model.labels_io import guess_format
+
+    return "semeval" if Path(path).is_dir() else guess_format(path)
+
+
+def evaluate(
+    clf: Classifier, data: Path, fmt: str | None = None, progress: Progress | None = None
+) -> tuple[dict, list[dict]]:
+    """(metrics, per-text predictions) of ``clf`` on a labelled file or folder (``fmt`` None: from
+    the file's extension); ``progress(done, total)`` while it classifies."""
+    texts, gold = read_labelled(Path(data), fmt or data_format(Path(data)))
+    done = [0]
+
+    def step(n: int) -> None:
+        done[0] += n
+        if progress is not None:
+            progress(done[0], len(texts))
+
     t0 = time.perf_counter()
-    preds = clf.classify(texts)
+    preds = clf.classify(texts, step)
     seconds = time.perf_counter() - t0
     pred_ids = [LABELS.index(label) for label, _ in preds]
     metrics = scores(gold, pred_ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,16 +33,18 @@ class Classifier:
     card: dict = field(default_factory=dict, repr=False)
     quantification: dict | None = field(default=None, repr=False)  # see model/quantstats.py
 
-    def logits(self, texts: list[str]) -> torch.Tensor:
+    def logits(self, texts: list[str], progress: Callable[[int], None] | None = None) -> torch.Tensor:
         clean = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
-        return batch_logits(self.net, self.vocab, clean, self.batch_size, self.device)
+        return batch_logits(self.net, self.vocab, clean, self.batch_size, self.device, progress)
 
-    def classify(self, texts: list[str]) -> list[Prediction]:
-        """(label, (p_negative, p_neutral, p_positive)) per text, in input order."""
+    def classify(self, texts: list[str], progress: Callable[[int], None] | None = None) -> list[Prediction]:
+        """(label, (p_negative, p_neutral, p_positive)) per text, in input order; ``progress(n)``
+        after each batch of n texts."""
         if not texts:
             return []
         cal = self.calibration
-        probs, pred = calibrated(self.logits(texts), cal["temperature"], cal["bias"], cal["decision"])
+        logits = self.logits(texts, progress)
+        probs, pred = calibrated(logits, cal["temperature"], cal["bias"], cal["decision"])
         rows = probs.tolist()
         return [(LABELS[p], (r[0], r[1], r[2])) for p, r in zip(pred.tolist(), rows, strict=True)]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -17,8 +17,10 @@ def batch_logits(
     texts: Sequence[str],
     batch_size: int = 512,
     device: str | torch.device = "cpu",
+    progress: Callable[[int], None] | None = None,
 ) -> torch.Tensor:
-    """Class logits (N×3, float32, on CPU) for texts in their original order."""
+    """Class logits (N×3, float32, on CPU) for texts in their original order; ``progress`` is told
+    how many texts each batch held (the batches are exactly as without it)."""
     seqs = encode_all(vocab, texts)
     out = torch.empty(len(seqs), model.cfg.n_classes)
     was_training = model.training
@@ -28,6 +30,8 @@ def batch_logits(
             ids, lengths = pad([seqs[i] for i in idx])
             logits = model(ids.to(device), lengths)
             out[torch.tensor(idx)] = logits.float().cpu()
+            if progress is not None:
+                progress(len(idx))
     model.train(was_training)
     return out
 

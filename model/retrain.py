@@ -12,6 +12,7 @@ from pathlib import Path
 
 from model import retrain_data as rd
 from model.gate import Comparison, Decision, decide
+from model.retrain_eval import gains
 
 Say = Callable[[str], None]
 RETRAIN_BASE = {
@@ -39,6 +40,7 @@ class RetrainOptions:
     base_data: Path | None = None  # None: <repo>/../shared/data when it is there
     use_base: bool = True
     base_max: int = 10_000  # base training texts mixed in (0 = all of them)
+    base_train: bool = True  # False: base data only in the tune set (early stopping, calibration)
     label_weight: int = 2  # each new label counts this many times against the base data
     validation: Path | None = None
     validation_format: str = "semeval"
@@ -98,7 +100,7 @@ def retrain_once(settings, options: RetrainOptions, engine=None, say: Say = prin
         return Outcome("kept", f"the new weights equal the registered {final.name}", parent=parent)
     try:
         say(f"evaluating {parent} and {version}")
-        decision, metrics = judge(parent, parent_path, final, plan, options, data_card)
+        decision, metrics = judge(parent, parent_path, final, plan, options, data_card, say)
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)  # never leave an unregistered folder behind
         raise
@@ -129,16 +131,40 @@ def make_plan(engine, options: RetrainOptions) -> Plan | Outcome:  # type: ignor
 
 
 def judge(parent: str, parent_path: Path, final: Path, plan: Plan, options: RetrainOptions,
-          data_card: dict) -> tuple[Decision, dict]:  # fmt: skip
-    """Old and new on the validation set and the held-back labels → the gate's decision, the metrics
-    for model_versions, and the new model's card updated with both."""
-    sets = {"validation": plan.validation, "held-back labels": rd.as_labelled(plan.slices.holdout)}
-    results = evaluate_pair(parent_path, final, sets, options.threads)
+          data_card: dict, say: Say = print) -> tuple[Decision, dict]:  # fmt: skip
+    """Old and new on the held-back labels and the validation set → the gate's decision, the metrics
+    for model_versions, and the new model's card updated with both (and refitted quantification)."""
+    from model.registry import read_card, update_card
+    from model.retrain_eval import evaluate_pair
+
+    serving = read_card(parent_path).get("serving")
+    if serving:  # same architecture, same speed trade-off: served (and so judged) as the parent is
+        update_card(final, serving=serving)
+    sets = {"held-back labels": rd.as_labelled(plan.slices.holdout), "validation": plan.validation}
+    results, outputs = evaluate_pair(parent_path, final, sets, options.threads)
     comparisons = [Comparison(k, v["n"], v["old"]["avgrec"], v["new"]["avgrec"]) for k, v in results.items()]
     decision = decide(comparisons, options.tolerance)
     metrics = _metrics(results, decision, parent, options, data_card, plan.validation_name, len(plan.waiting))
     _write_card(final, metrics, data_card)
+    # ---- quantification refit: the single call site (held-back labels + validation, new model) ----
+    _refit_quantification(final, outputs.probs, outputs.preds, outputs.labels, say)
     return decision, metrics
+
+
+def _refit_quantification(folder: Path, probs: list, preds: list[int], labels: list[int], say: Say) -> None:
+    """Refit the new version's quantification correction statistics from its calibrated outputs on
+    data it was not trained on (held-back labels + validation), so per-topic shares stay right
+    across a promotion. ``model.quantstats`` is the lead's (merged in main, not on this branch yet)."""
+    try:
+        from model.quantstats import fit_correction, write_quantification
+    except ImportError:
+        return
+    try:
+        stats = fit_correction(probs, preds, labels, source="retrain: held-back labels + validation")
+    except ValueError as exc:  # e.g. a class without any labelled example: no correction is better
+        say(f"quantification statistics not refitted: {exc}")
+        return
+    write_quantification(folder, stats)
 
 
 def train_candidate(
@@ -150,7 +176,9 @@ def train_candidate(
     from model.vocab_grow import grow
 
     empty: rd.Labelled = ([], [])
-    base = rd.base_train(base_dir, options.base_max, options.seed) if base_dir else empty
+    base = (
+        rd.base_train(base_dir, options.base_max, options.seed) if base_dir and options.base_train else empty
+    )
     train = rd.mix(base, rd.as_labelled(slices.train), repeat_last=max(1, options.label_weight))
     tune = rd.mix(rd.base_tune(base_dir) if base_dir else empty, rd.as_labelled(slices.tune))
     tune_note = "2016dev + tune labels" if base_dir else "tune labels"
@@ -213,24 +241,6 @@ def _place(folder: Path, root: Path) -> tuple[str | None, Path]:
     return version, final
 
 
-def evaluate_pair(old: Path, new: Path, sets: dict[str, rd.Labelled], threads: int | None) -> dict[str, dict]:
-    """AvgRec, F1^PN and accuracy of both models on each set, exactly as served (calibrated labels)."""
-    from model.data import LABELS
-    from model.inference import load
-    from model.metrics import scores
-
-    models = {"old": load(old, threads=threads), "new": load(new, threads=threads)}
-    out: dict[str, dict] = {}
-    for name, (texts, gold) in sets.items():
-        row: dict = {"n": len(texts)}
-        for which, clf in models.items():
-            pred = [LABELS.index(label) for label, _ in clf.classify(texts)] if texts else []
-            s = scores(gold, pred)
-            row[which] = {"avgrec": s["avgrec"], "f1pn": s["f1pn"], "acc": s["acc"], "n": s["n"]}
-        out[name] = row
-    return out
-
-
 def _metrics(
     results: dict,
     decision: Decision,
@@ -249,6 +259,7 @@ def _metrics(
         "parent": parent,
         "validation_set": val_name,
         "evaluation": results,
+        "gain": gains(results),
         "tolerance": options.tolerance,
         "promoted": decision.promote,
         "new_labels": new_labels,
@@ -263,12 +274,7 @@ def _write_card(folder: Path, metrics: dict, data_card: dict) -> None:
 
     sections = {f"{name} (parent)": r["old"] for name, r in metrics["evaluation"].items() if r["n"]}
     sections.update({f"{name} (this model)": r["new"] for name, r in metrics["evaluation"].items() if r["n"]})
-    update_card(
-        folder,
-        metrics=sections,
-        data={"retrain": data_card},
-        retrain={k: v for k, v in metrics.items() if k != "evaluation"},
-    )
+    update_card(folder, metrics=sections, data={"retrain": data_card}, retrain=metrics)
 
 
 def _register(

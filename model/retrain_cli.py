@@ -88,26 +88,59 @@ def labels_export(
 def models_list(
     requests: bool = typer.Option(False, "--requests", help="Also show retraining requests"),
 ) -> None:
-    """Registered versions, newest first: status, validation AvgRec, when promoted, and why."""
+    """Registered versions, newest first: status, validation AvgRec, what each retraining's labels
+    bought (parent → new AvgRec on the held-back labels and the validation set), and why."""
     from rich.table import Table
 
+    from model.retrain_eval import one_line
     from sentimon.storage import models
 
     _, engine = _engine()
     with engine.connect() as conn:
         rows = models.list_versions(conn, include_requests=requests)
-    table = Table("version", "status", "AvgRec", "created", "promoted", "note")
+    table = Table(
+        "version", "status", "AvgRec", "what the labels bought (AvgRec)", "created", "promoted", "note"
+    )
     for v in rows:
         avgrec = v.metrics.get("avg_recall")
+        evaluation = v.metrics.get("evaluation")
+        bought = (
+            f"{v.metrics.get('new_labels', 0)} new labels:\n{one_line(evaluation, sep=chr(10))}"
+            if evaluation
+            else ""
+        )
         table.add_row(
             v.version,
             v.status,
             f"{avgrec:.4f}" if isinstance(avgrec, int | float) else "",
+            bought,
             f"{v.created_at:%Y-%m-%d %H:%M}" if v.created_at else "",
             f"{v.promoted_at:%Y-%m-%d %H:%M}" if v.promoted_at else "",
             (v.note or "")[:160],
         )
-    Console(width=200).print(table)
+    Console(width=240).print(table)
+
+
+@models_app.command("show")
+def models_show(version: str = typer.Argument(..., help="A registered version")) -> None:
+    """One version in full: its folder, status, note and, for a retraining, the before/after table
+    (AvgRec, F1^PN, accuracy, confusion matrices) on the held-back labels and the validation set."""
+    from model.retrain_eval import markdown
+    from sentimon.storage import models
+
+    _, engine = _engine()
+    with engine.connect() as conn:
+        found = models.get_version(conn, version)
+    if found is None or found.is_request:
+        raise _fail(f"no model version {version!r} (see `sentimon models list`)")
+    out = Console(width=200, soft_wrap=True, highlight=False)
+    out.print(f"{found.version}  {found.status}  {found.path}", markup=False)
+    if found.note:
+        out.print(found.note, markup=False)
+    evaluation = found.metrics.get("evaluation")
+    if evaluation:
+        out.print(f"\nwhat {found.metrics.get('new_labels', 0)} new labels bought:", markup=False)
+        out.print("\n".join(markdown(evaluation)), markup=False)
 
 
 @models_app.command("promote")
@@ -144,7 +177,11 @@ def models_rollback() -> None:
 
 
 def retrain(
-    min_new_labels: int = typer.Option(0, help="Retrain only when at least this many new labels wait"),
+    min_new_labels: int = typer.Option(
+        None,
+        help="Retrain only when at least this many new labels wait (default: none for one run, "
+        "SENTIMON_RETRAIN_MIN_LABELS (200) with --every)",
+    ),
     every: str = typer.Option(
         None, help="Keep running: retrain every period (e.g. 24h) when enough labels wait"
     ),
@@ -172,6 +209,9 @@ def retrain(
     """Fine-tune the live model on the accumulated labels; promote it only when it is not worse."""
     from model.retrain import RetrainOptions
 
+    settings, engine = _engine()
+    if min_new_labels is None:
+        min_new_labels = settings.retrain_min_labels if every else 0
     options = RetrainOptions(
         min_new_labels=min_new_labels,
         force=force,
@@ -190,7 +230,6 @@ def retrain(
         grow_vocab=grow_vocab,
         command=_command(),
     )
-    settings, engine = _engine()
     if every:
         _scheduled(settings, options, every, engine, poll)
         return

@@ -10,6 +10,7 @@ from bench.cli import bench_quantify_command
 from dashboard.cli import dashboard
 from infra.stack import app as stack_app
 from ingest.cli import app as ingest_app
+from model.bench_labelling import bench_labelling_command
 from model.cli import app as model_app
 from model.retrain_cli import labels_app, models_app, retrain
 from sentimon.settings import get_settings
@@ -35,6 +36,7 @@ app.command("retrain")(retrain)
 app.command("run")(run)
 app.command("worker")(worker)
 app.command("dashboard")(dashboard)
+bench_app.command("labelling")(bench_labelling_command)
 bench_app.command("alerts")(bench_alerts_command)
 bench_app.command("pipeline")(bench_pipeline_command)
 bench_app.command("quantify")(bench_quantify_command)
@@ -203,7 +205,11 @@ def bench_classify(
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
     n: int = typer.Option(20_000, help="How many tweets to classify."),
 ) -> None:
-    """Tweets per second of the default model against VADER on the same texts."""
+    """Tweets per second of the serving model (the registry's live version, else the configured or
+    shipped one) against VADER on the same texts."""
     from model.bench import bench_classify as run
+    from model.serving import choose
 
-    run(json_out=json_out, n=n)
+    choice = choose()
+    typer.echo(f"model: {choice.path} ({choice.why})", err=True)
+    run(json_out=json_out, n=n, model_path=str(choice.path))

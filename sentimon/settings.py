@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     batch_latency_ms: int = 200
     torch_threads: int | None = None
     model_poll_s: float = 5.0
+    retrain_min_labels: int = 200  # new labels a scheduled retraining waits for (`retrain --every`)
 
     # Kafka topics.
     topic_raw: str = "posts.raw"

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import data, session, widgets
 from dashboard.safe import escape_markdown, one_line
+from model.retrain_eval import one_line as gain_line
 from sentimon.storage.labels import QueueItem
 
 KEYS = {"negative": "1", "neutral": "2", "positive": "3"}
@@ -14,9 +15,28 @@ SKIPPED = "label_skipped"
 user = session.require_user()
 st.title("Labelling")
 waiting, per_person, recent = data.label_summary()
+_, needed, last = data.retraining_status()
 c1, c2 = st.columns(2)
-c1.metric("Labels waiting for the next retraining", waiting)
+c1.metric(
+    "Labels waiting for the next retraining",
+    f"{waiting} of {needed}",
+    help="A scheduled retraining runs once this many new labels wait (SENTIMON_RETRAIN_MIN_LABELS); "
+    "an admin can request one sooner on the Models page.",
+)
 c2.metric("Labels given in all", sum(per_person.values()))
+with st.container(key="label_progress"):
+    more = max(0, needed - waiting)
+    st.caption(
+        f"{more} more labels until the next scheduled retraining."
+        if more
+        else "Enough labels for the next retraining."
+    )
+    if last is not None:
+        st.caption(
+            f"The last retraining ({escape_markdown(last.version)}, {last.status}) learnt from "
+            f"{last.metrics.get('new_labels', 0)} new labels, AvgRec: "
+            f"{escape_markdown(gain_line(last.metrics['evaluation']))}."
+        )
 
 
 def _label(item: QueueItem, label: str) -> None:

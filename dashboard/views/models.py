@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, session, widgets
+from dashboard import data, model_charts, session, widgets
 from dashboard.auth import User
 from dashboard.safe import escape_markdown
+from model.retrain_eval import one_line
+
+LABELS = ("negative", "neutral", "positive")
 
 HEADLINE = {"avg_recall": "AvgRec", "f1_pn": "F1 PN", "accuracy": "Accuracy"}
 COLUMNS = ("kind", "avg_recall", "f1_pn", "accuracy", "new_labels", "parent")
+
+
+def confusion_rows(row: dict) -> list[dict[str, str]]:
+    """One table row per gold class: 'parent → new' counts for each predicted class."""
+    old, new = row["old"]["confusion"], row["new"]["confusion"]
+    return [
+        {"gold": gold, **{f"→ {p}": f"{old[i][j]} → {new[i][j]}" for j, p in enumerate(LABELS)}}
+        for i, gold in enumerate(LABELS)
+    ]
+
 
 user = session.require_user()
 st.title("Models")
@@ -25,6 +38,34 @@ if live:
         col.metric(label, f"{float(value):.3f}")
 else:
     st.info("No model has been promoted yet: workers serve the shipped default model.")
+
+st.subheader("What the labels bought", anchor=False)
+retrained = data.retrained_versions()
+if retrained:
+    st.caption(
+        "Each retraining scores its parent and the new version, both as served, on labelled posts it "
+        "never trained on (held back) and on the fixed validation set."
+    )
+    if len(retrained) > 1:
+        st.plotly_chart(
+            model_charts.trend_figure(
+                [(v.version, v.created_at, v.metrics["evaluation"]) for v in retrained]
+            ),
+            key="models_trend",
+        )
+    for v in reversed(retrained[-5:]):
+        evaluation = v.metrics["evaluation"]
+        with st.expander(
+            f"{v.version} ({v.status}) · {v.metrics.get('new_labels', 0)} new labels · "
+            + escape_markdown(one_line(evaluation)),
+            expanded=v is retrained[-1],
+        ):
+            st.plotly_chart(model_charts.before_after_figure(evaluation), key=f"bought_{v.version}")
+            for name in model_charts.judged_sets(evaluation):
+                st.caption(f"Confusion on {name} (rows: gold; columns: predicted), parent → this version")
+                st.table(confusion_rows(evaluation[name]), border="horizontal")
+else:
+    st.caption("No retraining yet: `sentimon retrain` (or the button below) records what the labels bought.")
 
 st.subheader("Registered versions", anchor=False)
 if versions:
@@ -70,7 +111,10 @@ if user.can("models") and versions:
     )
 
 st.subheader("Retraining", anchor=False)
-st.metric("Labels waiting for the next retraining", data.label_summary()[0])
+waiting, needed, _ = data.retraining_status()
+st.metric(
+    "Labels waiting for the next retraining", waiting, help=f"a scheduled retraining waits for {needed}"
+)
 if session.admin_only(user, "models", "request a retraining or change the live model"):
     note = st.text_input("Note (optional)", key="retrain_note", placeholder="why now?")
     if st.button("Request retraining now", key="retrain", type="primary"):

@@ -13,6 +13,7 @@ from model.gate import Comparison, decide
 from model.labels_io import IMPORT_SOURCE, read_label_file, text_id
 from model.retrain_data import LabelledText, split_labels
 from model.schedule import is_due, parse_every
+from tests.retrain.tiny import SHIPPED
 
 
 def test_gate_promotes_only_when_not_worse_beyond_tolerance_on_every_set() -> None:
@@ -97,18 +98,55 @@ def test_bad_label_files_name_the_line(tmp_path: Path) -> None:
         read_label_file(tmp_path / "h.csv")
 
 
-def test_grown_vocabulary_predicts_exactly_as_before_training(trained_base: Path, tmp_path: Path) -> None:
+def test_grown_vocabulary_predicts_as_before_and_gives_new_words_their_lexicon_valence(
+    trained_base: Path, tmp_path: Path
+) -> None:
+    from model.lexicon import vader_lexicon
     from model.predict import batch_logits
     from model.registry import load_model
     from model.vocab_grow import grow
 
-    texts = ["this app slaps", "this cringe today", "the meeting report", "lit lit lit game"]
-    folder, added = grow(trained_base, tmp_path / "grown", texts * 2, min_count=2, limit=10)
-    assert set(added) == {"slaps", "cringe", "lit"}
+    unscored = ["this app slaps", "this cringe today", "the meeting report", "lit lit lit game"]
+    folder, added = grow(trained_base, tmp_path / "grown", [*unscored, "ugh", "ugh slaps"] * 2, 2, 10)
+    assert set(added) == {"slaps", "cringe", "lit", "ugh"}
     old, old_vocab, _, _ = load_model(trained_base)
     new, new_vocab, _, _ = load_model(folder)
-    assert len(new_vocab) == len(old_vocab) + 3 and new_vocab.encode("slaps") != old_vocab.encode("slaps")
-    assert torch.allclose(batch_logits(old, old_vocab, texts), batch_logits(new, new_vocab, texts), atol=1e-5)
+    assert old.cfg.lexicon and new.valence.shape == (len(old_vocab) + 4,)
+    assert torch.equal(new.valence[: len(old_vocab)], old.valence)
+    valence = {w: float(new.valence[new_vocab.stoi[w]]) for w in added}
+    assert valence == pytest.approx(
+        {"slaps": 0.0, "cringe": 0.0, "lit": 0.0, "ugh": vader_lexicon()["ugh"] / 4}
+    )
+    assert torch.allclose(
+        batch_logits(old, old_vocab, unscored), batch_logits(new, new_vocab, unscored), atol=1e-5
+    )
+
+
+def test_growing_refuses_a_per_token_tensor_it_does_not_know() -> None:
+    from model.registry import ModelError
+    from model.vocab import Vocab
+    from model.vocab_grow import grown_state
+
+    state = {"encoder.embedding.weight": torch.zeros(5, 2), "head.vocab_bias": torch.zeros(5)}
+    target = {"encoder.embedding.weight": torch.zeros(7, 2), "head.vocab_bias": torch.zeros(7)}
+    vocab = Vocab(itos=["<pad>", "<unk>", "<bos>", "<eos>", "a", "b", "c"])
+    with pytest.raises(ModelError, match=r"cannot grow head.vocab_bias from \(5,\) to \(7,\)"):
+        grown_state(state, target, vocab, 2)
+
+
+def test_tiny_base_model_has_the_shipped_configuration(trained_base: Path) -> None:
+    """The retraining tests run on the features the shipped model has, at small sizes."""
+    from model.registry import DEFAULT_PATH, read_card
+
+    sizes = {"vocab_size", "emb_dim", "hidden"}
+    shipped, tiny = read_card(DEFAULT_PATH), read_card(trained_base)
+    net = {
+        k: v for k, v in shipped["hyperparameters"]["net"].items() if k not in sizes and "dropout" not in k
+    }
+    assert {k: tiny["hyperparameters"]["net"][k] for k in net} == net
+    train = shipped["hyperparameters"]["train"]
+    assert {k: tiny["hyperparameters"]["train"][k] for k in SHIPPED} == {k: train[k] for k in SHIPPED}
+    assert tiny["serving"] == shipped["serving"] and tiny["weights_dtype"] == shipped["weights_dtype"]
 
 
 def test_decision_modules_import_no_io_library() -> None:

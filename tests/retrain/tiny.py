@@ -83,13 +83,17 @@ def write_jsonl(path: Path, rows: list[tuple[str, str]]) -> Path:
     return path
 
 
-TINY = {**MODEL_TINY, "half": False}
+# The shipped model's configuration (model/default/card.json) at tiny sizes: an LSTM with the lexicon
+# feature, float16 weights, no class weights, one learning rate for all layers, served int8 on CPU.
+SHIPPED = {"cell": "lstm", "lexicon": True, "half": True, "class_weights": False, "lr_decay": 1.0}
+TINY = {**MODEL_TINY, **SHIPPED}
 
 
 def train_base_model(data_dir: Path, out: Path) -> Path:
-    """A tiny classifier trained from scratch by the model package's own fine-tuning code."""
+    """A tiny classifier with the shipped configuration, trained by the model package's own code."""
     from model.data import SEMEVAL_DIR as SD
     from model.finetune import finetune
+    from model.registry import update_card
     from model.train import TrainConfig
 
     cfg = TrainConfig(
@@ -104,4 +108,6 @@ def train_base_model(data_dir: Path, out: Path) -> Path:
         out=str(out),
         **TINY,
     )
-    return finetune(cfg, command="tests/retrain: tiny base model")
+    folder = finetune(cfg, command="tests/retrain: tiny base model")
+    update_card(folder, serving={"cpu_int8": True})
+    return folder
