@@ -96,7 +96,8 @@ recent_start = max(start, end - timedelta(hours=1))
 found_terms = data.negativity_terms(focus, recent_start, end)
 st.caption(
     f"Words and word pairs carrying more of the negative weight since {widgets.when(recent_start)} "
-    "than in the week before (z: how sure that is)."
+    "than in the week before, in posts more negative than the rest; most certain first (z: how sure, "
+    "weak below 2)."
 )
 if found_terms:
     rows = [
@@ -105,6 +106,7 @@ if found_terms:
             "negative weight now": f"{t.spike_weight:.1f}",
             "in the week before": f"{t.base_weight:.1f}",
             "z": f"{t.z:.1f}",
+            "evidence": t.strength,
         }
         for t in found_terms
     ]

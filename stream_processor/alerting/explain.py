@@ -42,6 +42,9 @@ class PostText:
     url: str | None = None
 
 
+MIN_Z = 1.0  # a term must stand out by at least one standard error to be named at all
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
     term: str
@@ -49,6 +52,11 @@ class Term:
     log_odds: float
     spike_weight: float  # summed negative probability of the spike posts using it
     base_weight: float
+
+    @property
+    def strength(self) -> str:
+        """How sure the over-representation is, in words: strong (z >= 3), moderate (>= 2) or weak."""
+        return "strong" if self.z >= 3 else "moderate" if self.z >= 2 else "weak"
 
 
 def terms_of(text: str) -> set[str]:
@@ -60,8 +68,11 @@ def terms_of(text: str) -> set[str]:
     return kept | bigrams
 
 
-def negative_term_weights(posts: Iterable[PostText]) -> tuple[Counter[str], float]:
-    """Per term, the summed negative probability of posts using it; and the total of all posts."""
+def negative_term_weights(
+    posts: Iterable[PostText], uses: Counter[str] | None = None
+) -> tuple[Counter[str], float]:
+    """Per term, the summed negative probability of posts using it; and the total of all posts.
+    `uses`, when given, counts the posts using each term."""
     weights: Counter[str] = Counter()
     total = 0.0
     for post in posts:
@@ -69,6 +80,8 @@ def negative_term_weights(posts: Iterable[PostText]) -> tuple[Counter[str], floa
         total += p
         for term in terms_of(post.text):
             weights[term] += p
+            if uses is not None:
+                uses[term] += 1
     return weights, total
 
 
@@ -80,7 +93,9 @@ def over_represented(
 
     `prior` is the total pseudo-count of the Dirichlet prior, spread in proportion to each term's
     pooled frequency, so rare terms shrink toward no difference instead of topping the list."""
-    spike_w, spike_total = negative_term_weights(spike)
+    uses: Counter[str] = Counter()
+    spike_w, spike_total = negative_term_weights(spike, uses)
+    mean_neg = spike_total / len(spike) if spike else 0.0
     base_w, _base_total = negative_term_weights(base)
     pooled = spike_w + base_w
     pooled_total = sum(pooled.values())
@@ -89,15 +104,15 @@ def over_represented(
     spike_sum, base_sum = sum(spike_w.values()), sum(base_w.values())
     terms = []
     for term, weight in spike_w.items():
-        if weight < min_weight:
-            continue
+        if weight < min_weight or weight / uses[term] <= mean_neg:
+            continue  # too rare, or its posts are no more negative than the rest: not a driver
         a = prior * pooled[term] / pooled_total
         y_i, y_j = weight, base_w.get(term, 0.0)
         delta = math.log((y_i + a) / (spike_sum + prior - y_i - a)) - math.log(
             (y_j + a) / (base_sum + prior - y_j - a)
         )
         z = delta / math.sqrt(1.0 / (y_i + a) + 1.0 / (y_j + a))
-        if z > 0:
+        if z >= MIN_Z:
             terms.append(Term(term, round(z, 3), round(delta, 4), round(y_i, 2), round(y_j, 2)))
     terms.sort(key=lambda t: (-t.z, t.term))
     return _drop_contained(terms)[:top]

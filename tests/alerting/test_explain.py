@@ -64,3 +64,17 @@ def test_explanation_carries_numbers_terms_and_distinct_example_posts() -> None:
 def test_no_posts_means_no_terms() -> None:
     assert over_represented([], BASE) == []
     assert explain({}, [], [])["terms"] == []
+
+
+def test_praise_that_grows_is_no_driver_of_negativity_and_weak_evidence_says_so() -> None:
+    # "worked perfectly" doubles now, but in posts far less negative than the rest: not a driver.
+    praise = _posts(["thanks, worked perfectly"] * 40, 0.1, start=500)
+    complaints = _posts(["delayed again, awful", "awful queue, delayed flight"] * 10, 0.8, start=600)
+    terms = over_represented(praise + complaints, _posts(["thanks, worked perfectly"] * 20, 0.1) + BASE)
+    names = [t.term for t in terms]
+    assert "perfectly" not in names and "thanks" not in names and "worked perfectly" not in names
+    assert "awful" in names or "delayed" in names
+    assert all(t.z >= 1.0 for t in terms) and [t.z for t in terms] == sorted(
+        (t.z for t in terms), reverse=True
+    )
+    assert {t.strength for t in terms} <= {"strong", "moderate", "weak"}
