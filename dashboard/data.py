@@ -134,11 +134,12 @@ def series(topic_ids: tuple[int, ...], start: datetime, end: datetime, bucket: s
 @st.cache_data(ttl=5, show_spinner=False)
 def top_posts(
     topic_id: int, start: datetime, end: datetime, polarity: str, limit: int = 6
-) -> list[posts.PostRow]:
-    """The most negative (or positive) posts, among those the model labelled so."""
+) -> list[tuple[posts.PostRow, int]]:
+    """The most negative (or positive) posts, among those the model labelled so, near-duplicates
+    collapsed into one with their count."""
     with engine().connect() as conn:
-        found = posts.top_posts(conn, topic_id, start, end, polarity, limit * 3)
-    return [p for p in found if p.label == polarity][:limit]
+        found = posts.top_posts(conn, topic_id, start, end, polarity, limit * 10)
+    return trends.collapse_similar((p for p in found if p.label == polarity), lambda p: p.text, limit)
 
 
 @st.cache_data(ttl=30, show_spinner=False)

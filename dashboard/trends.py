@@ -5,15 +5,18 @@ detector, the Redis live view, the exports and `sentimon report shares`), with i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import pandas as pd
 
 from sentimon.quantify import Estimate
 from sentimon.schema import WindowAggregate, total
 
+T = TypeVar("T")
 CURRENT = timedelta(minutes=15)  # "now" on the overview: the last quarter hour
 BASELINE = timedelta(hours=24)  # compared with the day before it
 SPARK = timedelta(hours=1)
@@ -125,3 +128,22 @@ def to_csv(series: pd.DataFrame) -> bytes:
 
 def pct(share: float) -> str:
     return f"{100 * share:.0f}%"
+
+
+_NOISE = re.compile(r"https?://\S+|[@#$]\w+|\d+|[^\w\s]")
+
+
+def similar_key(text: str) -> str:
+    """What near-duplicates share: the words, without links, handles, tags, numbers and punctuation."""
+    return " ".join(_NOISE.sub(" ", text.casefold()).split())
+
+
+def collapse_similar(items: Iterable[T], text: Callable[[T], str], limit: int) -> list[tuple[T, int]]:
+    """The first of each group of near-duplicates, in order, with the group's size; at most `limit`."""
+    firsts: dict[str, T] = {}
+    counts: dict[str, int] = {}
+    for item in items:
+        key = similar_key(text(item))
+        counts[key] = counts.get(key, 0) + 1
+        firsts.setdefault(key, item)
+    return [(item, counts[key]) for key, item in firsts.items()][:limit]

@@ -88,8 +88,10 @@ for column, order, title in ((neg_col, "negative", "Most negative"), (pos_col, "
         found = data.top_posts(focus, start, end, order)
         if not found:
             st.caption("None in this range.")
-        for post in found:
+        for post, similar in found:
             widgets.stored_post(post)
+            if similar > 1:
+                st.caption(f"and {similar - 1} more like it")
 
 st.subheader("What drives the negativity", anchor=False)
 recent_start = max(start, end - timedelta(hours=1))

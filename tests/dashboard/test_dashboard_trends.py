@@ -90,3 +90,18 @@ def test_the_dashboards_decision_modules_do_no_io() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_near_duplicate_posts_collapse_into_one_with_a_count() -> None:
+    from dashboard.trends import collapse_similar
+
+    texts = [
+        "@AcmeAir lost my bag!! https://t.co/a",
+        "#AcmeAir lost my bag",
+        "acme air lost my bag?",
+        "Late again",
+    ]
+    texts[2] = "@acmeair lost my bag?"
+    got = collapse_similar(texts, lambda t: t, limit=5)
+    assert got == [("@AcmeAir lost my bag!! https://t.co/a", 3), ("Late again", 1)]
+    assert collapse_similar(texts, lambda t: t, limit=1) == [("@AcmeAir lost my bag!! https://t.co/a", 3)]
