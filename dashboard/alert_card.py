@@ -63,8 +63,10 @@ def explanation(a: Alert) -> None:
             found = data.top_posts(a.topic_id, start, a.window_start + timedelta(minutes=2), "negative")
             if not found:
                 st.caption("No stored posts around this window.")
-            for stored in found:
+            for stored, similar in found:
                 widgets.stored_post(stored)
+                if similar > 1:
+                    st.caption(f"and {similar - 1} more like it")
     figures = {k: v for k, v in details.items() if k not in ("terms", "posts")}
     if figures:
         with st.expander("Figures"):
