@@ -131,6 +131,12 @@ def series(topic_ids: tuple[int, ...], start: datetime, end: datetime, bucket: s
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=trends.SERIES_COLUMNS)
 
 
+@st.cache_data(ttl=30, show_spinner=False)
+def first_window(topic_ids: tuple[int, ...]) -> datetime | None:
+    with engine().connect() as conn:
+        return windows.first_window(conn, topic_ids)
+
+
 @st.cache_data(ttl=5, show_spinner=False)
 def top_posts(
     topic_id: int, start: datetime, end: datetime, polarity: str, limit: int = 6

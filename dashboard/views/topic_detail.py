@@ -12,6 +12,14 @@ from dashboard.safe import escape_markdown
 RANGES = {"Last hour": timedelta(hours=1), "Last day": timedelta(days=1), "Last week": timedelta(days=7)}
 DEFAULT_BUCKET = {"Last hour": "1 min", "Last day": "5 min", "Last week": "1 hour", "Custom": "1 hour"}
 
+
+def fitting_range(topic_id: int) -> str:
+    """The shortest range that holds all of a topic's data, so a young topic fills the chart."""
+    oldest = data.first_window((topic_id,))
+    age = data.now() - oldest if oldest is not None else timedelta(0)
+    return next((name for name, size in RANGES.items() if age <= size), "Last week")
+
+
 session.require_user()
 st.title("Topic detail")
 names = data.topic_names()
@@ -21,7 +29,7 @@ if not names:
 
 wanted = st.query_params.get("topic", "")
 first = int(wanted) if wanted.isdigit() and int(wanted) in names else next(iter(names))
-left, middle, right = st.columns([5, 4, 2])
+left, middle, right = st.columns([4, 5, 2])
 chosen = left.multiselect(
     "Topics (pick several to compare)",
     list(names),
@@ -30,10 +38,9 @@ chosen = left.multiselect(
     max_selections=6,
     key="detail_topics",
 )
-span = (
-    middle.segmented_control("Range", [*RANGES, "Custom"], default="Last day", key="detail_range")
-    or "Last day"
-)
+span = middle.segmented_control(
+    "Range", [*RANGES, "Custom"], default=fitting_range(first), key="detail_range"
+) or fitting_range(first)
 bucket = right.selectbox(
     "Bucket",
     list(trends.BUCKETS),
@@ -98,8 +105,8 @@ recent_start = max(start, end - timedelta(hours=1))
 found_terms = data.negativity_terms(focus, recent_start, end)
 st.caption(
     f"Words and word pairs carrying more of the negative weight since {widgets.when(recent_start)} "
-    "than in the week before, in posts more negative than the rest; most certain first (z: how sure, "
-    "weak below 2)."
+    "than in the week before, in posts more negative than the rest; most certain first (z: how sure; "
+    "weak: below 2)."
 )
 if found_terms:
     rows = [

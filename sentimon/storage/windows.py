@@ -167,3 +167,12 @@ def totals(
             setattr(agg, c, type(getattr(agg, c))(getattr(r, c) or 0))
         out[agg.topic_id] = agg
     return out
+
+
+def first_window(conn: Connection, topic_ids: Iterable[int]) -> datetime | None:
+    """The oldest window of any of these topics (how far back their data goes)."""
+    ids = list(topic_ids)
+    if not ids:
+        return None
+    found = conn.execute(select(func.min(tw.c.window_start)).where(tw.c.topic_id.in_(ids))).scalar()
+    return utc(found) if found is not None else None

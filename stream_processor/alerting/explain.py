@@ -42,9 +42,6 @@ class PostText:
     url: str | None = None
 
 
-MIN_Z = 1.0  # a term must stand out by at least one standard error to be named at all
-
-
 @dataclass(frozen=True, slots=True)
 class Term:
     term: str
@@ -112,7 +109,7 @@ def over_represented(
             (y_j + a) / (base_sum + prior - y_j - a)
         )
         z = delta / math.sqrt(1.0 / (y_i + a) + 1.0 / (y_j + a))
-        if z >= MIN_Z:
+        if z > 0:
             terms.append(Term(term, round(z, 3), round(delta, 4), round(y_i, 2), round(y_j, 2)))
     terms.sort(key=lambda t: (-t.z, t.term))
     return _drop_contained(terms)[:top]
