@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.auth import User
-from dashboard.safe import escape_markdown, link_markdown
+from dashboard.safe import escape_markdown, link_markdown, plain
 from dashboard.trends import pct
 from sentimon.storage.alerts import ACKNOWLEDGED, RESOLVED, Alert
 from stream_processor.alerting.explain import headline as headline_text
@@ -53,7 +53,7 @@ def explanation(a: Alert) -> None:
         quoted = [p for p in details.get("posts") or [] if isinstance(p, dict) and p.get("text")]
         for post in quoted:
             with st.container(border=True):
-                st.text(str(post["text"]))
+                st.text(plain(post["text"]))
                 st.caption(
                     f"negative {float(post.get('p_neg', 0)):.0%} · "
                     + link_markdown("source", post.get("url"))

@@ -60,8 +60,12 @@ def start_dashboard(
         SENTIMON_DATA_DIR=str(folder),
         SENTIMON_ADMIN_PASSWORD=ADMIN_PASSWORD,
         SENTIMON_VIEWER_PASSWORD=VIEWER_PASSWORD,
-        **(extra_env or {}),
+        # Every browser is 127.0.0.1 here: no throttling on the shared server (its own tests have it).
+        SENTIMON_LOGIN_BASE_DELAY_S="0",
+        SENTIMON_LOGIN_MAX_FAILURES="1000",
+        SENTIMON_LOGIN_MAX_FAILURES_PER_CLIENT="1000",
     )
+    env.update(extra_env or {})
     log = (folder / "streamlit.log").open("wb")
     proc = subprocess.Popen(
         streamlit_command(port, "127.0.0.1"), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
