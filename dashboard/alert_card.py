@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import streamlit as st
 
@@ -68,7 +69,17 @@ def explanation(a: Alert) -> None:
     figures = {k: v for k, v in details.items() if k not in ("terms", "posts")}
     if figures:
         with st.expander("Figures"):
-            st.json(figures, expanded=True)
+            st.json(_shown(figures), expanded=True)
+
+
+def _shown(value: Any) -> Any:
+    """The figures as shown: every string through `plain` (the JSON viewer parses no markup, but
+    invisible characters would still reorder it)."""
+    if isinstance(value, dict):
+        return {plain(k): _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return plain(value) if isinstance(value, str) else value
 
 
 def alert_card(a: Alert, user: User) -> None:

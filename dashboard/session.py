@@ -17,7 +17,6 @@ from dashboard.gate import COOKIE_PATH
 from dashboard.safe import escape_markdown
 
 _COOKIE = "sentimon_session"
-_WRITE = "sentimon_cookie_write"  # a token to store in the browser, or "" to remove it
 _TOKEN = "sentimon_token"  # the token this session signed in with
 _SIGNED_OUT = "sentimon_signed_out"  # the cookie this session started with is void
 
@@ -39,20 +38,18 @@ def current_user() -> User | None:
     if user is None:  # forged, expired or signed out (here, on another replica, before a restart)
         st.session_state.pop(_TOKEN, None)
         if not st.session_state.get(_SIGNED_OUT):
-            st.session_state[_SIGNED_OUT], st.session_state[_WRITE] = True, ""
+            st.session_state[_SIGNED_OUT] = True
     else:
         st.session_state[_TOKEN] = token
     return user
 
 
-def _write_cookie() -> None:
-    """Store (or remove) the sign-in cookie once, after the run that asked for it: the page posts
-    the token to the server, which sets it HttpOnly (dashboard/gate.py)."""
-    token = st.session_state.pop(_WRITE, None)
-    if token is None:
-        return
+def _keep_cookie(token: str) -> None:
+    """Have the browser keep `token` in the sign-in cookie ("" removes it): the page posts it to the
+    server, which sets it HttpOnly. Drawn on every run, unchanged, so the frame is not dropped
+    before its script ran (and does not run again)."""
     script = (
-        # The page's own fetch (not this frame's): it completes even if the next run drops the frame.
+        # The page's own fetch (not this frame's): it completes even if the frame goes away.
         f"parent.fetch(parent.location.origin + {json.dumps(COOKIE_PATH)}, {{method: 'POST', "
         f"credentials: 'same-origin', keepalive: true, body: {json.dumps(token)}}});"
     )
@@ -70,7 +67,8 @@ def require_user() -> User:
 
 def login_page() -> None:
     """The only thing an unauthenticated visitor sees."""
-    _write_cookie()
+    if st.context.cookies.get(_COOKIE) or st.session_state.get(_SIGNED_OUT):
+        _keep_cookie("")  # a stale or signed-out cookie goes
     st.title("Sentimon")
     if _oidc():
         _provider_login()
@@ -88,14 +86,17 @@ def login_page() -> None:
             st.error(problem or signin.WRONG)
             return
         token = signin.open_session(user)
-        st.session_state[_TOKEN], st.session_state[_WRITE] = token, token
+        st.session_state[_TOKEN] = token
         st.session_state.pop(_SIGNED_OUT, None)
         st.rerun()
 
 
 def _provider_login() -> None:
     if st.user.is_logged_in:  # signed in at the provider, but no role here (or signed out here)
-        st.warning("Your account has no access to this dashboard. Ask an admin to add you.")
+        st.warning(
+            "You were signed out here, or your account has no access to this dashboard "
+            "(ask an admin to add you). Sign out, then sign in again."
+        )
         st.button("Sign out", key="oidc_sign_out", on_click=st.logout)
         return
     st.caption("Live public-opinion trends. Sign in with your organisation's account.")
@@ -104,7 +105,8 @@ def _provider_login() -> None:
 
 def sidebar(user: User) -> None:
     with st.sidebar:
-        _write_cookie()
+        if not _oidc():
+            _keep_cookie(st.session_state.get(_TOKEN, ""))
         st.caption(f"Signed in as **{escape_markdown(user.name)}** ({user.role})")
         if st.button("Sign out", key="sign_out"):
             if _oidc():
@@ -112,7 +114,7 @@ def sidebar(user: User) -> None:
                 st.logout()
                 return
             signin.sign_out(user, st.session_state.pop(_TOKEN, None))
-            st.session_state[_SIGNED_OUT], st.session_state[_WRITE] = True, ""
+            st.session_state[_SIGNED_OUT] = True
             st.rerun()
 
 

@@ -109,3 +109,9 @@ def test_rich_prints_names_as_written() -> None:
     console = Console(record=True, width=80)
     console.print(cli_text("[lnk]x[/lnk] :smile: \u202enimda"))
     assert console.export_text().strip() == "[lnk]x[/lnk] :smile: \ufffdnimda"
+
+
+def test_alert_figures_are_shown_plain_all_the_way_down() -> None:
+    from dashboard.alert_card import _shown
+
+    assert _shown({"k\u202e": ["x\u202ey", 1, {"z": "\u200bq"}]}) == {"k\ufffd": ["x\ufffdy", 1, {"z": "q"}]}
