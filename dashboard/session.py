@@ -25,10 +25,15 @@ def _oidc() -> bool:
     return data.settings().auth_mode == "oidc"
 
 
+def _at_provider() -> bool:
+    """Signed in at the identity provider (st.user has no is_logged_in without an [auth] section)."""
+    return bool(st.user.get("is_logged_in", False))
+
+
 def current_user() -> User | None:
     """The signed-in user, checked against the database on every run (cached for seconds)."""
     if _oidc():
-        return signin.oidc_user(st.user.to_dict()) if st.user.is_logged_in else None
+        return signin.oidc_user(st.user.to_dict()) if _at_provider() else None
     token = st.session_state.get(_TOKEN)
     if token is None and not st.session_state.get(_SIGNED_OUT):
         token = st.context.cookies.get(_COOKIE)
@@ -92,7 +97,7 @@ def login_page() -> None:
 
 
 def _provider_login() -> None:
-    if st.user.is_logged_in:  # signed in at the provider, but no role here (or signed out here)
+    if _at_provider():  # signed in at the provider, but no role here (or signed out here)
         st.warning(
             "You were signed out here, or your account has no access to this dashboard "
             "(ask an admin to add you). Sign out, then sign in again."

@@ -49,7 +49,7 @@ def _healthy(url: str) -> bool:
 
 
 def start_dashboard(
-    db_url: str, folder: Path, extra_env: dict[str, str] | None = None
+    db_url: str, folder: Path, extra_env: dict[str, str] | None = None, secrets_file: Path | None = None
 ) -> tuple[subprocess.Popen, str]:
     """Streamlit on a free port against `db_url`; our SENTIMON_* settings only, nothing inherited."""
     port = free_port()
@@ -68,7 +68,11 @@ def start_dashboard(
     env.update(extra_env or {})
     log = (folder / "streamlit.log").open("wb")
     proc = subprocess.Popen(
-        streamlit_command(port, "127.0.0.1"), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        streamlit_command(port, "127.0.0.1", secrets_file),
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -292,3 +292,29 @@ def test_downloads_need_a_live_session_and_answers_carry_security_headers(
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     assert page.request.get(link).status == 403  # signed out: the link is dead, cookie or not
     assert violations == []  # the whole app runs under the policy
+
+
+def test_with_oidc_the_login_offers_the_identity_provider_and_no_password(page: Page, tmp_path: Path) -> None:
+    oidc = {
+        "SENTIMON_AUTH_MODE": "oidc",
+        "SENTIMON_OIDC_CLIENT_ID": "sentimon",
+        "SENTIMON_OIDC_CLIENT_SECRET": "not-used-here",
+        "SENTIMON_OIDC_SERVER_METADATA_URL": "https://idp.invalid/.well-known/openid-configuration",
+        "SENTIMON_OIDC_REDIRECT_URI": "http://127.0.0.1/oauth2callback",
+    }
+    from dashboard.oidc import write_streamlit_secrets
+    from sentimon.settings import Settings
+
+    fields = {k.removeprefix("SENTIMON_").lower(): v for k, v in oidc.items()}
+    secrets = write_streamlit_secrets(Settings(data_dir=tmp_path, **fields))  # what `sentimon dashboard` does
+    db_url = f"sqlite:///{tmp_path / 'own.db'}"
+    migrate(db_url)
+    proc, url = start_dashboard(db_url, tmp_path, oidc, secrets)
+    try:
+        page.goto(f"{url}/topics")
+        expect(page.get_by_text("Sign in with your organisation's account.")).to_be_visible()
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        expect(page.get_by_role("textbox", name="Password")).to_have_count(0)
+        expect(page.get_by_role("link", name="Topics")).to_have_count(0)
+    finally:
+        stop(proc)
