@@ -24,6 +24,9 @@ from dashboard.throttle import Policy, after_failure, keys, verdict
 from sentimon.storage import accounts, audit
 
 WRONG = "That name and password do not open the dashboard."
+# Ended sessions are remembered this long: longer than Streamlit keeps its OIDC cookie (30 days), so
+# a signed-out identity cookie cannot open a session again.
+KEEP_ENDED_SESSIONS = timedelta(days=31)
 
 
 def policy() -> Policy:
@@ -96,6 +99,7 @@ def open_session(user: User) -> str:
     session_id = new_session_id()
     expires = data.now() + timedelta(seconds=data.settings().session_max_age_s)
     with data.engine().begin() as conn:
+        accounts.forget_sessions(conn, data.now() - KEEP_ENDED_SESSIONS)
         accounts.create_session(conn, session_digest(session_id), user.name, user.role, expires)
     return session_token(session_id, data.session_key())
 

@@ -118,7 +118,7 @@ def revoke_user_sessions(conn: Connection, name: str, now: datetime) -> int:
 
 
 def forget_sessions(conn: Connection, before: datetime) -> int:
-    """Drop sessions that expired before `before` (housekeeping)."""
+    """Drop sessions that expired before `before` (housekeeping at each sign-in)."""
     return int(conn.execute(delete(auth_sessions).where(auth_sessions.c.expires_at < before)).rowcount)
 
 

@@ -59,6 +59,10 @@ def test_a_session_lives_until_it_expires_or_is_revoked(engine: Engine) -> None:
     with engine.connect() as conn:
         assert accounts.session_user(conn, "d1", NOW) is None and accounts.session_known(conn, "d1")
         assert accounts.session_user(conn, "d2", NOW) == ("ana", "admin")
+    with engine.begin() as conn:  # housekeeping drops only sessions that ended before the cut
+        assert accounts.forget_sessions(conn, NOW + timedelta(minutes=30)) == 0
+        assert accounts.forget_sessions(conn, NOW + timedelta(hours=2)) == 3
+        assert not accounts.session_known(conn, "d1")
 
 
 def test_a_role_change_applies_to_open_sessions_and_password_or_removal_ends_them(engine: Engine) -> None:
