@@ -17,7 +17,7 @@ RUN pip install torch --index-url "${TORCH_INDEX}"
 
 # The project and its runtime dependencies (editable, so migrations and the shipped model stay in /app).
 COPY . /app
-RUN pip install -e . \
+RUN pip install -e '.[oidc]' \
  && useradd --system --uid 10001 --home-dir /app sentimon \
  && mkdir -p /data \
  && chown sentimon /data

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.auth import User
-from dashboard.safe import escape_markdown, link_markdown
+from dashboard.safe import escape_markdown, link_markdown, plain
 from dashboard.trends import pct
 from sentimon.storage.alerts import ACKNOWLEDGED, RESOLVED, Alert
 from stream_processor.alerting.explain import headline as headline_text
@@ -53,7 +54,7 @@ def explanation(a: Alert) -> None:
         quoted = [p for p in details.get("posts") or [] if isinstance(p, dict) and p.get("text")]
         for post in quoted:
             with st.container(border=True):
-                st.text(str(post["text"]))
+                st.text(plain(post["text"]))
                 st.caption(
                     f"negative {float(post.get('p_neg', 0)):.0%} · "
                     + link_markdown("source", post.get("url"))
@@ -70,7 +71,17 @@ def explanation(a: Alert) -> None:
     figures = {k: v for k, v in details.items() if k not in ("terms", "posts")}
     if figures:
         with st.expander("Figures"):
-            st.json(figures, expanded=True)
+            st.json(_shown(figures), expanded=True)
+
+
+def _shown(value: Any) -> Any:
+    """The figures as shown: every string through `plain` (the JSON viewer parses no markup, but
+    invisible characters would still reorder it)."""
+    if isinstance(value, dict):
+        return {plain(k): _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return plain(value) if isinstance(value, str) else value
 
 
 def alert_card(a: Alert, user: User) -> None:

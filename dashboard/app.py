@@ -13,7 +13,9 @@ PAGES = [
     ("views/alerts.py", "Alerts", ":material/notifications:"),
     ("views/labelling.py", "Labelling", ":material/label:"),
     ("views/models.py", "Models", ":material/model_training:"),
+    ("views/audit.py", "Audit", ":material/policy:"),
 ]
+ADMIN_PAGES = {"views/audit.py"}
 
 
 def _slug(path: str) -> str:
@@ -35,6 +37,7 @@ def main() -> None:
     pages = [
         st.Page(path, title=title, icon=icon, url_path=_slug(path), default=i == 0)
         for i, (path, title, icon) in enumerate(PAGES)
+        if path not in ADMIN_PAGES or user.can("audit")
     ]
     st.navigation(pages).run()
 

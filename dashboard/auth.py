@@ -1,17 +1,21 @@
-"""Who may do what: bcrypt-hashed passwords for the viewer and admin roles, checked without I/O."""
+"""Who may do what: bcrypt-hashed passwords and roles, signed session tokens, checked without I/O."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from typing import Literal
 
 import bcrypt
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from sentimon.secret_policy import BCRYPT_PREFIXES
+from sentimon.settings import Settings
+
 Role = Literal["viewer", "admin"]
-BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything longer; refuse instead of silently truncating
-ADMIN_ACTIONS = frozenset({"edit_topics", "alert_actions", "label", "models"})
+ADMIN_ACTIONS = frozenset({"edit_topics", "alert_actions", "label", "models", "audit"})
 SESSION_MAX_AGE_S = 12 * 3600  # a browser stays signed in this long after signing in
 
 
@@ -77,24 +81,46 @@ def sign_in(name: str, password: str, creds: Credentials) -> User | None:
     return User(name=clean, role=role)
 
 
+def check_password(password: str, hashed: str | None) -> bool:
+    """Whether a password opens a stored bcrypt hash (an empty hash opens nothing)."""
+    raw = password.encode()
+    if not hashed or not raw or len(raw) > MAX_PASSWORD_BYTES:
+        return False
+    return _matches(raw, hashed.encode())
+
+
+def new_session_id() -> str:
+    """A fresh random session id; the browser keeps it (signed), the database only its digest."""
+    return secrets.token_urlsafe(32)
+
+
+def session_digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def session_key_for(s: Settings) -> str:
+    """What session tokens are signed with: the secret key and both shared passwords, so changing
+    any of them signs every browser out."""
+    parts = (s.secret_key, s.admin_password, s.viewer_password)
+    return "\0".join(secret.get_secret_value() for secret in parts)
+
+
 def _serializer(key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(key, salt="sentimon-dashboard-session")
 
 
-def session_token(user: User, key: str) -> str:
-    """A signed, dated token naming the user, for the browser to keep across reloads. `key` should
-    change whenever the secret or a password does, so that old tokens stop opening the dashboard."""
-    return _serializer(key).dumps({"name": user.name, "role": user.role})
+def session_token(session_id: str, key: str) -> str:
+    """A signed, dated token carrying a session id, for the browser to keep across reloads. `key`
+    should change whenever the secret or a shared password does, so old tokens stop opening."""
+    return _serializer(key).dumps({"sid": session_id})
 
 
-def user_from_token(token: str, key: str, max_age_s: int = SESSION_MAX_AGE_S) -> User | None:
-    """The user a token names, or None when it is forged, expired, signed with another key or odd."""
+def session_from_token(token: str, key: str, max_age_s: int = SESSION_MAX_AGE_S) -> str | None:
+    """The session id a token carries, or None when it is forged, expired, signed with another key
+    or odd. Whether that session is still live is the database's answer (signin.user_for_token)."""
     try:
         data = _serializer(key).loads(token, max_age=max_age_s)
     except BadData:
         return None
-    if not isinstance(data, dict) or data.get("role") not in ("viewer", "admin"):
-        return None
-    name = data.get("name")
-    clean = " ".join(name.split())[:64] if isinstance(name, str) else ""
-    return User(name=clean or data["role"], role=data["role"])
+    sid = data.get("sid") if isinstance(data, dict) else None
+    return sid if isinstance(sid, str) and sid else None

@@ -9,6 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.safe import html_text
+
 COLORS = {"negative": "#d62728", "neutral": "#9e9e9e", "positive": "#2ca02c"}
 
 
@@ -50,13 +52,15 @@ def series_figure(
             part = frame[frame["topic"] == topic]
             _band(fig, part, "#888888", f"{topic} 90% interval")
             fig.add_trace(
-                go.Scatter(x=part["bucket_start"], y=part["negative"], name=f"{topic} negative"), row=1, col=1
+                go.Scatter(x=part["bucket_start"], y=part["negative"], name=html_text(f"{topic} negative")),
+                row=1,
+                col=1,
             )
             fig.add_trace(
                 go.Bar(
                     x=part["bucket_start"],
                     y=part["volume"],
-                    name=f"{topic} volume",
+                    name=html_text(f"{topic} volume"),
                     width=bar_ms / len(topics),
                 ),
                 row=2,
@@ -70,7 +74,7 @@ def series_figure(
                 mode="markers",
                 marker={"symbol": "triangle-down", "size": 14, "color": "#ff7f0e", "line": {"width": 1}},
                 name="alert",
-                text=[a[2] for a in alerts],
+                text=[html_text(a[2]) for a in alerts],
                 hovertemplate="%{text}<br>%{x}<extra>alert</extra>",
             ),
             row=1,

@@ -8,14 +8,17 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="The Streamlit dashboard.")
+from sentimon.refusal import RefusingTyper
 
-APP = Path(__file__).resolve().parent / "app.py"
+app = RefusingTyper(help="The Streamlit dashboard.")
+
+APP = Path(__file__).resolve().parent / "server.py"  # app.py behind the security gate
 ROOT = APP.parent.parent
 
 
-def streamlit_command(port: int, address: str | None = None) -> list[str]:
-    """The `streamlit run` command line: headless, no usage stats, no file watching."""
+def streamlit_command(port: int, address: str, secrets_file: Path | None = None) -> list[str]:
+    """The `streamlit run` command line: headless, no usage stats, no file watching, bound to
+    `address`, reading Streamlit secrets (the OIDC [auth] section) only from `secrets_file`."""
     cmd = [
         sys.executable,
         "-m",
@@ -34,9 +37,11 @@ def streamlit_command(port: int, address: str | None = None) -> list[str]:
         "false",
         "--client.toolbarMode",
         "minimal",
+        "--server.address",
+        address,
     ]
-    if address:
-        cmd += ["--server.address", address]
+    if secrets_file is not None:
+        cmd += ["--secrets.files", str(secrets_file)]
     return cmd
 
 
@@ -50,10 +55,13 @@ def child_env() -> dict[str, str]:
 @app.command("dashboard")
 def dashboard(
     port: int = typer.Option(None, help="Port to serve on (default: settings.dashboard_port)."),
-    address: str = typer.Option(None, help="Address to bind (default: Streamlit's, all interfaces)."),
+    address: str = typer.Option(
+        None, help="Address to bind (default: settings.dashboard_address, 127.0.0.1: this machine only)."
+    ),
     migrate: bool = typer.Option(True, help="Bring the database schema up to date first."),
 ) -> None:
     """Serve the dashboard until interrupted."""
+    from dashboard.oidc import write_streamlit_secrets
     from sentimon.settings import get_settings
 
     settings = get_settings()
@@ -62,9 +70,11 @@ def dashboard(
 
         run_migrations(settings.db_url)
     port = port or settings.dashboard_port
-    typer.echo(f"dashboard on http://localhost:{port}", err=True)
+    address = address or settings.dashboard_address
+    secrets_file = write_streamlit_secrets(settings) if settings.auth_mode == "oidc" else None
+    typer.echo(f"dashboard on http://localhost:{port} (bound to {address})", err=True)
     # Become Streamlit (exec): a stop signal sent to this command then reaches the server itself.
-    cmd = streamlit_command(port, address)
+    cmd = streamlit_command(port, address, secrets_file)
     os.chdir(ROOT)
     os.execve(cmd[0], cmd, child_env())
 

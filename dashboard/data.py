@@ -11,10 +11,10 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboard import live, trends
-from dashboard.auth import Credentials, User, credentials_from
+from dashboard.auth import Credentials, User, credentials_from, session_key_for
 from sentimon.schema import WindowAggregate
 from sentimon.settings import Settings, get_settings
-from sentimon.storage import alerts, labels, models, posts, topics, windows
+from sentimon.storage import alerts, audit, labels, models, posts, topics, windows
 from sentimon.storage.db import make_engine
 from stream_processor.alerting.explain import PostText, Term, over_represented
 
@@ -37,11 +37,17 @@ def credentials() -> Credentials:
 
 
 def session_key() -> str:
-    """What sign-in tokens are signed with: the secret key and both passwords, so changing any of
-    them signs every browser out."""
-    s = settings()
-    parts = (s.secret_key, s.admin_password, s.viewer_password)
-    return "\0".join(secret.get_secret_value() for secret in parts)
+    return session_key_for(settings())
+
+
+def client_address() -> str | None:
+    """Who is connecting: the proxy's X-Forwarded-For (its last hop) when trusted, else the peer."""
+    if settings().trust_forwarded_for:
+        forwarded = st.context.headers.get("X-Forwarded-For") or ""
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            return hops[-1]
+    return st.context.ip_address or "localhost"  # Streamlit gives None for loopback connections
 
 
 @st.cache_resource
@@ -221,10 +227,18 @@ def _require(user: User, action: str) -> None:
         raise PermissionError(f"{user.role} may not {action.replace('_', ' ')}")
 
 
+def _audit(conn: Any, user: User, action: str, target: object, **detail: Any) -> None:
+    """Log a change in the transaction that makes it: who, what, on what, from where."""
+    audit.record(
+        conn, user.name, action, role=user.role, target=target, detail=detail, client=client_address()
+    )
+
+
 def create_topic(user: User, name: str, rule: str, alert_config: dict[str, Any]) -> int:
     _require(user, "edit_topics")
     with engine().begin() as conn:
         topic_id = topics.create_topic(conn, name, rule, alert_config)
+        _audit(conn, user, "topic_create", topic_id, name=name, rule=rule)
     _topics_changed()
     return topic_id
 
@@ -233,6 +247,7 @@ def update_topic(user: User, topic_id: int, **changes: Any) -> None:
     _require(user, "edit_topics")
     with engine().begin() as conn:
         topics.update_topic(conn, topic_id, **changes)
+        _audit(conn, user, "topic_update", topic_id, **{k: _plain(v) for k, v in changes.items()})
     _topics_changed()
 
 
@@ -240,6 +255,7 @@ def delete_topic(user: User, topic_id: int) -> None:
     _require(user, "edit_topics")
     with engine().begin() as conn:
         topics.delete_topic(conn, topic_id)
+        _audit(conn, user, "topic_delete", topic_id)
     _topics_changed()
 
 
@@ -249,6 +265,7 @@ def silence_topic(user: User, topic_id: int, minutes: int | None) -> None:
     until = now() + timedelta(minutes=minutes) if minutes else None
     with engine().begin() as conn:
         topics.update_topic(conn, topic_id, silenced_until=until)
+        _audit(conn, user, "topic_silence", topic_id, minutes=minutes)
     _topics_changed()
 
 
@@ -256,6 +273,7 @@ def acknowledge_alert(user: User, alert_id: int) -> bool:
     _require(user, "alert_actions")
     with engine().begin() as conn:
         done = alerts.acknowledge(conn, alert_id, user.name)
+        _audit(conn, user, "alert_acknowledge", alert_id, done=done)
     _alerts_changed()
     return done
 
@@ -264,6 +282,7 @@ def resolve_alert(user: User, alert_id: int) -> bool:
     _require(user, "alert_actions")
     with engine().begin() as conn:
         done = alerts.resolve(conn, alert_id, user.name)
+        _audit(conn, user, "alert_resolve", alert_id, done=done)
     _alerts_changed()
     return done
 
@@ -272,6 +291,7 @@ def add_label(user: User, item: labels.QueueItem, label: str) -> None:
     _require(user, "label")
     with engine().begin() as conn:
         labels.add_label(conn, item.source, item.post_id, item.text, label, user.name)
+        _audit(conn, user, "label", f"{item.source}:{item.post_id}", label=label)
     label_summary.clear()
 
 
@@ -279,6 +299,7 @@ def request_retrain(user: User, note: str) -> str:
     _require(user, "models")
     with engine().begin() as conn:
         request_id = models.request_retrain(conn, user.name, note)
+        _audit(conn, user, "retrain_request", request_id, note=note)
     model_summary.clear()
     return request_id
 
@@ -289,6 +310,8 @@ def promote_model(user: User, version: str) -> str:
     from model.promotion import promote_version  # imports torch: only when someone promotes
 
     done = promote_version(engine(), version, settings().redis_url)
+    with engine().begin() as conn:
+        _audit(conn, user, "model_promote", done.version, previous=done.previous)
     model_summary.clear()
     return f"{done.version} is live" + (f" (was {done.previous})" if done.previous else "")
 
@@ -299,8 +322,21 @@ def rollback_model(user: User) -> str:
     from model.promotion import rollback
 
     done = rollback(engine(), settings().redis_url)
+    with engine().begin() as conn:
+        _audit(conn, user, "model_rollback", done.version, rejected=done.previous)
     model_summary.clear()
     return f"rolled back: {done.version} is live again, {done.previous} rejected"
+
+
+def _plain(value: Any) -> Any:
+    """A change as the log keeps it (times as ISO text)."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def audit_entries(limit: int = 300, actions: tuple[str, ...] = ()) -> list[audit.AuditEntry]:
+    with engine().connect() as conn:
+        return audit.list_entries(conn, limit, actions)
 
 
 def _topics_changed() -> None:

@@ -1,7 +1,8 @@
-"""Sign-in for this browser: the login form, the signed-in user, sign-out.
+"""Sign-in for this browser: the login form (or the identity provider's), the user, sign-out.
 
-The user lives in the Streamlit session; a signed token in a cookie brings it back after a reload
-(Streamlit reads cookies but cannot set them, so a zero-height component writes it from the page)."""
+Sessions live in the database (dashboard/signin.py); a signed token naming one sits in a cookie so a
+reload keeps the sign-in (the page hands the token to the server, which sets the cookie HttpOnly).
+With auth_mode = "oidc" Streamlit's st.login keeps its own cookie."""
 
 from __future__ import annotations
 
@@ -10,50 +11,52 @@ import json
 import streamlit as st
 import streamlit.components.v1 as components
 
-from dashboard import data
-from dashboard.auth import SESSION_MAX_AGE_S, User, session_token, sign_in, user_from_token
+from dashboard import data, signin
+from dashboard.auth import User
+from dashboard.gate import COOKIE_PATH
 from dashboard.safe import escape_markdown
 
-_KEY = "sentimon_user"
 _COOKIE = "sentimon_session"
-_SIGNED_OUT = "sentimon_signed_out"  # set by sign-out: the cookie this session started with is void
-_WRITE = "sentimon_cookie_write"  # a token to store in the browser, or "" to remove it
 _TOKEN = "sentimon_token"  # the token this session signed in with
+_SIGNED_OUT = "sentimon_signed_out"  # the cookie this session started with is void
 
 
-@st.cache_resource
-def _revoked() -> set[str]:
-    """Tokens signed out in this dashboard process: a reload right after sign-out may still carry
-    the cookie (the page removes it a moment later), and must not sign the browser back in."""
-    return set()
+def _oidc() -> bool:
+    return data.settings().auth_mode == "oidc"
+
+
+def _at_provider() -> bool:
+    """Signed in at the identity provider (st.user has no is_logged_in without an [auth] section)."""
+    return bool(st.user.get("is_logged_in", False))
 
 
 def current_user() -> User | None:
-    user = st.session_state.get(_KEY)
-    if isinstance(user, User):
-        return user
-    token = st.context.cookies.get(_COOKIE)
+    """The signed-in user, checked against the database on every run (cached for seconds)."""
+    if _oidc():
+        return signin.oidc_user(st.user.to_dict()) if _at_provider() else None
+    token = st.session_state.get(_TOKEN)
+    if token is None and not st.session_state.get(_SIGNED_OUT):
+        token = st.context.cookies.get(_COOKIE)
     if not token:
         return None
-    valid = not st.session_state.get(_SIGNED_OUT) and token not in _revoked()
-    user = user_from_token(token, data.session_key()) if valid else None
-    if user is not None:
-        st.session_state[_KEY], st.session_state[_TOKEN] = user, token
-    elif not st.session_state.get(_SIGNED_OUT):  # forged, expired or revoked: remove it once
-        st.session_state[_SIGNED_OUT], st.session_state[_WRITE] = True, ""
+    user = signin.user_for_token(token)
+    if user is None:  # forged, expired or signed out (here, on another replica, before a restart)
+        st.session_state.pop(_TOKEN, None)
+        if not st.session_state.get(_SIGNED_OUT):
+            st.session_state[_SIGNED_OUT] = True
+    else:
+        st.session_state[_TOKEN] = token
     return user
 
 
-def _write_cookie() -> None:
-    """Store (or remove) the sign-in cookie once, after the run that asked for it."""
-    token = st.session_state.pop(_WRITE, None)
-    if token is None:
-        return
-    age = SESSION_MAX_AGE_S if token else 0
+def _keep_cookie(token: str) -> None:
+    """Have the browser keep `token` in the sign-in cookie ("" removes it): the page posts it to the
+    server, which sets it HttpOnly. Drawn on every run, unchanged, so the frame is not dropped
+    before its script ran (and does not run again)."""
     script = (
-        "const secure = parent.location.protocol === 'https:' ? '; Secure' : '';"
-        f"parent.document.cookie = {json.dumps(f'{_COOKIE}={token}')} + "
-        f"'; path=/; max-age={age}; SameSite=Strict' + secure;"
+        # The page's own fetch (not this frame's): it completes even if the frame goes away.
+        f"parent.fetch(parent.location.origin + {json.dumps(COOKIE_PATH)}, {{method: 'POST', "
+        f"credentials: 'same-origin', keepalive: true, body: {json.dumps(token)}}});"
     )
     components.html(f"<script>{script}</script>", height=0)
 
@@ -69,8 +72,12 @@ def require_user() -> User:
 
 def login_page() -> None:
     """The only thing an unauthenticated visitor sees."""
-    _write_cookie()
+    if st.context.cookies.get(_COOKIE) or st.session_state.get(_SIGNED_OUT):
+        _keep_cookie("")  # a stale or signed-out cookie goes
     st.title("Sentimon")
+    if _oidc():
+        _provider_login()
+        return
     st.caption("Live public-opinion trends. Sign in to continue.")
     with st.form("login", border=True, width=420):
         name = st.text_input(
@@ -79,24 +86,40 @@ def login_page() -> None:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        user = sign_in(name, password, data.credentials())
+        user, problem = signin.attempt(name, password)
         if user is None:
-            st.error("That password does not open the dashboard.")
+            st.error(problem or signin.WRONG)
             return
-        token = session_token(user, data.session_key())
-        st.session_state[_KEY], st.session_state[_TOKEN], st.session_state[_WRITE] = user, token, token
+        token = signin.open_session(user)
+        st.session_state[_TOKEN] = token
         st.session_state.pop(_SIGNED_OUT, None)
         st.rerun()
 
 
+def _provider_login() -> None:
+    if _at_provider():  # signed in at the provider, but no role here (or signed out here)
+        st.warning(
+            "You were signed out here, or your account has no access to this dashboard "
+            "(ask an admin to add you). Sign out, then sign in again."
+        )
+        st.button("Sign out", key="oidc_sign_out", on_click=st.logout)
+        return
+    st.caption("Live public-opinion trends. Sign in with your organisation's account.")
+    st.button("Sign in", key="oidc_sign_in", type="primary", on_click=st.login)
+
+
 def sidebar(user: User) -> None:
     with st.sidebar:
-        _write_cookie()
+        if not _oidc():
+            _keep_cookie(st.session_state.get(_TOKEN, ""))
         st.caption(f"Signed in as **{escape_markdown(user.name)}** ({user.role})")
         if st.button("Sign out", key="sign_out"):
-            _revoked().add(st.session_state.pop(_TOKEN, ""))
-            del st.session_state[_KEY]
-            st.session_state[_SIGNED_OUT], st.session_state[_WRITE] = True, ""
+            if _oidc():
+                signin.oidc_sign_out(user, st.user.to_dict())
+                st.logout()
+                return
+            signin.sign_out(user, st.session_state.pop(_TOKEN, None))
+            st.session_state[_SIGNED_OUT] = True
             st.rerun()
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from dashboard.safe import escape_markdown, link_markdown
+from dashboard.safe import escape_markdown, link_markdown, plain
 from dashboard.trends import Tile, pct
 from sentimon.schema import LABELS
 from sentimon.storage.posts import PostRow
@@ -92,7 +92,7 @@ def post_card(
 ) -> None:
     """A post: its text shown literally, the model's verdict, author, time and a link to the source."""
     with st.container(border=True):
-        st.text(text)  # plain text: nothing in a post is parsed as markdown or HTML
+        st.text(plain(text))  # nothing in a post is parsed as markdown or HTML, or reordered
         parts = [f":{LABEL_COLORS.get(label, 'gray')}[**{label}**]"]
         parts.append(" / ".join(f"{name[:3]} {p:.0%}" for name, p in zip(LABELS, probs, strict=True)))
         if label in LABELS and probs[LABELS.index(label)] < max(probs):

@@ -77,6 +77,9 @@ def parse_batch(body: bytes, config: EndpointConfig) -> list[Post]:
 
 
 def authorized(header: str | None, token: str) -> bool:
+    """A bearer header carrying the token; an empty token opens nothing (never a silent open door)."""
+    if not token:
+        return False
     scheme, _, given = (header or "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 

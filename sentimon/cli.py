@@ -8,17 +8,21 @@ from rich.table import Table
 
 from bench.cli import bench_quantify_command
 from dashboard.cli import dashboard
+from dashboard.safe import cli_text
 from infra.stack import app as stack_app
 from ingest.cli import app as ingest_app
 from model.bench_labelling import bench_labelling_command
 from model.cli import app as model_app
 from model.retrain_cli import labels_app, models_app, retrain
+from sentimon.refusal import RefusingTyper
 from sentimon.settings import get_settings
+from sentimon.users_cli import app as users_app
+from sentimon.users_cli import cli_actor
 from stream_processor.alerting.cli import bench_alerts_command
 from stream_processor.bench.cli import bench_pipeline_command
 from stream_processor.cli import run, worker
 
-app = typer.Typer(help="Sentimon: a streaming social-media sentiment monitor.", no_args_is_help=True)
+app = RefusingTyper(help="Sentimon: a streaming social-media sentiment monitor.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 topics_app = typer.Typer(help="Topics to watch and their matching rules.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print figures against a reference measured in the same run.")
@@ -32,6 +36,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(model_app, name="model")
 app.add_typer(models_app, name="models")
 app.add_typer(labels_app, name="labels")
+app.add_typer(users_app, name="users")
 app.command("retrain")(retrain)
 app.command("run")(run)
 app.command("worker")(worker)
@@ -93,7 +98,7 @@ def topics_list() -> None:
         rows = topics.list_topics(conn)
     table = Table("id", "name", "rule", "active")
     for t in rows:
-        table.add_row(str(t.id), t.name, t.rule, "yes" if t.active else "paused")
+        table.add_row(str(t.id), cli_text(t.name), cli_text(t.rule), "yes" if t.active else "paused")
     console.print(table)
 
 
@@ -105,7 +110,7 @@ def topics_add(
     """Watch a new topic. The rule is checked exactly as the dashboard checks it."""
     from rich.markup import escape
 
-    from sentimon.storage import topics
+    from sentimon.storage import audit, topics
     from sentimon.storage.db import make_engine, migrate
     from stream_processor.rules import check_rule
 
@@ -124,13 +129,14 @@ def topics_add(
             err.print(f"[red]error:[/] a topic named {escape(repr(name.strip()))} exists already")
             raise typer.Exit(1)
         topic_id = topics.create_topic(conn, name, rule)
-    console.print(f"[green]topic {topic_id} {escape(repr(name.strip()))} added[/]")
+        audit.record(conn, cli_actor(), "topic_create", target=topic_id, detail={"name": name, "rule": rule})
+    console.print(cli_text(f"topic {topic_id} '{name.strip()}' added", "green"))
 
 
 @topics_app.command("rm")
 def topics_rm(topic_id: int) -> None:
     """Stop watching a topic and delete its aggregates."""
-    from sentimon.storage import topics
+    from sentimon.storage import audit, topics
     from sentimon.storage.db import make_engine
 
     with make_engine(get_settings().db_url).begin() as conn:
@@ -139,6 +145,7 @@ def topics_rm(topic_id: int) -> None:
             Console(stderr=True).print(f"[red]error:[/] no topic {topic_id} (see `sentimon topics list`)")
             raise typer.Exit(1)
         topics.delete_topic(conn, topic_id)
+        audit.record(conn, cli_actor(), "topic_delete", target=topic_id)
     console.print(f"topic {topic_id} deleted")
 
 
@@ -187,7 +194,7 @@ def report_shares(
         e = r.estimate
         neg = "too few posts to tell" if e.too_few else (
             f"{e.negative:.1%} ({e.negative_low:.1%}–{e.negative_high:.1%})")  # fmt: skip
-        table.add_row(escape(r.topic), str(e.n), neg, f"{e.neutral:.1%}", f"{e.positive:.1%}", e.method)
+        table.add_row(cli_text(r.topic), str(e.n), neg, f"{e.neutral:.1%}", f"{e.positive:.1%}", e.method)
     console.print(table)
     versions = rows[0].model_versions if rows else {}
     console.print(f"model version(s): {', '.join(f'{v} ({n} posts)' for v, n in versions.items()) or '—'}")

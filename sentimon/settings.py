@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -15,9 +15,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from sentimon.secret_policy import PLACEHOLDER, secret_problems
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_PATH = REPO_ROOT / "model" / "default"
-PLACEHOLDER = "change-me"
 
 
 class Settings(BaseSettings):
@@ -49,8 +50,9 @@ class Settings(BaseSettings):
     partitions: int = 4
     consumer_group: str = "sentimon-workers"
 
-    # Ports.
+    # Ports, and where the dashboard listens (loopback unless told otherwise).
     dashboard_port: int = 8501
+    dashboard_address: str = "127.0.0.1"
     http_ingest_port: int = 8080
     metrics_port: int = 9108
 
@@ -69,11 +71,35 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
 
-    # Secrets: the placeholders are refused outside development and test.
+    # Secrets: weak ones are refused in production (sentimon/secret_policy.py).
     ingest_token: SecretStr = SecretStr(PLACEHOLDER)
     admin_password: SecretStr = SecretStr("admin")
     viewer_password: SecretStr = SecretStr("viewer")
     secret_key: SecretStr = SecretStr(PLACEHOLDER)
+
+    # Dashboard sign-in: "passwords" (the two shared passwords above, or a named account; the
+    # embedded default's convenience, refused in production), "accounts" (named users from
+    # `sentimon users`) or "oidc" (Streamlit's st.login with the identity provider below).
+    auth_mode: Literal["passwords", "accounts", "oidc"] = "passwords"
+    session_max_age_s: int = 12 * 3600
+    # Throttling: each failure doubles the wait before the next try (from login_base_delay_s up to
+    # login_max_delay_s); login_max_failures for one name, or login_max_failures_per_client from one
+    # client, within login_lockout_s lock it out for login_lockout_s.
+    login_max_failures: int = 5
+    login_max_failures_per_client: int = 20
+    login_base_delay_s: float = 1.0
+    login_max_delay_s: float = 60.0
+    login_lockout_s: int = 900
+    # Behind the compose stack's reverse proxy the client is the proxy: trust its X-Forwarded-For.
+    trust_forwarded_for: bool = False
+    # OIDC (auth_mode = "oidc"): written into Streamlit's secrets [auth] by `sentimon dashboard`.
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_server_metadata_url: str | None = None
+    oidc_redirect_uri: str | None = None  # https://your.host/oauth2callback
+    oidc_role_claim: str = "groups"  # a claim holding a name or a list of names (groups, roles)
+    oidc_admin_values: list[str] = []  # claim values that make an admin, e.g. ["sentimon-admins"]
+    oidc_viewer_values: list[str] = []  # ... a viewer; without a match the users table decides
 
     @classmethod
     def settings_customise_sources(
@@ -94,17 +120,12 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     @model_validator(mode="after")
-    def _refuse_placeholders_in_production(self) -> Settings:
-        if self.env == "production":
-            weak = [
-                name
-                for name in ("ingest_token", "secret_key", "admin_password", "viewer_password")
-                if getattr(self, name).get_secret_value() in (PLACEHOLDER, "admin", "viewer", "")
-            ]
-            if weak:
-                raise ValueError(f"placeholder secrets are refused in production: set {', '.join(weak)}")
+    def _refuse_weak_or_inconsistent(self) -> Settings:
+        problems = secret_problems(self)
         if self.batch_size < 1 or self.batch_latency_ms < 1:
-            raise ValueError("batch_size and batch_latency_ms must be positive")
+            problems.append("SENTIMON_BATCH_SIZE / SENTIMON_BATCH_LATENCY_MS: must be positive")
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property
@@ -120,11 +141,39 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'sentimon.db').resolve()}"
 
     @property
+    def oidc_claim_roles(self) -> dict[str, str]:
+        """Claim value → role, admin values winning over viewer values."""
+        return {
+            **{v: "viewer" for v in self.oidc_viewer_values},
+            **{v: "admin" for v in self.oidc_admin_values},
+        }
+
+    @property
     def resolved_model_path(self) -> Path:
         return self.model_path or DEFAULT_MODEL_PATH
+
+
+class SettingsRefused(Exception):
+    """Settings that cannot be used; str() is one line per problem, each naming its setting."""
+
+
+def refusal_lines(exc: ValidationError) -> list[str]:
+    """One line per problem: ours already name their setting; pydantic's get the field's name."""
+    lines: list[str] = []
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["loc"]:
+            field = "_".join(str(part) for part in error["loc"][:1]).upper()
+            lines.append(f"SENTIMON_{field}: {message}")
+        else:
+            lines.extend(message.splitlines())
+    return lines
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment and the optional TOML file."""
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsRefused("\n".join(refusal_lines(exc))) from None

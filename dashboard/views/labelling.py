@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, session, widgets
-from dashboard.safe import escape_markdown, one_line
+from dashboard.safe import escape_markdown, one_line, plain
 from model.retrain_eval import one_line as gain_line
 from sentimon.storage.labels import QueueItem
 
@@ -53,7 +53,7 @@ if session.admin_only(user, "label", "label posts"):
     scope = st.selectbox(
         "Queue",
         [None, *names],
-        format_func=lambda t: "Most uncertain, all topics" if t is None else names[t],
+        format_func=lambda t: "Most uncertain, all topics" if t is None else plain(names[t]),
         key="label_scope",
     )
     queue = data.label_queue(scope, tuple(st.session_state.get(SKIPPED, [])), limit=6)
@@ -109,7 +109,7 @@ else:
         [
             {
                 "when": widgets.when(x.created_at),
-                "who": x.labelled_by,
+                "who": plain(x.labelled_by),
                 "label": x.label,
                 "post": one_line(x.text, 160),
                 "used by model": x.used_by_model or "waiting",

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import data, model_charts, session, widgets
 from dashboard.auth import User
-from dashboard.safe import escape_markdown
+from dashboard.safe import escape_markdown, plain
 from model.retrain_eval import one_line
 
 LABELS = ("negative", "neutral", "positive")
@@ -78,7 +78,7 @@ if versions:
         }
         row.update({k: v.metrics[k] for k in COLUMNS if k in v.metrics})
         row["promoted"] = widgets.when(v.promoted_at) if v.promoted_at else ""
-        row["note"] = v.note or ""
+        row["note"] = plain(v.note or "")
         rows.append(row)
     st.dataframe(rows, hide_index=True, key="model_versions")
 else:
@@ -124,8 +124,8 @@ if session.admin_only(user, "models", "request a retraining or change the live m
 if requests:
     st.dataframe(
         [
-            {"requested": widgets.when(r.created_at), "by": r.metrics.get("requested_by", ""),
-             "status": r.status, "note": r.note or ""}
+            {"requested": widgets.when(r.created_at), "by": plain(r.metrics.get("requested_by", "")),
+             "status": r.status, "note": plain(r.note or "")}
             for r in requests
         ],
         hide_index=True, key="retrain_history",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 import streamlit as st
 
 from dashboard import charts, data, session, trends, widgets
-from dashboard.safe import escape_markdown
+from dashboard.safe import escape_markdown, plain
 
 RANGES = {"Last hour": timedelta(hours=1), "Last day": timedelta(days=1), "Last week": timedelta(days=7)}
 DEFAULT_BUCKET = {"Last hour": "1 min", "Last day": "5 min", "Last week": "1 hour", "Custom": "1 hour"}
@@ -34,7 +34,7 @@ chosen = left.multiselect(
     "Topics (pick several to compare)",
     list(names),
     default=[first],
-    format_func=names.get,
+    format_func=lambda t: plain(names[t]),
     max_selections=6,
     key="detail_topics",
 )
@@ -86,8 +86,10 @@ else:
 
 focus = chosen[0]
 if len(chosen) > 1:
-    focus = st.selectbox("Posts and terms for", chosen, format_func=names.get, key="detail_focus")
-st.subheader(f"Posts about {names[focus]}", anchor=False)
+    focus = st.selectbox(
+        "Posts and terms for", chosen, format_func=lambda t: plain(names[t]), key="detail_focus"
+    )
+st.subheader(f"Posts about {escape_markdown(names[focus])}", anchor=False)
 neg_col, pos_col = st.columns(2)
 for column, order, title in ((neg_col, "negative", "Most negative"), (pos_col, "positive", "Most positive")):
     with column:

@@ -8,7 +8,7 @@ import streamlit as st
 from sqlalchemy.exc import IntegrityError
 
 from dashboard import data, session, widgets
-from dashboard.safe import escape_markdown
+from dashboard.safe import escape_markdown, plain
 from dashboard.topic_editor import RULE_HELP, alert_fields, name_problem, rule_check
 
 user = session.require_user()
@@ -21,8 +21,8 @@ if flash:
 st.dataframe(
     [
         {
-            "name": t.name,
-            "rule": t.rule,
+            "name": plain(t.name),
+            "rule": plain(t.rule),
             "status": "active" if t.active else "paused",
             "alerts": "on" if t.alert_config.get("enabled", True) else "off",
             "silenced until": widgets.when(t.silenced_until) if t.silenced_until else "",
@@ -84,7 +84,9 @@ with edit_tab:
         st.info("No topics yet.")
         st.stop()
     by_id = {t.id: t for t in all_topics}
-    topic = by_id[st.selectbox("Topic", list(by_id), format_func=lambda i: by_id[i].name, key="edit_pick")]
+    topic = by_id[
+        st.selectbox("Topic", list(by_id), format_func=lambda i: plain(by_id[i].name), key="edit_pick")
+    ]
     tid = topic.id
     name = st.text_input("Name", topic.name, key=f"edit_name_{tid}", max_chars=100)
     rule = st.text_input("Rule", topic.rule, key=f"edit_rule_{tid}", help=RULE_HELP)

@@ -186,3 +186,50 @@ dead_letters = Table(
     Column("origin", String(128)),
     Column("at", TZ, nullable=False, server_default=func.now()),
 )
+
+# ---- accounts, sign-in sessions, throttling and the audit log (0004_accounts) ------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(8), nullable=False),
+    Column("password_hash", String(128)),  # bcrypt; empty for identities that sign in through OIDC
+    Column("created_at", TZ, nullable=False, server_default=func.now()),
+    Column("updated_at", TZ, nullable=False, server_default=func.now()),
+)
+
+auth_sessions = Table(
+    "auth_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the random token the browser keeps
+    Column("user_name", String(64), nullable=False),
+    Column("role", String(8), nullable=False),
+    Column("created_at", TZ, nullable=False, server_default=func.now()),
+    Column("expires_at", TZ, nullable=False),
+    Column("revoked_at", TZ),
+    Index("ix_auth_sessions_user_name", "user_name"),
+)
+
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(160), primary_key=True),  # "name:<casefolded name>" or "client:<address>"
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("last_failure_at", TZ, nullable=False),
+    Column("locked_until", TZ),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", TZ, nullable=False, server_default=func.now()),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(8)),
+    Column("action", String(32), nullable=False),
+    Column("target", Text),
+    Column("detail", JSON, nullable=False, default=dict),
+    Column("client", String(64)),
+    Index("ix_audit_log_at", "at"),
+)

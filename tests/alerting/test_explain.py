@@ -74,7 +74,5 @@ def test_praise_that_grows_is_no_driver_of_negativity_and_weak_evidence_says_so(
     names = [t.term for t in terms]
     assert "perfectly" not in names and "thanks" not in names and "worked perfectly" not in names
     assert "awful" in names or "delayed" in names
-    assert all(t.z > 0 for t in terms) and [t.z for t in terms] == sorted(
-        (t.z for t in terms), reverse=True
-    )
+    assert all(t.z > 0 for t in terms) and [t.z for t in terms] == sorted((t.z for t in terms), reverse=True)
     assert {t.strength for t in terms} <= {"strong", "moderate", "weak"}

@@ -80,3 +80,20 @@ def test_config_shows_the_embedded_mode_and_hides_secrets(runner: CliRunner) -> 
     assert result.exit_code == 0
     assert "embedded" in result.output
     assert "**********" in result.output
+
+
+def test_topic_names_print_as_written_and_changes_are_audited(runner: CliRunner, tmp_path: Path) -> None:
+    from sentimon.settings import get_settings
+    from sentimon.storage import audit
+    from sentimon.storage.db import make_engine
+
+    name = "[lnk]x[/lnk] [bold]y[/] :smile:"
+    added = runner.invoke(app, ["topics", "add", name, "lnkword"], terminal_width=200)
+    assert f"'{name}' added" in added.output
+    assert name in runner.invoke(app, ["topics", "list"], terminal_width=200).output
+    runner.invoke(app, ["topics", "rm", "1"])
+    engine = make_engine(get_settings().db_url)
+    with engine.connect() as conn:
+        logged = [(e.action, e.target, e.actor.startswith("cli:")) for e in audit.list_entries(conn)]
+    engine.dispose()
+    assert logged == [("topic_delete", "1", True), ("topic_create", "1", True)]

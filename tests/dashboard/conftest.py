@@ -49,7 +49,7 @@ def _healthy(url: str) -> bool:
 
 
 def start_dashboard(
-    db_url: str, folder: Path, extra_env: dict[str, str] | None = None
+    db_url: str, folder: Path, extra_env: dict[str, str] | None = None, secrets_file: Path | None = None
 ) -> tuple[subprocess.Popen, str]:
     """Streamlit on a free port against `db_url`; our SENTIMON_* settings only, nothing inherited."""
     port = free_port()
@@ -60,11 +60,19 @@ def start_dashboard(
         SENTIMON_DATA_DIR=str(folder),
         SENTIMON_ADMIN_PASSWORD=ADMIN_PASSWORD,
         SENTIMON_VIEWER_PASSWORD=VIEWER_PASSWORD,
-        **(extra_env or {}),
+        # Every browser is 127.0.0.1 here: no throttling on the shared server (its own tests have it).
+        SENTIMON_LOGIN_BASE_DELAY_S="0",
+        SENTIMON_LOGIN_MAX_FAILURES="1000",
+        SENTIMON_LOGIN_MAX_FAILURES_PER_CLIENT="1000",
     )
+    env.update(extra_env or {})
     log = (folder / "streamlit.log").open("wb")
     proc = subprocess.Popen(
-        streamlit_command(port, "127.0.0.1"), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        streamlit_command(port, "127.0.0.1", secrets_file),
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

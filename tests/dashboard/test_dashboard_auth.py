@@ -5,7 +5,17 @@ from __future__ import annotations
 import bcrypt
 import pytest
 
-from dashboard.auth import User, credentials_from, role_for, session_token, sign_in, to_hash, user_from_token
+from dashboard.auth import (
+    check_password,
+    credentials_from,
+    new_session_id,
+    role_for,
+    session_digest,
+    session_from_token,
+    session_token,
+    sign_in,
+    to_hash,
+)
 
 
 def test_passwords_are_kept_only_as_hashes() -> None:
@@ -48,15 +58,24 @@ def test_viewers_read_and_admins_act() -> None:
     assert viewer.can("read") and sign_in("bo", "wrong", creds) is None
 
 
-def test_a_session_token_opens_only_with_its_key_and_before_it_expires() -> None:
-    admin = User(name="ada", role="admin")
-    token = session_token(admin, "key-1")
-    assert user_from_token(token, "key-1") == admin
-    assert user_from_token(token, "key-2") is None  # the secret or a password changed
-    assert user_from_token(token, "key-1", max_age_s=-1) is None  # expired
+def test_a_session_token_carries_its_session_only_with_its_key_and_before_it_expires() -> None:
+    sid = new_session_id()
+    token = session_token(sid, "key-1")
+    assert session_from_token(token, "key-1") == sid
+    assert sid not in session_digest(sid) and len(session_digest(sid)) == 64  # the store keeps a digest
+    assert session_from_token(token, "key-2") is None  # the secret or a shared password changed
+    assert session_from_token(token, "key-1", max_age_s=-1) is None  # expired
     head, _, signature = token.rpartition(".")
-    assert user_from_token(f"{head}.{signature[::-1]}", "key-1") is None
-    viewer = session_token(User(name="v", role="viewer"), "key-1")
-    swapped = viewer.replace(viewer.split(".")[0], token.split(".")[0])  # admin payload, viewer signature
-    assert user_from_token(swapped, "key-1") is None
-    assert user_from_token("", "key-1") is None and user_from_token("not a token", "key-1") is None
+    assert session_from_token(f"{head}.{signature[::-1]}", "key-1") is None
+    other = session_token(new_session_id(), "key-1")
+    swapped = other.replace(other.split(".")[0], token.split(".")[0])  # one payload, another signature
+    assert session_from_token(swapped, "key-1") is None
+    assert session_from_token("", "key-1") is None and session_from_token("not a token", "key-1") is None
+
+
+def test_stored_account_hashes_open_only_with_their_password() -> None:
+    hashed = bcrypt.hashpw(b"correct horse 9", bcrypt.gensalt(rounds=4)).decode()
+    assert check_password("correct horse 9", hashed)
+    assert not check_password("correct horse", hashed)
+    assert not check_password("", hashed) and not check_password("x", None) and not check_password("x", "")
+    assert not check_password("x", "not-a-hash")

@@ -47,7 +47,7 @@ def test_unauthenticated_visitors_see_only_the_login(page: Page, dashboard: Dash
     expect(page.get_by_role("link", name="Topics")).to_have_count(0)
     page.get_by_role("textbox", name="Password").fill("not-the-password")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text("That password does not open the dashboard.")).to_be_visible()
+    expect(page.get_by_text("That name and password do not open the dashboard.")).to_be_visible()
     expect(page.get_by_role("heading", name="Overview")).to_have_count(0)
     shot(page, "login")
     page.get_by_role("textbox", name="Password").fill(VIEWER_PASSWORD)
@@ -65,6 +65,8 @@ def test_a_reload_keeps_the_sign_in_until_sign_out(page: Page, dashboard: Dashbo
     expect(page.get_by_role("heading", name="Topics", level=1)).to_be_visible()
     cookie = next(c for c in page.context.cookies() if c["name"] == "sentimon_session")
     assert cookie["sameSite"] == "Strict" and cookie["expires"] > 0  # kept across browser restarts
+    assert cookie["httpOnly"]  # set by the server: no script on the page can read it
+    assert "sentimon_session" not in page.evaluate("document.cookie")
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     page.reload()  # at once: the cookie may still be there, but it was signed out

@@ -17,7 +17,7 @@ from tests.helpers import wait_until
 
 def test_streamlit_command_is_headless_on_the_given_port() -> None:
     cmd = streamlit_command(8765, "127.0.0.1")
-    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py")
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/server.py")
     options = dict(zip(cmd[5::2], cmd[6::2], strict=True))
     assert options["--server.headless"] == "true"
     assert options["--server.port"] == "8765"
@@ -27,7 +27,7 @@ def test_streamlit_command_is_headless_on_the_given_port() -> None:
 
 
 @pytest.mark.slow
-def test_dashboard_command_migrates_and_serves(tmp_path: Path) -> None:
+def test_dashboard_command_migrates_and_serves_on_loopback_only(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
     port = free_port()
     env = {k: v for k, v in child_env().items() if not k.startswith("SENTIMON_")}
@@ -36,7 +36,7 @@ def test_dashboard_command_migrates_and_serves(tmp_path: Path) -> None:
     )
     log = (tmp_path / "cli.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "--address", "127.0.0.1"],
+        [sys.executable, "-m", "dashboard.cli"],  # no --address: loopback unless told otherwise
         env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -47,3 +47,4 @@ def test_dashboard_command_migrates_and_serves(tmp_path: Path) -> None:
     finally:
         stop(proc)
     assert b"dashboard on http://localhost:" in (tmp_path / "cli.log").read_bytes()
+    assert b"(bound to 127.0.0.1)" in (tmp_path / "cli.log").read_bytes()

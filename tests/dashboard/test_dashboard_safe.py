@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.safe import WORD_JOINER, escape_markdown, link_markdown, one_line, safe_url
+from dashboard.safe import (
+    WORD_JOINER,
+    cli_text,
+    escape_markdown,
+    html_text,
+    link_markdown,
+    one_line,
+    plain,
+    safe_url,
+)
 
 
 @pytest.mark.parametrize(
@@ -68,3 +77,41 @@ def test_links_escape_their_label_and_encode_parentheses() -> None:
 def test_one_line_flattens_and_shortens() -> None:
     assert one_line("a\n\n b  c") == "a b c"
     assert one_line("x" * 300, 10) == "x" * 9 + "…"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\u202eexe.gnp\u202c", "\ufffdexe.gnp\ufffd"),  # right-to-left override: in logical order, marked
+        ("a\u2066b\u2069c\u200fd", "a\ufffdb\ufffdc\ufffdd"),
+        ("zero\u200bwidth\ufeff\u2060joined\u00ad", "zerowidthjoined"),
+        ("bell\x07 and nul\x00", "bell and nul"),
+        ("one\r\ntwo\u2028three\rfour", "one\ntwo\nthree\nfour"),
+        ("family 👨\u200d👩\u200d👧 flag 🏴\U000e0067\U000e0062\U000e007f", None),  # joiners and tags kept
+        ("plain ascii, tabs\tand\nlines", None),
+    ],
+)
+def test_plain_neutralises_invisible_and_reordering_characters(text: str, shown: str | None) -> None:
+    assert plain(text) == (text if shown is None else shown)
+
+
+def test_every_medium_applies_plain() -> None:
+    hostile = "\u202e<a href='x'>[b]</a> :smile:"
+    assert "\u202e" not in escape_markdown(hostile) and "\u202e" not in one_line(hostile)
+    assert html_text(hostile) == "\ufffd&lt;a href=&#x27;x&#x27;&gt;[b]&lt;/a&gt; :smile:"
+    rendered = cli_text("[bold]x[/] :smile:")
+    assert rendered.plain == "[bold]x[/] :smile:" and not rendered.spans
+
+
+def test_rich_prints_names_as_written() -> None:
+    from rich.console import Console
+
+    console = Console(record=True, width=80)
+    console.print(cli_text("[lnk]x[/lnk] :smile: \u202enimda"))
+    assert console.export_text().strip() == "[lnk]x[/lnk] :smile: \ufffdnimda"
+
+
+def test_alert_figures_are_shown_plain_all_the_way_down() -> None:
+    from dashboard.alert_card import _shown
+
+    assert _shown({"k\u202e": ["x\u202ey", 1, {"z": "\u200bq"}]}) == {"k\ufffd": ["x\ufffdy", 1, {"z": "q"}]}

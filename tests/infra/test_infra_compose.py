@@ -17,8 +17,8 @@ from sentimon.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
-SERVICES = ("kafka", "postgres", "redis", "migrate", "ingest", "worker", "dashboard")
-LONG_RUNNING = ("kafka", "postgres", "redis", "ingest", "worker", "dashboard")
+SERVICES = ("kafka", "postgres", "redis", "migrate", "ingest", "worker", "dashboard", "proxy")
+LONG_RUNNING = ("kafka", "postgres", "redis", "ingest", "worker", "dashboard", "proxy")
 APP_SERVICES = ("migrate", "ingest", "worker", "dashboard")
 INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)")
 
@@ -74,8 +74,9 @@ def test_app_services_run_in_production_against_the_compose_services(compose: di
         assert env["SENTIMON_DATABASE_URL"].startswith("postgresql+psycopg://sentimon:")
         assert "@postgres:5432/sentimon" in env["SENTIMON_DATABASE_URL"]
         assert env["SENTIMON_REDIS_URL"].startswith("redis://redis:6379/")
-        for secret in ("INGEST_TOKEN", "SECRET_KEY", "ADMIN_PASSWORD", "VIEWER_PASSWORD"):
+        for secret in ("INGEST_TOKEN", "SECRET_KEY"):
             assert ":?" in env[f"SENTIMON_{secret}"], f"{secret} must be required, never defaulted"
+        assert env["SENTIMON_AUTH_MODE"] == "${SENTIMON_AUTH_MODE:-accounts}", "named accounts by default"
 
 
 def test_app_services_wait_for_healthy_services_and_the_migration(compose: dict[str, Any]) -> None:
@@ -124,7 +125,7 @@ def test_compose_creates_the_topics_the_settings_name(compose: dict[str, Any]) -
 def test_dockerfile_installs_the_project_on_python_311_slim() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim$", text, re.M)
-    assert "pip install -e ." in text
+    assert "pip install -e '.[oidc]'" in text  # with Authlib, for st.login
     assert 'ENTRYPOINT ["sentimon"]' in text
     assert re.search(r"^USER (?!root)", text, re.M), "the services must not run as root"
     ignored = (ROOT / ".dockerignore").read_text().split()
@@ -137,8 +138,46 @@ def test_docker_compose_config_accepts_the_file() -> None:
         pytest.skip(
             "the docker compose plugin is not installed here; structure is checked by the tests above"
         )
-    secrets = {k: "x" for k in ("POSTGRES_PASSWORD", "SENTIMON_INGEST_TOKEN", "SENTIMON_SECRET_KEY",
-                                "SENTIMON_ADMIN_PASSWORD", "SENTIMON_VIEWER_PASSWORD")}  # fmt: skip
+    secrets = {k: "x" for k in ("POSTGRES_PASSWORD", "SENTIMON_INGEST_TOKEN", "SENTIMON_SECRET_KEY")}
     done = subprocess.run([docker, "compose", "-f", str(COMPOSE), "config", "-q"], capture_output=True,
                           text=True, env={**os.environ, **secrets}, timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+def test_the_dashboard_is_reached_only_through_the_proxy_with_the_gate_headers(
+    compose: dict[str, Any],
+) -> None:
+    from dashboard.gate import HEADERS
+
+    dashboard, proxy = compose["services"]["dashboard"], compose["services"]["proxy"]
+    assert "ports" not in dashboard and dashboard["expose"] == ["8501"]
+    assert _env(dashboard)["SENTIMON_TRUST_FORWARDED_FOR"] == "true"
+    assert (
+        proxy["image"].startswith("caddy:")
+        and proxy["depends_on"]["dashboard"]["condition"] == "service_healthy"
+    )
+    mounted = {m.split(":")[1]: m.split(":")[0] for m in proxy["volumes"]}
+    caddyfile = (ROOT / mounted["/etc/caddy/Caddyfile"]).read_text()
+    assert "reverse_proxy dashboard:8501" in caddyfile
+    for name, value in HEADERS.items():
+        assert f'{name} "{value}"' in caddyfile, name
+    assert "Strict-Transport-Security" in caddyfile
+
+
+def test_the_compose_defaults_pass_the_production_policy(compose: dict[str, Any]) -> None:
+    env = {
+        k: v.split(":-", 1)[1].rstrip("}")
+        for k, v in _env(compose["services"]["dashboard"]).items()
+        if ":-" in v
+    }
+    env = {k: v for k, v in env.items() if k.startswith("SENTIMON_") and v}
+    strong = {
+        "ingest_token": "Jx4pQ9-vT2mW7zR1kL8nB5cY3hF6dG0sA",
+        "secret_key": "u8Kd2-Lq9xZ4mN7pR1tV6wY3bC5fH0jS",
+    }
+    fields = {k.removeprefix("SENTIMON_").lower(): v for k, v in env.items()}
+    fields["oidc_admin_values"] = fields["oidc_viewer_values"] = []
+    settings = Settings(
+        env="production", **strong, **{k: v for k, v in fields.items() if k in Settings.model_fields}
+    )
+    assert settings.auth_mode == "accounts"

@@ -199,3 +199,10 @@ def test_metrics_port_exports_what_kafka_acknowledged(tmp_path, kafka_topics):
         "http:m-1",
         "http:m-2",
     ]
+
+
+def test_an_empty_token_opens_nothing() -> None:
+    from ingest.http_endpoint import authorized
+
+    assert not authorized("Bearer ", "") and not authorized(None, "") and not authorized("Bearer x", "")
+    assert authorized("Bearer s3cret", "s3cret") and not authorized("Bearer s3cre", "s3cret")
