@@ -18,14 +18,25 @@ _NAMES = {
     "Nimbus Phone": ["Nimbus Phone", "the #NimbusPhone", "my Nimbus phone", "@nimbus"],
     "City Transit": ["City Transit", "#CityTransit", "city transit"],
 }
+# Posts as people write them: plain and mixed feelings, sarcasm, questions, news, asides. A real
+# stream is not a set of textbook sentences, and the model errs on it as it does on real posts.
 _TEXTS = {
     "positive": [
         "Great flight with {n} today, friendly crew and we landed early. Thank you!",
         "Really love {n}, best purchase I made this year",
-        "Shout out to {n} for the quick help, amazing service",
-        "{n} just made my day, everything worked perfectly",
+        "Shout out to {n} for the quick help {when}",
+        "{n} just made my day",
         "Honestly impressed by {n}. Smooth, fast and pleasant.",
-        "Thanks {n}! Wonderful experience, would recommend",
+        "Not bad at all {n}, not bad at all",
+        "ok {n} you win this round, that was actually easy",
+        "finally got it sorted with {n}, took 5 min. why can't everything work like that",
+        "{n} support person was so patient with my mum {when} 🙏",
+        "switched to {n} last month and no regrets so far",
+        "I was ready to complain but {n} fixed it before I could",
+        "Can't believe I'm saying this but {n} came through",
+        "{n} > everyone else, fight me",
+        "little things: {n} remembered my seat preference",
+        "pleasantly surprised by {n} {when}",
     ],
     "neutral": [
         "Anyone know what time {n} opens the new route?",
@@ -34,16 +45,49 @@ _TEXTS = {
         "Is {n} running on the holiday schedule tomorrow?",
         "Comparing prices for {n} and two others for next week",
         "Just saw an ad for {n} on the train",
+        "{n} says the delays were caused by the storm, more updates at noon",
+        "does {n} do student discounts or is that a myth",
+        "taking {n} {when}, will report back",
+        "{n} is hiring drivers again according to the local paper",
+        "which plan do you have with {n}? trying to decide",
+        "my brother works at {n}, he says it's busy this week",
+        "{n} results out on Thursday, analysts expect flat numbers",
+        "Heard {n} might change the fares in spring. Anyone know more?",
+        "on {n} right now, wifi is the same as always",
+        "{n} ranked third in this year's customer survey",
+        "{n} to refund customers after the billing error, says the regulator",
+        "Watching the {n} keynote, lots of new features announced",
+        "If you have a complaint about {n} the form is on their website",
+        "free coffee at the {n} lounge until 10 {when}",
+        "{n} lost the court case over fees, appeal expected",
+        "wait is {n} the one with the red logo or the blue one",
+        "{n} stock up 3% after the merger news",
+        "{n} flight 212 delayed 20 min for weather, the usual",
+        "lol {n} 😂",
+        "Not sure how I feel about the new {n} app yet",
+        "{n} vs the rest, thread below, no hate please",
+        "so {n} changed the logo again",
+        "ok who else is on the late {n} {when}",
     ],
     "negative": [
         "Terrible service from {n}, never again",
         "{n} is the worst. Waited an hour and nobody helped.",
         "So frustrated with {n}, this is awful and broken",
         "Really disappointed in {n}, what a waste of money",
-        "{n} ruined my whole day, horrible experience",
-        "Ugh {n} failed again. Hate this.",
+        "Great, {n} delayed again. Love spending my evening here.",
+        "thanks {n} for the 'quick' 40 minute hold music",
+        "not thrilled with {n} {when} tbh",
+        "why is {n} always like this",
+        "{n} charged me twice and the chat bot keeps saying sorry",
+        "third time this month {n}. third.",
+        "Used to love {n}, not anymore",
+        "{n} customer service is a maze with no exit",
+        "so {n} just... doesn't answer emails now?",
+        "my refund from {n} is now in its sixth week",
+        "{n} meh. expected better for the price",
     ],
 }
+_WHEN = ["today", "this morning", "last night", "again", "on a Sunday", "at 6am", "after work", ""]
 _SPIKE = [
     "{n} website is down and I can't check in, absolutely awful",
     "Stuck at the gate for three hours, {n} won't tell us anything. Disgusting.",
@@ -111,4 +155,6 @@ class DemoScenario:
             return rng.choice(_NOISE)
         topic = rng.choice(list(_NAMES))
         mood = rng.choices(list(_MIX), weights=list(_MIX.values()))[0]
-        return rng.choice(_TEXTS[mood]).format(n=rng.choice(_NAMES[topic]))
+        return " ".join(
+            rng.choice(_TEXTS[mood]).format(n=rng.choice(_NAMES[topic]), when=rng.choice(_WHEN)).split()
+        )
