@@ -16,6 +16,7 @@ PAGES = [
     ("views/audit.py", "Audit", ":material/policy:"),
 ]
 ADMIN_PAGES = {"views/audit.py"}
+HOME = "home"  # the default page, served at /: it only leads on to the Overview
 
 
 def _slug(path: str) -> str:
@@ -27,19 +28,23 @@ def main() -> None:
     user = session.current_user()
     if user is None:
         # Every address shows the login, so a deep link lands on its page once signed in.
-        gate = [
-            st.Page(session.login_page, title="Sign in", url_path=_slug(path), default=i == 0)
-            for i, (path, _, _) in enumerate(PAGES)
-        ]
+        gate = [st.Page(session.login_page, title="Sign in", url_path=HOME, default=True)]
+        gate += [st.Page(session.login_page, title="Sign in", url_path=_slug(path)) for path, _, _ in PAGES]
         st.navigation(gate, position="hidden").run()
         return
     session.sidebar(user)
-    pages = [
-        st.Page(path, title=title, icon=icon, url_path=_slug(path), default=i == 0)
-        for i, (path, title, icon) in enumerate(PAGES)
+    pages = [st.Page(_home, title="Overview", url_path=HOME, default=True, visibility="hidden")]
+    pages += [
+        st.Page(path, title=title, icon=icon, url_path=_slug(path))
+        for path, title, icon in PAGES
         if path not in ADMIN_PAGES or user.can("audit")
     ]
     st.navigation(pages).run()
+
+
+def _home() -> None:
+    """/ opens the Overview at its own address, so /overview is a page like any other."""
+    st.switch_page(PAGES[0][0])
 
 
 main()

@@ -86,6 +86,14 @@ def test_a_reload_keeps_the_sign_in_until_sign_out(page: Page, dashboard: Dashbo
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
 
 
+def test_the_overview_answers_at_its_own_address(page: Page, dashboard: Dashboard) -> None:
+    sign_in(page, dashboard.url, name="linker")
+    wait_until(lambda: any(c["name"] == "sentimon_session" for c in page.context.cookies()), 15)
+    page.goto(f"{dashboard.url}/overview")
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+
+
 def test_every_page_loads_without_errors(page: Page, dashboard: Dashboard) -> None:
     with dashboard.engine.begin() as conn:
         topic = create_topic(conn, unique("smoke"), "smoke")
