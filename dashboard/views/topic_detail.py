@@ -107,7 +107,7 @@ recent_start = max(start, end - timedelta(hours=1))
 found_terms = data.negativity_terms(focus, recent_start, end)
 st.caption(
     f"Words and word pairs carrying more of the negative weight since {widgets.when(recent_start)} "
-    "than in the week before, in posts more negative than the rest; most certain first (z: how sure; "
+    "than in the week before, in posts at least as negative as the rest; most certain first (z: how sure; "
     "weak: below 2)."
 )
 if found_terms:

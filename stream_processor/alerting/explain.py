@@ -101,8 +101,8 @@ def over_represented(
     spike_sum, base_sum = sum(spike_w.values()), sum(base_w.values())
     terms = []
     for term, weight in spike_w.items():
-        if weight < min_weight or weight / uses[term] <= mean_neg:
-            continue  # too rare, or its posts are no more negative than the rest: not a driver
+        if weight < min_weight or weight / uses[term] < mean_neg - 1e-9:
+            continue  # too rare, or its posts are less negative than the rest: not a driver
         a = prior * pooled[term] / pooled_total
         y_i, y_j = weight, base_w.get(term, 0.0)
         delta = math.log((y_i + a) / (spike_sum + prior - y_i - a)) - math.log(
