@@ -50,7 +50,7 @@ def series_figure(
     else:
         for topic in topics:
             part = frame[frame["topic"] == topic]
-            _band(fig, part, "#888888", f"{topic} 90% interval")
+            _band(fig, part, "#888888", html_text(f"{topic} 90% interval"))
             fig.add_trace(
                 go.Scatter(x=part["bucket_start"], y=part["negative"], name=html_text(f"{topic} negative")),
                 row=1,

@@ -24,10 +24,12 @@ pytestmark = pytest.mark.browser
 
 
 def live_window(topic_id: int, start: datetime, n: int, neg: float) -> WindowState:
+    """A live window as a model whose labels need no correction would leave it."""
     rest = (1 - neg) / 2
+    counts = (round(n * neg), n - round(n * neg) - round(n * rest), round(n * rest))
     return WindowState(
-        topic_id, minute(start), n, round(n * neg), n - 2 * round(n * rest), round(n * rest),
-        n * neg, n * rest, n * rest,
+        topic_id, minute(start), n, *counts, n * neg, n * rest, n * rest,
+        acc_neg=counts[0], acc_neu=counts[1], acc_pos=counts[2], acc_sq=counts[0],
     )  # fmt: skip
 
 
