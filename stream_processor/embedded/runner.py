@@ -166,4 +166,5 @@ class EmbeddedRunner:
 
 def log_dead_letter(letter: DeadLetter) -> None:
     """The one log line per bad message: where it came from, which post (if known) and why."""
-    log.warning("dead letter: %s", letter.reason, extra=message_fields(letter.origin, letter.post_key))
+    fields = message_fields(letter.origin, letter.post_key)
+    log.warning("dead letter: %s (%s)", letter.reason, letter.origin or "origin unknown", extra=fields)

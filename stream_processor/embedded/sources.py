@@ -19,7 +19,8 @@ from stream_processor.embedded.demo import DemoScenario
 
 log = logging.getLogger(__name__)
 END = RawMessage(None, "end-of-source")
-Item = tuple[float | None, bytes | dict[str, Any]]
+# (seconds after the start it is due, payload[, where it came from, e.g. "posts.jsonl:12"])
+Item = tuple[float | None, bytes | dict[str, Any]] | tuple[float | None, bytes | dict[str, Any], str]
 
 
 def demo_items(scenario: DemoScenario | None = None, history_minutes: int = 0) -> Iterator[Item]:
@@ -38,7 +39,7 @@ def replay_items(path: Path) -> Iterator[Item]:
     (they become dead letters, exactly as on Kafka)."""
     first: datetime | None = None
     with path.open("rb") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, 1):
             line = line.rstrip(b"\r\n")
             if not line.strip():
                 continue
@@ -46,7 +47,7 @@ def replay_items(path: Path) -> Iterator[Item]:
             if when is not None and first is None:
                 first = when
             due = (when - first).total_seconds() if when is not None and first is not None else None
-            yield due, line
+            yield due, line, f"{path.name}:{number}"
 
 
 def _created_at(line: bytes) -> datetime | None:
@@ -70,7 +71,8 @@ class Feeder(threading.Thread):
     def run(self) -> None:
         started = time.monotonic()
         try:
-            for due, payload in self.items:
+            for item in self.items:
+                due, payload = item[0], item[1]
                 if due is not None and self.speed > 0:
                     wait = started + due / self.speed - time.monotonic()
                     if wait > 0 and self.stop_event.wait(wait):
@@ -78,7 +80,8 @@ class Feeder(threading.Thread):
                 if self.stop_event.is_set():
                     return
                 raw = payload if isinstance(payload, bytes) else _stamp(payload)
-                self._put(RawMessage(raw, f"{self.source}/0/{self.sent}"))
+                origin = item[2] if len(item) > 2 else f"{self.source}/0/{self.sent}"  # type: ignore[misc]
+                self._put(RawMessage(raw, origin))
                 self.sent += 1
         except Exception:
             log.exception("feeder %s failed", self.source)

@@ -63,7 +63,9 @@ def _db(tmp: Path, name: str = "emb") -> str:
     return url
 
 
-def test_replay_gives_exact_counts_and_stores_dead_letters(classifier, tmp_path: Path) -> None:
+def test_replay_gives_exact_counts_and_stores_dead_letters(
+    classifier, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path, good = _file(tmp_path, 80)
     url = _db(tmp_path)
     settings = Settings(database_url=url, data_dir=tmp_path / "emb")
@@ -71,6 +73,8 @@ def test_replay_gives_exact_counts_and_stores_dead_letters(classifier, tmp_path:
                            EmbeddedOptions(replay=path, speed=0, dashboard=False), classifier)  # fmt: skip
     assert summary.source_done and summary.received == len(good) + len(BAD_LINES) + 2
     assert (summary.inserted, summary.dead) == (len(good), len(BAD_LINES))
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("dead letter")]
+    assert any(m.endswith("(posts.jsonl:11)") for m in said), said  # the file line, as ingest says it
     engine = make_engine(url)
     stored = assert_aggregates_exact(engine)
     assert {sp.post.key for sp in stored} == {Post.from_json(m).key for m in good}
@@ -222,5 +226,6 @@ def test_replay_file_keeps_bad_lines_raw(tmp_path: Path) -> None:
     two = b'{"source": "a", "id": "2", "text": "y", "created_at": "2024-01-01T00:00:30Z"}'
     path.write_bytes(one + b"\n\nbroken\n" + two + b"\n")
     items = list(replay_items(path))
-    assert [due for due, _ in items] == [0.0, None, 30.0]
+    assert [due for due, _, _ in items] == [0.0, None, 30.0]
+    assert [where for _, _, where in items] == ["f.jsonl:1", "f.jsonl:3", "f.jsonl:4"]  # file lines
     assert items[1][1] == b"broken" and orjson.loads(items[2][1])["id"] == "2"
