@@ -60,6 +60,7 @@ def test_unauthenticated_visitors_see_only_the_login(page: Page, dashboard: Dash
 def test_a_reload_keeps_the_sign_in_until_sign_out(page: Page, dashboard: Dashboard) -> None:
     sign_in(page, dashboard.url, name="reloader")
     go(page, dashboard.url, "Topics")
+    wait_until(lambda: any(c["name"] == "sentimon_session" for c in page.context.cookies()), 15)
     page.reload()
     expect(page.get_by_text("Signed in as reloader")).to_be_visible()
     expect(page.get_by_role("heading", name="Topics", level=1)).to_be_visible()
