@@ -61,12 +61,15 @@ def session_is_live(cookies: dict[str, str], settings: Settings, now: datetime) 
         return accounts.session_user(conn, session_digest(session_id), now) is not None
 
 
+MEDIA = "/media/"  # Streamlit's endpoint for files made by the app (downloads, images)
+
+
 class SecurityGate(BaseHTTPMiddleware):
     """Adds HEADERS to every HTTP answer; answers 403 for /media/ (downloads, images) without a
     live session, so a copied download link opens nothing for anyone signed out."""
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if "/media/" in request.url.path:
+        if request.url.path.startswith(MEDIA):  # not /static/media/: the page's own fonts and icons
             live = await run_in_threadpool(
                 session_is_live, dict(request.cookies), get_settings(), datetime.now(UTC)
             )

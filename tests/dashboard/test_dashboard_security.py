@@ -278,6 +278,11 @@ def test_downloads_need_a_live_session_and_answers_carry_security_headers(
     try:
         refused = anonymous.request.get(link)
         assert refused.status == 403 and "Sign in" in refused.text()
+        import streamlit
+
+        bundled = Path(streamlit.__file__).parent / "static" / "static" / "media"
+        icons = next(bundled.glob("MaterialSymbols*"))  # the page's icon font, for everyone
+        assert anonymous.request.get(f"{dashboard.url}/static/media/{icons.name}").status == 200
         front = anonymous.request.get(dashboard.url)
         assert front.headers["x-frame-options"] == "DENY"
         assert "frame-ancestors 'none'" in front.headers["content-security-policy"]
