@@ -15,6 +15,7 @@ from conftest import (
     ADMIN_PASSWORD,
     VIEWER_PASSWORD,
     Dashboard,
+    free_port,
     go,
     settle,
     shot,
@@ -238,8 +239,6 @@ def test_admins_see_the_audit_of_sign_ins_and_viewers_do_not(page: Page, dashboa
 def test_the_dashboard_refuses_to_start_on_unusable_settings(
     page: Page, tmp_path: Path, env: dict[str, str], line: str
 ) -> None:
-    from conftest import free_port
-
     port = free_port()
     clean = {k: v for k, v in child_env().items() if not k.startswith("SENTIMON_")}
     clean.update(
