@@ -323,8 +323,8 @@ def test_admin_promotes_rolls_back_and_requests_retraining(
         register_version(conn, "v-new", str(model_folder(tmp_path / "new", "v-new")), {"avg_recall": 0.66})
         register_version(conn, "v-broken", str(tmp_path / "missing"), {"avg_recall": 0.9})
     sign_in(page, dashboard.url, name="Dee")
-    go(page, dashboard.url, "Models")
-    expect(page.get_by_text("Live model: v-old")).to_be_visible()
+    # Versions written behind the dashboard's back show once its 10 s cache of them expires.
+    wait_until(lambda: _visible_on(page, dashboard.url, "Models", "Live model: v-old"), 30)
     _make_live(page, "v-broken")
     expect(page.get_by_text(re.compile(r"Not done: .*missing: no such model folder"))).to_be_visible()
     _make_live(page, "v-new")
@@ -341,6 +341,11 @@ def test_admin_promotes_rolls_back_and_requests_retraining(
         assert get_version(conn, "v-new").status == "rejected"  # type: ignore[union-attr]
         (request,) = pending_requests(conn)
     assert request.metrics["requested_by"] == "Dee" and request.note == "launch labels are in"
+
+
+def _visible_on(page: Page, url: str, where: str, text: str) -> bool:
+    go(page, url, where)
+    return page.get_by_text(text).is_visible()
 
 
 def _make_live(page: Page, version: str) -> None:
