@@ -344,6 +344,8 @@ def test_admin_promotes_rolls_back_and_requests_retraining(
 
 
 def _visible_on(page: Page, url: str, where: str, text: str) -> bool:
+    """Open `where` afresh (by way of another page, so it runs again) and look for `text`."""
+    go(page, url, "Topics" if where != "Topics" else "Alerts")
     go(page, url, where)
     return page.get_by_text(text).is_visible()
 
