@@ -286,13 +286,17 @@ def bench(
 
 @app.command()
 def distill(
-    teacher: list[Path] = typer.Option(..., help="Classifier folder(s) to imitate (repeat: ensemble)"),
+    teacher: list[Path] = typer.Option(
+        ...,
+        help="Classifier or transformer-teacher folder(s) to imitate (repeat: ensemble; one RNN at least)",
+    ),
     init_from: Path = typer.Option(None, help="Start the student from this classifier/LM"),
     out: Path = typer.Option(Path("var/models/student"), help="Model folder to write"),
     data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
     hidden: int = typer.Option(128, help="Student LSTM size"),
     epochs: int = typer.Option(2),
     unlabelled: int = typer.Option(100_000, help="Unlabelled tweets added to the SemEval training texts"),
+    forum: int = typer.Option(0, help="Unlabelled forum comments (unlabeled-forum/) added as well"),
     lr: float = typer.Option(3e-3),
     name: str = typer.Option("sentimon-lstm-student"),
     seed: int = typer.Option(0),
@@ -324,8 +328,57 @@ def distill(
         "batch_size": 128,
         "init_from": str(init_from) if init_from else None,
     }
-    folder = run(_config(base, options, set_), teacher, unlabelled, command=_command())
+    folder = run(_config(base, options, set_), teacher, unlabelled, command=_command(), n_forum=forum)
     typer.echo(f"student saved to {folder}")
+
+
+teacher_app = typer.Typer(help="The transformer teacher (needs the `teacher` extra): training time only.")
+app.add_typer(teacher_app, name="teacher")
+
+
+@teacher_app.command("train")
+def teacher_train(
+    out: Path = typer.Option(Path("var/models/teacher-minilm"), help="Teacher folder to write"),
+    data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
+    epochs: float = typer.Option(1.0),
+    lr: float = typer.Option(1e-4),
+    batch_size: int = typer.Option(32),
+    freeze_layers: int = typer.Option(0, help="Keep the embeddings and this many lower layers frozen"),
+    seed: int = typer.Option(0),
+    threads: int = typer.Option(2, help="CPU threads for torch"),
+) -> None:
+    """Fine-tune MiniLM-L6 on the SemEval training files; keep its best validation state."""
+    from model.data import DEFAULT_DATA_DIR
+    from model.teacher import TeacherConfig, train_teacher
+
+    cfg = TeacherConfig(
+        out=str(out),
+        data_dir=str(data_dir or DEFAULT_DATA_DIR),
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        freeze_layers=freeze_layers,
+        seed=seed,
+        threads=threads,
+    )
+    folder = train_teacher(cfg, command=_command())
+    typer.echo(f"teacher saved to {folder}")
+
+
+@teacher_app.command("eval")
+def teacher_eval(
+    path: Path = typer.Argument(Path("var/models/teacher-minilm"), help="Teacher folder"),
+    data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
+    split: str = typer.Option("benchmark", help="train, val or benchmark (twitter-2016test-A)"),
+) -> None:
+    """The teacher's AvgRec / F1^PN / accuracy on a split, under its saved calibration."""
+    from model.data import DEFAULT_DATA_DIR
+    from model.teacher import evaluate_teacher
+
+    m = evaluate_teacher(path, Path(data_dir or DEFAULT_DATA_DIR), split)
+    typer.echo(
+        f"{split}: n={m['n']} AvgRec {m['avgrec']:.4f}  F1^PN {m['f1pn']:.4f}  accuracy {m['acc']:.4f}"
+    )
 
 
 @app.command("list")

@@ -3,6 +3,7 @@ calibrated probabilities on labelled + unlabelled tweets as soft targets."""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from dataclasses import replace
@@ -21,10 +22,20 @@ from model.registry import ModelError, load_model, read_card
 from model.train import Stage, TrainConfig, Trainer, fit, seed_everything
 
 
+def is_transformer(path: Path) -> bool:
+    """A transformer teacher folder (`sentimon model teacher train`) rather than an RNN classifier."""
+    return (Path(path) / "teacher.json").exists()
+
+
 def soft_targets(teacher_paths: list[Path], texts: list[str], batch_size: int = 512) -> list[list[float]]:
     """The teachers' calibrated class probabilities for each text, averaged (an ensemble)."""
     total = torch.zeros(len(texts), 3)
     for path in teacher_paths:
+        if is_transformer(path):
+            from model.teacher import teacher_probs  # the optional `teacher` extra
+
+            total += teacher_probs(path, texts)
+            continue
         teacher = load(path, device="cpu", int8=False, batch_size=batch_size)
         cal = teacher.calibration
         logits = teacher.logits(texts)
@@ -48,29 +59,41 @@ def _init_student(student: Classifier, teacher, init_from: str | None) -> None:
             student.head.load_state_dict(head)
 
 
-def student_texts(cfg: TrainConfig, rng: random.Random, n_unlabelled: int) -> list[str]:
-    """SemEval training texts plus a random sample of the unlabelled corpora (never the benchmark)."""
+def student_texts(cfg: TrainConfig, rng: random.Random, n_unlabelled: int, n_forum: int = 0) -> list[str]:
+    """SemEval training texts plus random samples of the unlabelled tweets and of the forum comments
+    (the monitor reads forums too; never the benchmark)."""
     train_texts, _ = _labelled(cfg, "train")
     pool = list(iter_lines(Path(cfg.data_dir) / "unlabeled-tweets"))
     pool += list(iter_lines(Path(cfg.data_dir) / "sentiment140-sample"))
     rng.shuffle(pool)
-    return train_texts + pool[:n_unlabelled]
+    forum_dir = Path(cfg.data_dir) / "unlabeled-forum"
+    forum = list(iter_lines(forum_dir)) if n_forum and forum_dir.exists() else []
+    rng.shuffle(forum)
+    return train_texts + pool[:n_unlabelled] + forum[:n_forum]
 
 
 def distill(
-    cfg: TrainConfig, teacher_paths: list[Path], n_unlabelled: int = 100_000, command: str = ""
+    cfg: TrainConfig,
+    teacher_paths: list[Path],
+    n_unlabelled: int = 100_000,
+    command: str = "",
+    n_forum: int = 0,
 ) -> Path:
-    """Train ``cfg``'s network to match the averaged teachers; start from the first one's embeddings."""
+    """Train ``cfg``'s network to match the averaged teachers; start from the first RNN teacher's
+    embeddings (a transformer teacher has no word vectors to give, so at least one RNN is needed)."""
     rng = seed_everything(cfg.seed, cfg.threads)
     t0 = time.time()
     teacher_paths = [Path(p) for p in (teacher_paths if isinstance(teacher_paths, list) else [teacher_paths])]
-    teacher = load(teacher_paths[0], device="cpu", int8=False)
+    rnns = [p for p in teacher_paths if not is_transformer(p)]
+    if not rnns:
+        raise ModelError("distillation needs at least one RNN teacher (its vocabulary and word vectors)")
+    teacher = load(rnns[0], device="cpu", int8=False)
     vocab = teacher.vocab
-    for path in teacher_paths[1:]:
+    for path in rnns[1:]:
         if load(path, device="cpu", int8=False).vocab.itos != vocab.itos:
             raise ModelError(f"{path}: teachers must share one vocabulary")
     cfg = replace(cfg, emb_dim=teacher.net.cfg.emb_dim, vocab_size=len(vocab), max_tokens=vocab.max_tokens)
-    texts = student_texts(cfg, rng, n_unlabelled)
+    texts = student_texts(cfg, rng, n_unlabelled, n_forum)
     targets = soft_targets(teacher_paths, texts)
     student = Classifier(cfg.net(len(vocab)))
     _init_student(student, teacher, cfg.init_from)
@@ -84,11 +107,25 @@ def distill(
     fit(trainer, [stage], evaluate, None, unfreeze=False)
     data = _data_card(cfg, train_labels, val_labels, [stage])
     data["distilled_from"] = {
-        "teachers": [read_card(p)["version"] for p in teacher_paths],
+        "teachers": [_teacher_name(p) for p in teacher_paths],
         "texts": len(texts),
         "unlabelled": n_unlabelled,
+        "forum": n_forum,
         "init_from": cfg.init_from,
     }
-    reproduce = [line for p in teacher_paths for line in read_card(p).get("reproduce", [])]
+    reproduce = [line for p in teacher_paths for line in _reproduce_of(p)]
     reproduce = list(dict.fromkeys(reproduce)) + ([command] if command else [])
     return save_classifier(cfg, student, vocab, trainer, t0, (val_texts, val_labels), data, reproduce)
+
+
+def _teacher_name(path: Path) -> str:
+    if is_transformer(path):
+        return f"transformer:{Path(path).name}"
+    return read_card(path)["version"]
+
+
+def _reproduce_of(path: Path) -> list[str]:
+    if is_transformer(path):
+        command = json.loads((Path(path) / "teacher.json").read_text()).get("command")
+        return [command] if command else []
+    return read_card(path).get("reproduce", [])
