@@ -79,14 +79,17 @@ def distill(
     command: str = "",
     n_forum: int = 0,
 ) -> Path:
-    """Train ``cfg``'s network to match the averaged teachers; start from the first RNN teacher's
-    embeddings (a transformer teacher has no word vectors to give, so at least one RNN is needed)."""
+    """Train ``cfg``'s network to match the averaged teachers. Its vocabulary and word vectors come from
+    the first RNN teacher, or from ``cfg.init_from`` when every teacher is a transformer (which has no
+    word vectors to give)."""
     rng = seed_everything(cfg.seed, cfg.threads)
     t0 = time.time()
     teacher_paths = [Path(p) for p in (teacher_paths if isinstance(teacher_paths, list) else [teacher_paths])]
-    rnns = [p for p in teacher_paths if not is_transformer(p)]
+    rnns = [p for p in teacher_paths if not is_transformer(p)] or (
+        [Path(cfg.init_from)] if cfg.init_from else []
+    )
     if not rnns:
-        raise ModelError("distillation needs at least one RNN teacher (its vocabulary and word vectors)")
+        raise ModelError("distillation needs an RNN teacher or --init-from (its vocabulary and word vectors)")
     teacher = load(rnns[0], device="cpu", int8=False)
     vocab = teacher.vocab
     for path in rnns[1:]:

@@ -55,5 +55,5 @@ def test_distillation_refuses_a_transformer_only_ensemble(tmp_path, data_dir):
     from model.distill import distill
 
     teacher = _fake_teacher(tmp_path / "t", ["x"], [[0.2, 0.5, 0.3]])
-    with pytest.raises(ModelError, match="RNN teacher"):
+    with pytest.raises(ModelError, match="RNN teacher or --init-from"):
         distill(TrainConfig(data_dir=str(data_dir), out=str(tmp_path / "s")), [teacher], n_unlabelled=5)
