@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from model.gains import markdown
+
 
 def _fmt(v) -> str:
     return f"{v:.4f}" if isinstance(v, float) else str(v)
@@ -37,8 +39,6 @@ def render_markdown(card: dict) -> str:
     ]
     evaluation = card.get("retrain", {}).get("evaluation") if isinstance(card.get("retrain"), dict) else None
     if evaluation:
-        from model.retrain_eval import markdown
-
         lines += ["## What the labels bought (parent → this model, both as served)", ""]
         lines += [*markdown(evaluation), ""]
     if card.get("speed"):

@@ -184,7 +184,7 @@ def _progress(what: str):  # type: ignore[no-untyped-def]
 
 def _chosen(model_path: Path | None):  # type: ignore[no-untyped-def]
     """The model to use (explicit, else the serving one) and a line on stderr saying which and why."""
-    from model.serving import choose
+    from retraining.serving import choose
 
     choice = choose(model_path)
     typer.echo(f"model: {choice.path} ({choice.why})", err=True)
@@ -337,7 +337,7 @@ def list_(
     from rich.console import Console
     from rich.table import Table
 
-    from model.serving import choose, overview
+    from retraining.serving import choose, overview
 
     table = Table("", "version", "status", "AvgRec", "path")
     for row in overview(root):

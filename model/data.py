@@ -103,6 +103,19 @@ def read_jsonl(path: Path) -> Labelled:
     return texts, labels
 
 
+def guess_format(path: Path) -> str:
+    """csv for .csv, jsonl for .jsonl/.json/.ndjson, semeval for .tsv/.txt."""
+    suffix = Path(path).suffix.lower()
+    for fmt, suffixes in (
+        ("csv", (".csv",)),
+        ("jsonl", (".jsonl", ".json", ".ndjson")),
+        ("semeval", (".tsv", ".txt")),
+    ):
+        if suffix in suffixes:
+            return fmt
+    raise DataError(f"{path}: cannot tell the format from the name; pass --format ({', '.join(FORMATS)})")
+
+
 def read_labelled(path: Path, fmt: str = "semeval") -> Labelled:
     """Read one labelled file, or every file of that format in a folder (sorted, deterministic)."""
     readers = {"semeval": read_semeval, "csv": read_csv, "jsonl": read_jsonl}

@@ -13,7 +13,7 @@ from infra.stack import app as stack_app
 from ingest.cli import app as ingest_app
 from model.bench_labelling import bench_labelling_command
 from model.cli import app as model_app
-from model.retrain_cli import labels_app, models_app, retrain
+from retraining.cli import labels_app, models_app, retrain
 from sentimon.refusal import RefusingTyper
 from sentimon.settings import get_settings
 from sentimon.users_cli import app as users_app
@@ -215,7 +215,7 @@ def bench_classify(
     """Tweets per second of the serving model (the registry's live version, else the configured or
     shipped one) against VADER on the same texts."""
     from model.bench import bench_classify as run
-    from model.serving import choose
+    from retraining.serving import choose
 
     choice = choose()
     typer.echo(f"model: {choice.path} ({choice.why})", err=True)

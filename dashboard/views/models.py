@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import data, model_charts, session, widgets
 from dashboard.auth import User
 from dashboard.safe import escape_markdown, plain
-from model.retrain_eval import one_line
+from model.gains import one_line
 
 LABELS = ("negative", "neutral", "positive")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["sentimon", "bench", "model", "ingest", "stream_processor", "dashboard", "infra"]
+PACKAGES = ["sentimon", "bench", "model", "retraining", "ingest", "stream_processor", "dashboard", "infra"]
 MAX_MODULE_LINES = 400
 
 
@@ -47,6 +47,6 @@ def test_modules_stay_small() -> None:
 def test_packages_import_with_an_empty_environment() -> None:
     """Nothing connects or reads configuration at import time."""
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root")}
-    code = "import model, stream_processor, ingest, dashboard, sentimon.cli"
+    code = "import model, retraining, stream_processor, ingest, dashboard, sentimon.cli"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from model.bench_labelling import entropy, orders, summary
-from model.retrain_data import LabelledText
+from retraining.data import LabelledText
 from tests.retrain.tiny import BASE, SLANG, texts, write_labels_csv
 
 
