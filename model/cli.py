@@ -272,7 +272,7 @@ def bench(
     record: bool = typer.Option(False, help="Store the figures in the model card (speed section)"),
 ) -> None:
     """Tweets/s of a model on CPU next to VADER (same texts, same run)."""
-    from model.bench import bench_classify
+    from bench.classify import bench_classify
     from model.registry import update_card
 
     path = _chosen(model_path).path
