@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from model.gains import markdown
+from sentimon.sentiment import LABELS
 
 
 def _fmt(v) -> str:
@@ -97,7 +98,7 @@ def render_markdown(card: dict) -> str:
 
 def _quantification_rows(q: dict) -> list[str]:
     """The correction statistics per-topic shares use (sentimon/quantify.py), as two small tables."""
-    names = ("negative", "neutral", "positive")
+    names = LABELS
     lines = [
         "## Quantification correction (per-topic shares)",
         "",

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from model.text import undo_semeval_escapes
+from sentimon.sentiment import LABELS
 
-LABELS = ("negative", "neutral", "positive")
 _ALIASES = {
     "neg": 0,
     "negative": 0,

@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from model.data import LABELS, guess_format, read_labelled
+from model.data import guess_format, read_labelled
 from model.inference import Classifier
 from model.metrics import scores
+from sentimon.sentiment import LABELS
 
 Progress = Callable[[int, int], None]
 

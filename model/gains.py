@@ -3,7 +3,7 @@ the dashboard show it: pure formatting of the evaluation a retraining stores."""
 
 from __future__ import annotations
 
-from model.data import LABELS
+from sentimon.sentiment import LABELS
 
 METRICS = {"avgrec": "AvgRec", "f1pn": "F1^PN", "acc": "accuracy"}
 SETS = ("held-back labels", "validation")  # the order every report shows them in

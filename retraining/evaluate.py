@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.data import LABELS
 from retraining.data import Labelled
+from sentimon.sentiment import LABELS
 
 
 @dataclass

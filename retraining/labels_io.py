@@ -9,7 +9,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.data import FORMATS, LABELS, DataError, guess_format, label_id, semeval_lines
+from model.data import FORMATS, DataError, guess_format, label_id, semeval_lines
+from sentimon.sentiment import LABELS
 
 IMPORT_SOURCE = "import"  # the source of labelled texts that name none
 EXPORT_FIELDS = ("source", "post_id", "text", "label", "labelled_by", "origin", "created_at", "used_by_model")

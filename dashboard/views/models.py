@@ -8,8 +8,7 @@ from dashboard import data, model_charts, session, widgets
 from dashboard.auth import User
 from dashboard.safe import escape_markdown, plain
 from model.gains import one_line
-
-LABELS = ("negative", "neutral", "positive")
+from sentimon.sentiment import LABELS
 
 HEADLINE = {"avg_recall": "AvgRec", "f1_pn": "F1 PN", "accuracy": "Accuracy"}
 COLUMNS = ("kind", "avg_recall", "f1_pn", "accuracy", "new_labels", "parent")
