@@ -1,4 +1,5 @@
-"""CLI entry for `sentimon bench quantify` (registered in sentimon/cli.py); heavy imports stay inside."""
+"""`sentimon bench …`: every benchmark's command in one group (the root CLI adds it as `bench`);
+heavy imports stay inside the commands."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ from pathlib import Path
 
 import typer
 
+from bench.alerts.cli import bench_alerts_command
+from bench.labelling import bench_labelling_command
+from bench.pipeline.cli import bench_pipeline_command
 
+app = typer.Typer(help="Benchmarks that print figures against a reference measured in the same run.")
+app.command("labelling")(bench_labelling_command)
+app.command("alerts")(bench_alerts_command)
+app.command("pipeline")(bench_pipeline_command)
+
+
+@app.command("quantify")
 def bench_quantify_command(
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout (progress on stderr)."),
     samples: int = typer.Option(50, min=1, help="Samples per grid point and sample size."),
@@ -45,3 +56,18 @@ def bench_quantify_command(
         typer.echo(json.dumps(figures))
     else:
         print_report(figures, Console(), str(out))
+
+
+@app.command("classify")
+def bench_classify(
+    json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+    n: int = typer.Option(20_000, help="How many tweets to classify."),
+) -> None:
+    """Tweets per second of the serving model (the registry's live version, else the configured or
+    shipped one) against VADER on the same texts."""
+    from bench.classify import bench_classify as run
+    from retraining.serving import choose
+
+    choice = choose()
+    typer.echo(f"model: {choice.path} ({choice.why})", err=True)
+    run(json_out=json_out, n=n, model_path=str(choice.path))

@@ -307,7 +307,7 @@ def request_retrain(user: User, note: str) -> str:
 def promote_model(user: User, version: str) -> str:
     """Make a registered version live (its folder is verified first) and tell the workers."""
     _require(user, "models")
-    from model.promotion import promote_version  # imports torch: only when someone promotes
+    from retraining.promotion import promote_version  # imports torch: only when someone promotes
 
     done = promote_version(engine(), version, settings().redis_url)
     with engine().begin() as conn:
@@ -319,7 +319,7 @@ def promote_model(user: User, version: str) -> str:
 def rollback_model(user: User) -> str:
     """Return to the version that was live before; the current one is marked rejected."""
     _require(user, "models")
-    from model.promotion import rollback
+    from retraining.promotion import rollback
 
     done = rollback(engine(), settings().redis_url)
     with engine().begin() as conn:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard.safe import escape_markdown, link_markdown, plain
 from dashboard.trends import Tile, pct
-from sentimon.schema import LABELS
+from sentimon.sentiment import LABELS
 from sentimon.storage.posts import PostRow
 
 LABEL_COLORS = {"negative": "red", "neutral": "gray", "positive": "green"}

@@ -10,13 +10,14 @@ from typing import Any
 import orjson
 
 from sentimon.schema import Post, PostError
+from sentimon.sentiment import LABELS
 
 from .text import make_post
 
 TWITTER_EPOCH_MS = 1288834974657
 _SNOWFLAKE_MIN = 1 << 32  # ids above this carry a timestamp (Twitter snowflakes, late 2010 on)
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
-SEMEVAL_LABELS = frozenset({"negative", "neutral", "positive"})
+SEMEVAL_LABELS = frozenset(LABELS)
 
 
 def parse_time(value: Any) -> datetime:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from model.gains import markdown
+from sentimon.sentiment import LABELS
+
 
 def _fmt(v) -> str:
     return f"{v:.4f}" if isinstance(v, float) else str(v)
@@ -37,8 +40,6 @@ def render_markdown(card: dict) -> str:
     ]
     evaluation = card.get("retrain", {}).get("evaluation") if isinstance(card.get("retrain"), dict) else None
     if evaluation:
-        from model.retrain_eval import markdown
-
         lines += ["## What the labels bought (parent → this model, both as served)", ""]
         lines += [*markdown(evaluation), ""]
     if card.get("speed"):
@@ -97,7 +98,7 @@ def render_markdown(card: dict) -> str:
 
 def _quantification_rows(q: dict) -> list[str]:
     """The correction statistics per-topic shares use (sentimon/quantify.py), as two small tables."""
-    names = ("negative", "neutral", "positive")
+    names = LABELS
     lines = [
         "## Quantification correction (per-topic shares)",
         "",

@@ -184,7 +184,7 @@ def _progress(what: str):  # type: ignore[no-untyped-def]
 
 def _chosen(model_path: Path | None):  # type: ignore[no-untyped-def]
     """The model to use (explicit, else the serving one) and a line on stderr saying which and why."""
-    from model.serving import choose
+    from retraining.serving import choose
 
     choice = choose(model_path)
     typer.echo(f"model: {choice.path} ({choice.why})", err=True)
@@ -272,7 +272,7 @@ def bench(
     record: bool = typer.Option(False, help="Store the figures in the model card (speed section)"),
 ) -> None:
     """Tweets/s of a model on CPU next to VADER (same texts, same run)."""
-    from model.bench import bench_classify
+    from bench.classify import bench_classify
     from model.registry import update_card
 
     path = _chosen(model_path).path
@@ -390,7 +390,7 @@ def list_(
     from rich.console import Console
     from rich.table import Table
 
-    from model.serving import choose, overview
+    from retraining.serving import choose, overview
 
     table = Table("", "version", "status", "AvgRec", "path")
     for row in overview(root):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from model.data import LABELS
+from sentimon.sentiment import LABELS
 
 
 def save_curves(rows: list[dict], folder: Path) -> None:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from model.text import undo_semeval_escapes
+from sentimon.sentiment import LABELS
 
-LABELS = ("negative", "neutral", "positive")
 _ALIASES = {
     "neg": 0,
     "negative": 0,
@@ -101,6 +101,19 @@ def read_jsonl(path: Path) -> Labelled:
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise DataError(f"{path}:{n}: expected a JSON object with text and label ({exc})") from exc
     return texts, labels
+
+
+def guess_format(path: Path) -> str:
+    """csv for .csv, jsonl for .jsonl/.json/.ndjson, semeval for .tsv/.txt."""
+    suffix = Path(path).suffix.lower()
+    for fmt, suffixes in (
+        ("csv", (".csv",)),
+        ("jsonl", (".jsonl", ".json", ".ndjson")),
+        ("semeval", (".tsv", ".txt")),
+    ):
+        if suffix in suffixes:
+            return fmt
+    raise DataError(f"{path}: cannot tell the format from the name; pass --format ({', '.join(FORMATS)})")
 
 
 def read_labelled(path: Path, fmt: str = "semeval") -> Labelled:

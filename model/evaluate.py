@@ -7,17 +7,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from model.data import LABELS, read_labelled
+from model.data import guess_format, read_labelled
 from model.inference import Classifier
 from model.metrics import scores
+from sentimon.sentiment import LABELS
 
 Progress = Callable[[int, int], None]
 
 
 def data_format(path: Path) -> str:
     """semeval for a folder or .tsv/.txt, csv for .csv, jsonl for .jsonl/.json/.ndjson."""
-    from model.labels_io import guess_format
-
     return "semeval" if Path(path).is_dir() else guess_format(path)
 
 

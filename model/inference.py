@@ -11,10 +11,10 @@ import torch
 
 from model import nets
 from model.calibrate import calibrated
-from model.data import LABELS
 from model.predict import batch_logits
 from model.registry import DEFAULT_PATH, ModelError, load_model
 from model.vocab import Vocab
+from sentimon.sentiment import LABELS
 
 Prediction = tuple[str, tuple[float, float, float]]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from model.data import LABELS
+from sentimon.sentiment import LABELS
 
 
 def confusion(gold: Sequence[int], pred: Sequence[int], k: int = 3) -> list[list[int]]:

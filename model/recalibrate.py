@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from model.data import LABELS, read_labelled, semeval_split
+from model.data import read_labelled, semeval_split
 from model.quantstats import fit_correction, write_quantification
 from model.registry import load_model, sha256, write_card
 from model.train import calibrate_and_score
+from sentimon.sentiment import LABELS
 
 
 def recalibrate(folder: Path, data_dir: Path, val_data: Path | None = None, fmt: str = "semeval") -> dict:

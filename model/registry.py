@@ -13,6 +13,7 @@ import torch
 from model.card import render_markdown
 from model.nets import Classifier, LanguageModel, NetConfig
 from model.vocab import Vocab
+from sentimon.sentiment import LABELS
 
 FORMAT = 1
 DEFAULT_PATH = Path(__file__).resolve().parent / "default"
@@ -59,7 +60,7 @@ def save_model(
         "task": task,
         "net": model.cfg.to_dict(),
         "calibration": calibration,
-        "labels": ["negative", "neutral", "positive"],
+        "labels": list(LABELS),
     }
     (folder / "config.json").write_text(json.dumps(config, indent=2))
     hashes = {f: sha256(folder / f) for f in HASHED}

@@ -6,26 +6,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bench.cli import bench_quantify_command
+from bench.cli import app as bench_app
 from dashboard.cli import dashboard
 from dashboard.safe import cli_text
 from infra.stack import app as stack_app
 from ingest.cli import app as ingest_app
-from model.bench_labelling import bench_labelling_command
 from model.cli import app as model_app
-from model.retrain_cli import labels_app, models_app, retrain
+from retraining.cli import labels_app, models_app, retrain
 from sentimon.refusal import RefusingTyper
 from sentimon.settings import get_settings
 from sentimon.users_cli import app as users_app
 from sentimon.users_cli import cli_actor
-from stream_processor.alerting.cli import bench_alerts_command
-from stream_processor.bench.cli import bench_pipeline_command
 from stream_processor.cli import run, worker
 
 app = RefusingTyper(help="Sentimon: a streaming social-media sentiment monitor.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 topics_app = typer.Typer(help="Topics to watch and their matching rules.", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks that print figures against a reference measured in the same run.")
 report_app = typer.Typer(help="Reports on what is stored: per-topic shares.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 app.add_typer(db_app, name="db")
@@ -41,10 +37,6 @@ app.command("retrain")(retrain)
 app.command("run")(run)
 app.command("worker")(worker)
 app.command("dashboard")(dashboard)
-bench_app.command("labelling")(bench_labelling_command)
-bench_app.command("alerts")(bench_alerts_command)
-bench_app.command("pipeline")(bench_pipeline_command)
-bench_app.command("quantify")(bench_quantify_command)
 console = Console()
 
 
@@ -205,18 +197,3 @@ def _safe(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
-
-
-@bench_app.command("classify")
-def bench_classify(
-    json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
-    n: int = typer.Option(20_000, help="How many tweets to classify."),
-) -> None:
-    """Tweets per second of the serving model (the registry's live version, else the configured or
-    shipped one) against VADER on the same texts."""
-    from model.bench import bench_classify as run
-    from model.serving import choose
-
-    choice = choose()
-    typer.echo(f"model: {choice.path} ({choice.why})", err=True)
-    run(json_out=json_out, n=n, model_path=str(choice.path))

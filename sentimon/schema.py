@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sentimon.quantify import DEFAULT_METHOD, QUANT_SUMS, Estimate, estimate
 
-LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 MAX_TEXT_CHARS = 10_000
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_METADATA_DEPTH = 32

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from sentimon.schema import LABELS, Post, PostError, ScoredPost
+from sentimon.schema import Post, PostError, ScoredPost
+from sentimon.sentiment import LABELS
 from stream_processor.classifier import Classifier, checked, correction_of
 from stream_processor.matcher import TopicMatcher
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from sentimon.quantify import Correction
-from sentimon.schema import LABELS
+from sentimon.sentiment import LABELS
 
 Prediction = tuple[str, tuple[float, float, float]]
 # The model sorts a micro-batch by length and runs it in chunks of this many texts: small chunks waste

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sentimon.quantify import QUANT_SUMS
-from sentimon.schema import LABELS, ScoredPost, WindowAggregate
+from sentimon.schema import ScoredPost, WindowAggregate
+from sentimon.sentiment import LABELS
 
 WINDOW = timedelta(minutes=1)
 BUCKETS = {

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import data, session, widgets
 from dashboard.safe import escape_markdown, one_line, plain
-from model.retrain_eval import one_line as gain_line
+from model.gains import one_line as gain_line
 from sentimon.storage.labels import QueueItem
 
 KEYS = {"negative": "1", "neutral": "2", "positive": "3"}

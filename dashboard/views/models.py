@@ -7,9 +7,8 @@ import streamlit as st
 from dashboard import data, model_charts, session, widgets
 from dashboard.auth import User
 from dashboard.safe import escape_markdown, plain
-from model.retrain_eval import one_line
-
-LABELS = ("negative", "neutral", "positive")
+from model.gains import one_line
+from sentimon.sentiment import LABELS
 
 HEADLINE = {"avg_recall": "AvgRec", "f1_pn": "F1 PN", "accuracy": "Accuracy"}
 COLUMNS = ("kind", "avg_recall", "f1_pn", "accuracy", "new_labels", "parent")

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, exists, func, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from sentimon.schema import LABELS
+from sentimon.sentiment import LABELS
 from sentimon.storage.db import utc
 from sentimon.storage.posts import has_topic
 from sentimon.storage.tables import labels, posts

@@ -13,7 +13,8 @@ from sqlalchemy import Connection, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
-from sentimon.schema import LABELS, ScoredPost
+from sentimon.schema import ScoredPost
+from sentimon.sentiment import LABELS
 from sentimon.storage.db import utc
 from sentimon.storage.tables import posts
 

@@ -7,9 +7,9 @@ import math
 import orjson
 import pytest
 
+from bench.pipeline import figures, scrape
+from bench.pipeline.workload import BENCH_TOPICS, encode, key, make_posts
 from sentimon.schema import Post
-from stream_processor.bench import figures, scrape
-from stream_processor.bench.workload import BENCH_TOPICS, encode, key, make_posts
 from stream_processor.matcher import TopicMatcher
 
 

@@ -36,7 +36,7 @@ def test_bench_pipeline_reports_all_three_passes_and_cleans_up(
     cmd = [
         sys.executable,
         "-m",
-        "stream_processor.bench.cli",
+        "bench.pipeline.cli",
         "--json",
         "--n",
         "600",

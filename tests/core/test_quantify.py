@@ -10,7 +10,8 @@ import pytest
 
 from model.quantstats import fit_correction
 from sentimon.quantify import IDENTITY, QUANT_SUMS, Correction, emq, estimate, simplex
-from sentimon.schema import LABELS, Post, ScoredPost, WindowAggregate, total
+from sentimon.schema import Post, ScoredPost, WindowAggregate, total
+from sentimon.sentiment import LABELS
 from stream_processor.windows import WindowState
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)

@@ -32,7 +32,7 @@ def base_model(trained_base: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def cli_app() -> typer.Typer:
     """The commands wired exactly as sentimon/cli.py wires them."""
-    from model.retrain_cli import labels_app, models_app, retrain
+    from retraining.cli import labels_app, models_app, retrain
 
     app = typer.Typer()
     app.add_typer(labels_app, name="labels")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from model.bench_labelling import entropy, orders, summary
-from model.retrain_data import LabelledText
+from bench.labelling import entropy, orders, summary
+from retraining.data import LabelledText
 from tests.retrain.tiny import BASE, SLANG, texts, write_labels_csv
 
 
@@ -41,7 +41,7 @@ def test_summary_averages_gains_per_policy_and_budget() -> None:
 def test_bench_labelling_json_plot_and_winner(trained_base: Path, base_data: Path, tmp_path: Path) -> None:
     import typer
 
-    from model.bench_labelling import bench_labelling_command
+    from bench.labelling import bench_labelling_command
 
     stream = write_labels_csv(tmp_path / "stream.csv", texts(60, SLANG, 11) + texts(30, BASE, 12))
     app = typer.Typer()

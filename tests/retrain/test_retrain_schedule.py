@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from model.retrain import Outcome, RetrainOptions
-from model.schedule import run_scheduled
+from retraining.retrain import Outcome, RetrainOptions
+from retraining.schedule import run_scheduled
 from sentimon.settings import get_settings
 from sentimon.storage import labels, models
 from sentimon.storage.db import make_engine

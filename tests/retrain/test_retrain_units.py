@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from model.data import DataError
-from model.gate import Comparison, decide
-from model.labels_io import IMPORT_SOURCE, read_label_file, text_id
-from model.retrain_data import LabelledText, split_labels
-from model.schedule import is_due, parse_every
+from retraining.data import LabelledText, split_labels
+from retraining.gate import Comparison, decide
+from retraining.labels_io import IMPORT_SOURCE, read_label_file, text_id
+from retraining.schedule import is_due, parse_every
 from tests.retrain.tiny import SHIPPED
 
 
@@ -104,7 +104,7 @@ def test_grown_vocabulary_predicts_as_before_and_gives_new_words_their_lexicon_v
     from model.lexicon import vader_lexicon
     from model.predict import batch_logits
     from model.registry import load_model
-    from model.vocab_grow import grow
+    from retraining.vocab_grow import grow
 
     unscored = ["this app slaps", "this cringe today", "the meeting report", "lit lit lit game"]
     folder, added = grow(trained_base, tmp_path / "grown", [*unscored, "ugh", "ugh slaps"] * 2, 2, 10)
@@ -125,7 +125,7 @@ def test_grown_vocabulary_predicts_as_before_and_gives_new_words_their_lexicon_v
 def test_growing_refuses_a_per_token_tensor_it_does_not_know() -> None:
     from model.registry import ModelError
     from model.vocab import Vocab
-    from model.vocab_grow import grown_state
+    from retraining.vocab_grow import grown_state
 
     state = {"encoder.embedding.weight": torch.zeros(5, 2), "head.vocab_bias": torch.zeros(5)}
     target = {"encoder.embedding.weight": torch.zeros(7, 2), "head.vocab_bias": torch.zeros(7)}
@@ -150,12 +150,13 @@ def test_tiny_base_model_has_the_shipped_configuration(trained_base: Path) -> No
 
 
 def test_decision_modules_import_no_io_library() -> None:
-    """The gate, the schedule, the data slices and the hot-swap holder load databases and Redis lazily."""
+    """The gate, the data slices, the label files, the CLI (whose commands load storage) and the
+    hot-swap holder load no database or Redis library; the service modules that do take a typed engine."""
     import subprocess
     import sys
 
-    mods = ["model.gate", "model.retrain_data", "model.schedule", "model.retrain", "model.labels_io",
-            "model.retrain_cli", "stream_processor.hotswap"]  # fmt: skip
+    mods = ["retraining.gate", "retraining.data", "retraining.labels_io", "retraining.cli",
+            "stream_processor.hotswap"]  # fmt: skip
     forbidden = ["faust", "kafka", "aiokafka", "sqlalchemy", "redis", "streamlit", "httpx", "aiohttp"]
     code = (
         f"import sys\nfor m in {mods!r}: __import__(m)\n"

@@ -7,9 +7,9 @@ import random
 from pathlib import Path
 
 from model.data import SEMEVAL_DIR, TRAIN_FILES, VAL_FILES
+from sentimon.sentiment import LABELS
 from tests.model.tiny_data import TINY as MODEL_TINY
 
-LABELS = ("negative", "neutral", "positive")
 # The base model learns these cue words ...
 BASE = {
     "negative": ["hate", "awful", "worst", "terrible"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from sentimon.schema import LABELS
+from sentimon.sentiment import LABELS
 
 
 class WordClassifier:

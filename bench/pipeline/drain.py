@@ -1,5 +1,5 @@
 """The broker alone: consume a topic as the worker's Kafka client does (aiokafka, a consumer group),
-with no processing. `python -m stream_processor.bench.drain BOOTSTRAP TOPIC GROUP N` prints "ready"
+with no processing. `python -m bench.pipeline.drain BOOTSTRAP TOPIC GROUP N` prints "ready"
 once it holds its partitions, then one JSON line of (time, count) marks when N messages were read."""
 
 from __future__ import annotations

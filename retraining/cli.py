@@ -1,20 +1,28 @@
-"""`sentimon labels …`, `sentimon models …` and `sentimon retrain`; heavy imports stay inside the commands."""
+"""`sentimon labels …`, `sentimon models …` and `sentimon retrain`. Storage (Alembic, SQLAlchemy) and
+torch load inside the commands, so that `sentimon --help` stays quick."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+
+from sentimon.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from retraining.retrain import RetrainOptions
 
 labels_app = typer.Typer(help="Human labels for retraining: import and export.", no_args_is_help=True)
 models_app = typer.Typer(help="Registered model versions: list, promote, roll back.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)
 
 
-def _engine():  # type: ignore[no-untyped-def]
-    from sentimon.settings import get_settings
+def _engine() -> tuple[Settings, Engine]:
     from sentimon.storage.db import make_engine, migrate
 
     settings = get_settings()
@@ -37,7 +45,7 @@ def labels_import(
 ) -> None:
     """Add the labels of a file to the label store (importing the same file again changes nothing)."""
     from model.data import DataError
-    from model.labels_io import read_label_file
+    from retraining.labels_io import read_label_file
     from sentimon.storage import labels
 
     try:
@@ -63,7 +71,7 @@ def labels_export(
     ),
 ) -> None:
     """Write every label (who, when, origin, which model used it) as JSONL or CSV."""
-    from model.labels_io import export_record, write_labels
+    from retraining.labels_io import export_record, write_labels
     from sentimon.storage import labels
 
     fmt = fmt or ("csv" if out is not None and out.suffix.lower() == ".csv" else "jsonl")
@@ -92,7 +100,7 @@ def models_list(
     bought (parent → new AvgRec on the held-back labels and the validation set), and why."""
     from rich.table import Table
 
-    from model.retrain_eval import one_line
+    from model.gains import one_line
     from sentimon.storage import models
 
     _, engine = _engine()
@@ -125,7 +133,7 @@ def models_list(
 def models_show(version: str = typer.Argument(..., help="A registered version")) -> None:
     """One version in full: its folder, status, note and, for a retraining, the before/after table
     (AvgRec, F1^PN, accuracy, confusion matrices) on the held-back labels and the validation set."""
-    from model.retrain_eval import markdown
+    from model.gains import markdown
     from sentimon.storage import models
 
     _, engine = _engine()
@@ -148,8 +156,8 @@ def models_promote(
     version: str = typer.Argument(..., help="A registered version (see `sentimon models list`)"),
 ) -> None:
     """Make VERSION live: its folder is verified first, then workers switch to it between batches."""
-    from model.promotion import promote_version
     from model.registry import ModelError
+    from retraining.promotion import promote_version
 
     settings, engine = _engine()
     try:
@@ -165,8 +173,8 @@ def models_promote(
 @models_app.command("rollback")
 def models_rollback() -> None:
     """Return to the version that was live before the current one (the current one is rejected)."""
-    from model.promotion import rollback
     from model.registry import ModelError
+    from retraining.promotion import rollback
 
     settings, engine = _engine()
     try:
@@ -207,7 +215,7 @@ def retrain(
     poll: float = typer.Option(30.0, help="Seconds between checks in scheduled mode"),
 ) -> None:
     """Fine-tune the live model on the accumulated labels; promote it only when it is not worse."""
-    from model.retrain import RetrainOptions
+    from retraining.retrain import RetrainOptions
 
     settings, engine = _engine()
     if min_new_labels is None:
@@ -234,7 +242,7 @@ def retrain(
         _scheduled(settings, options, every, engine, poll)
         return
     if pending:
-        from model.schedule import run_pending
+        from retraining.schedule import run_pending
 
         outcomes = run_pending(settings, options, engine, say)
         console.print(f"{len(outcomes)} retraining request(s) handled")
@@ -246,9 +254,9 @@ def say(message: str) -> None:
     console.print(message, markup=False, highlight=False)
 
 
-def _once(settings, options, engine) -> None:  # type: ignore[no-untyped-def]
+def _once(settings: Settings, options: RetrainOptions, engine: Engine) -> None:
     from model.registry import ModelError
-    from model.retrain import retrain_once
+    from retraining.retrain import retrain_once
 
     try:
         outcome = retrain_once(settings, options, engine, say)
@@ -261,11 +269,11 @@ def _once(settings, options, engine) -> None:  # type: ignore[no-untyped-def]
         raise typer.Exit(1)
 
 
-def _scheduled(settings, options, every: str, engine, poll: float) -> None:  # type: ignore[no-untyped-def]
+def _scheduled(settings: Settings, options: RetrainOptions, every: str, engine: Engine, poll: float) -> None:
     import signal
     import threading
 
-    from model.schedule import parse_every, run_scheduled
+    from retraining.schedule import parse_every, run_scheduled
 
     try:
         every_s = parse_every(every)

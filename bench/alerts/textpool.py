@@ -120,7 +120,8 @@ def _score(data: Path, folder: Path, cache: Path, quiet: bool) -> None:
     """Classify every tweet of the pool with the real classifier and save what the pool needs."""
     from rich.progress import track
 
-    from model.data import LABELS, read_semeval
+    from model.data import read_semeval
+    from sentimon.sentiment import LABELS
     from stream_processor.classifier import load_classifier
 
     texts, truths = read_semeval(data)

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.data import LABELS, SEMEVAL_DIR, VAL_FILES, read_labelled, read_semeval, semeval_split
+from model.data import SEMEVAL_DIR, VAL_FILES, read_labelled, read_semeval, semeval_split
+from sentimon.sentiment import LABELS
 
 VALIDATION_FILE = "twitter-2016devtest-A.tsv"  # the fixed gate set; the benchmark file is never used
 TUNE_FILE = VAL_FILES[0]  # twitter-2016dev-A: early stopping and calibration of the new model

@@ -1,4 +1,5 @@
-"""CLI entry for alerting: `sentimon bench alerts` (the lead registers `bench_alerts_command`)."""
+"""`sentimon bench alerts` (`bench/cli.py` adds `bench_alerts_command` to the group; `python -m
+bench.alerts.cli alerts` runs it alone)."""
 
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ def bench_alerts_command(
 ) -> None:
     """Replay generated topic-days, made of real labelled tweets scored by the shipped model, through
     the spike detector: precision, recall, delay, false alerts."""
-    from stream_processor.alerting.bench import bench_alerts
-    from stream_processor.alerting.textpool import PoolMissing, load_pool
+    from bench.alerts.run import bench_alerts
+    from bench.alerts.textpool import PoolMissing, load_pool
 
     try:
         pool = None if synthetic else load_pool(data, quiet=json_out)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from stream_processor.alerting.textpool import TextPool
+    from bench.alerts.textpool import TextPool
 
 DAY = 1440
 WARMUP = 120  # windows before scoring starts (the service rebuilds a baseline from history)
@@ -116,7 +116,7 @@ def generate(family: str, rng: np.random.Generator, index: int, pool: TextPool |
 
 def _draw_texts(rng: np.random.Generator, pool: TextPool, rate: np.ndarray, theta: np.ndarray) -> tuple:
     """Volumes, n x corrected negative share and its standard error per window, from real posts."""
-    from stream_processor.alerting.textpool import detector_inputs
+    from bench.alerts.textpool import detector_inputs
 
     theta = np.clip(theta, 0.01, 0.95)
     neutral = rng.uniform(0.35, 0.75)  # the topic's neutral share of its non-negative posts

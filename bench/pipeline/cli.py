@@ -1,4 +1,4 @@
-"""The typer command `sentimon bench pipeline`; the lead wires it as bench_app.command("pipeline")."""
+"""The typer command `sentimon bench pipeline` (added to the group in `bench/cli.py`)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def bench_pipeline_command(
 ) -> None:
     """Throughput, ingest-to-aggregate latency, lag and worker memory on the real stack, next to the
     broker alone and the classifier alone on the same posts in the same run."""
-    from stream_processor.bench.run import bench_pipeline
+    from bench.pipeline.run import bench_pipeline
 
     bench_pipeline(
         json_out,
@@ -52,7 +52,7 @@ def bench_pipeline_command(
 
 
 def main() -> None:
-    """`python -m stream_processor.bench.cli …` until the root CLI wires the command."""
+    """`python -m bench.pipeline.cli …`: the same command without the root CLI."""
     app = typer.Typer()
     app.command()(bench_pipeline_command)
     app()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from stream_processor.bench.workers import WorkerProc
+from bench.pipeline.workers import WorkerProc
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stream_processor.bench import stackcpu
-from stream_processor.bench import workers as wk
-from stream_processor.bench.feed import Feeder
-from stream_processor.bench.sampler import GroupLag, Sample, Sampler
-from stream_processor.bench.scrape import batch_profile, sums_and_counts
-from stream_processor.bench.services import BenchEnv
-from stream_processor.bench.workload import SOURCE, WARMUP_SOURCE, chunks, make_posts
+from bench.pipeline import stackcpu
+from bench.pipeline import workers as wk
+from bench.pipeline.feed import Feeder
+from bench.pipeline.sampler import GroupLag, Sample, Sampler
+from bench.pipeline.scrape import batch_profile, sums_and_counts
+from bench.pipeline.services import BenchEnv
+from bench.pipeline.workload import SOURCE, WARMUP_SOURCE, chunks, make_posts
 from stream_processor.classifier import INFERENCE_BATCH
 
 Progress = Callable[[str, int, int], None]  # (task, done, total)
@@ -49,7 +49,7 @@ def broker_alone(
     cmd = [
         sys.executable,
         "-m",
-        "stream_processor.bench.drain",
+        "bench.pipeline.drain",
         env.bootstrap,
         env.broker_topic,
         f"{env.group}-broker",

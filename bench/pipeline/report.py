@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stream_processor.bench.figures import per_second
+from bench.pipeline.figures import per_second
 
 
 def table(r: dict[str, Any]) -> Any:

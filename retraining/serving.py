@@ -7,7 +7,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from model.registry import DEFAULT_PATH, ModelError, list_models, read_card
+from sentimon.settings import Settings, get_settings
+from sentimon.storage import models
+from sentimon.storage.db import make_engine
+from sentimon.storage.models import ModelVersion
 
 log = logging.getLogger(__name__)
 
@@ -20,12 +26,10 @@ class Choice:
     why: str
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings | None:
     try:
-        from sentimon.settings import get_settings
-
         return get_settings()
-    except Exception:  # the model package works without the core package's settings
+    except Exception:  # a broken configuration still lets a user pick a model folder
         return None
 
 
@@ -36,7 +40,7 @@ def _sqlite_missing(url: str) -> bool:
     return not Path(url.removeprefix("sqlite:///")).exists()
 
 
-def registry_versions(settings=None) -> tuple[list, str | None]:  # type: ignore[no-untyped-def]
+def registry_versions(settings: Settings | None = None) -> tuple[list[ModelVersion], str | None]:
     """(registered versions newest first, why the registry could not be read or None)."""
     settings = settings or _settings()
     if settings is None:
@@ -44,13 +48,6 @@ def registry_versions(settings=None) -> tuple[list, str | None]:  # type: ignore
     url = settings.db_url
     if _sqlite_missing(url):
         return [], None
-    try:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from sentimon.storage import models
-        from sentimon.storage.db import make_engine
-    except ImportError:
-        return [], "no database drivers"
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -73,7 +70,7 @@ def choose(explicit: Path | str | None = None) -> Choice:
     if live is not None:
         return Choice(Path(live.path), f"the registry's live version {live.version}")
     note = f"; {problem}" if problem else ""
-    configured = getattr(settings, "model_path", None) if settings else None
+    configured = settings.model_path if settings else None
     if configured:
         return Choice(Path(configured), f"SENTIMON_MODEL_PATH (no live version in the registry{note})")
     return Choice(DEFAULT_PATH, f"the shipped default (no live version in the registry{note})")

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from bench.alerts.cli import app
+from bench.alerts.run import Replay, Tally, bench_alerts, replay, score
+from bench.alerts.scenarios import DAY, WARMUP, Scenario, Spike, build
+from bench.alerts.textpool import COLUMNS, TextPool, detector_inputs
 from model.quantstats import fit_correction
 from sentimon.quantify import IDENTITY, Correction
-from stream_processor.alerting.bench import Replay, Tally, bench_alerts, replay, score
-from stream_processor.alerting.cli import app
 from stream_processor.alerting.config import AlertSettings
-from stream_processor.alerting.scenarios import DAY, WARMUP, Scenario, Spike, build
-from stream_processor.alerting.textpool import COLUMNS, TextPool, detector_inputs
 
 # A small, biased fake classifier: per true class, (predicted class, calibrated probabilities) of its
 # posts. It calls a third of the negative posts neutral and a quarter of the positive ones negative,
@@ -80,7 +80,7 @@ def test_real_text_scenarios_are_reproducible_with_their_errors_and_drawn(
     assert (scenario.se[scenario.n >= 20] > 0).all()
     big = [s for s in scenario.spikes if s.size >= 0.15]
     assert big and all(s.volume >= 45 for s in big)
-    from stream_processor.alerting.plot import plot_scenario
+    from bench.alerts.plot import plot_scenario
 
     png = plot_scenario(scenario, replay(scenario, AlertSettings()), tmp_path / "real.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -124,7 +124,7 @@ def test_scenarios_are_reproducible_and_the_plot_is_drawn(tmp_path: Path) -> Non
     assert (a.n == b.n).all() and (a.sum_neg == b.sum_neg).all() and a.spikes == b.spikes
     run = replay(a, AlertSettings())
     assert run.fired, "the default detector fires on a spike scenario"
-    from stream_processor.alerting.plot import plot_scenario
+    from bench.alerts.plot import plot_scenario
 
     png = plot_scenario(a, run, tmp_path / "scenario.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -10,7 +10,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from model.retrain import Outcome, RetrainOptions, Say, retrain_once
+from sqlalchemy import Engine
+
+from retraining.retrain import Outcome, RetrainOptions, Say, retrain_once
+from sentimon.settings import Settings
+from sentimon.storage import labels, models
 
 log = logging.getLogger(__name__)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -31,11 +35,11 @@ def is_due(now: float, last_run: float | None, every_s: float, waiting: int, min
     return last_run is None or now - last_run >= every_s
 
 
-def run_pending(settings, options: RetrainOptions, engine, say: Say = print) -> list[Outcome]:  # type: ignore[no-untyped-def]
+def run_pending(
+    settings: Settings, options: RetrainOptions, engine: Engine, say: Say = print
+) -> list[Outcome]:
     """Handle every retraining request from the dashboard, oldest first (each claimed, so two jobs
     never run the same one); the request row ends done or failed with what happened as its note."""
-    from sentimon.storage import models
-
     outcomes = []
     with engine.connect() as conn:
         pending = models.pending_requests(conn)
@@ -59,19 +63,17 @@ def run_pending(settings, options: RetrainOptions, engine, say: Say = print) -> 
 
 
 def run_scheduled(
-    settings,
+    settings: Settings,
     options: RetrainOptions,
     every_s: float,
-    engine,
-    stop: threading.Event,  # type: ignore[no-untyped-def]
+    engine: Engine,
+    stop: threading.Event,
     poll_s: float = 30.0,
     say: Say = print,
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> None:
     """Until ``stop`` is set: handle requests, and retrain when due. The last scheduled run is read
     from model_versions, so a restarted scheduler does not retrain at once."""
-    from sentimon.storage import labels, models
-
     with engine.connect() as conn:
         last = models.last_retrain_at(conn)
     last_run = last.timestamp() if last else None

@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from stream_processor.bench.workload import encode, key
+from bench.pipeline.workload import encode, key
 
 TICK_S = 0.005  # paced sending wakes this often and sends what is due: no sleep per message
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import typer
 
-from model import retrain_data as rd
 from model.data import DEFAULT_DATA_DIR, SEMEVAL_DIR
-from model.retrain_data import VALIDATION_FILE, LabelledText, Slices, as_labelled, bucket, split_labels
+from retraining import data as rd
+from retraining.data import VALIDATION_FILE, LabelledText, Slices, as_labelled, bucket, split_labels
 
 POLICIES = (
     "uncertain",
@@ -34,7 +34,7 @@ def read_stream(
     path: Path, fmt: str | None, test_share: float
 ) -> tuple[list[LabelledText], list[LabelledText]]:
     """(pool a labeller would see, test slice never labelled), split by post key."""
-    from model.labels_io import read_label_file
+    from retraining.labels_io import read_label_file
 
     rows = [
         LabelledText(f"{r.source}:{r.post_id}", r.text, r.label) for r in read_label_file(Path(path), fmt)
@@ -71,9 +71,9 @@ def run(
 ) -> dict:
     """Baseline on the test slice, then per policy and budget the retrained model's gain over it."""
     from model.inference import load
-    from model.retrain import RetrainOptions, train_candidate
-    from model.retrain_eval import evaluate_pair
-    from model.serving import choose
+    from retraining.evaluate import evaluate_pair
+    from retraining.retrain import RetrainOptions, train_candidate
+    from retraining.serving import choose
 
     base = choose(model_path).path
     pool, test = read_stream(data, fmt, test_share)

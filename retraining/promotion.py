@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import redis
+from sqlalchemy import Engine
+
 from model.registry import ModelError, read_card, verify
+from sentimon.storage import models
+from sentimon.storage.redis_keys import MODEL_CHANNEL, live_model
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +31,6 @@ def publish(redis_url: str | None, version: str, path: str) -> bool:
     Redis that is down only delays the switch (returns False)."""
     if not redis_url:
         return False
-    import redis
-
-    from sentimon.storage.redis_keys import MODEL_CHANNEL, live_model
-
     message = json.dumps({"version": version, "path": path, "at": datetime.now(UTC).isoformat()})
     try:
         with redis.Redis.from_url(redis_url, socket_timeout=5) as client:
@@ -41,10 +42,10 @@ def publish(redis_url: str | None, version: str, path: str) -> bool:
     return True
 
 
-def promote_version(engine, version: str, redis_url: str | None = None, check: bool = True) -> Promotion:  # type: ignore[no-untyped-def]
+def promote_version(
+    engine: Engine, version: str, redis_url: str | None = None, check: bool = True
+) -> Promotion:
     """Verify the model folder (hashes, format), mark the version live in model_versions, notify."""
-    from sentimon.storage import models
-
     with engine.begin() as conn:
         found = models.get_version(conn, version)
         if found is None or found.is_request:
@@ -57,10 +58,8 @@ def promote_version(engine, version: str, redis_url: str | None = None, check: b
     return Promotion(version, found.path, before.version if before else None, notified)
 
 
-def rollback(engine, redis_url: str | None = None) -> Promotion:  # type: ignore[no-untyped-def]
+def rollback(engine: Engine, redis_url: str | None = None) -> Promotion:
     """Go back to the version that was live before the current one; the current one is rejected."""
-    from sentimon.storage import models
-
     with engine.begin() as conn:
         current = models.live_version(conn)
         if current is None:
@@ -92,11 +91,9 @@ def card_metrics(card: dict) -> dict:
     return out
 
 
-def ensure_live(engine, default_path: Path) -> tuple[str, Path]:  # type: ignore[no-untyped-def]
+def ensure_live(engine: Engine, default_path: Path) -> tuple[str, Path]:
     """(version, folder) of the live model; when none is registered yet, the model workers serve by
     default is registered and made live, so that later promotions can be rolled back to it."""
-    from sentimon.storage import models
-
     with engine.begin() as conn:
         live = models.live_version(conn)
         if live is not None:

@@ -9,9 +9,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from stream_processor.bench import figures, report, stackcpu, stages
-from stream_processor.bench.services import BenchEnv, cleanup, prepare, service_urls
-from stream_processor.bench.workload import SOURCE, make_posts
+from bench.pipeline import figures, report, stackcpu, stages
+from bench.pipeline.services import BenchEnv, cleanup, prepare, service_urls
+from bench.pipeline.workload import SOURCE, make_posts
 
 
 def bench_pipeline(
@@ -33,7 +33,7 @@ def bench_pipeline(
     same run); returns the figures (pipeline_tps, broker_tps, classifier_tps, p99_latency_s, rss_mb…)."""
     from rich.console import Console
 
-    from model.bench import bench_texts
+    from bench.classify import bench_texts
     from sentimon.settings import get_settings
 
     settings, console = get_settings(), Console(stderr=json_out)

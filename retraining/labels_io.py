@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.data import LABELS, DataError, label_id, semeval_lines
+from model.data import FORMATS, DataError, guess_format, label_id, semeval_lines
+from sentimon.sentiment import LABELS
 
-FORMATS = ("csv", "jsonl", "semeval")
 IMPORT_SOURCE = "import"  # the source of labelled texts that name none
 EXPORT_FIELDS = ("source", "post_id", "text", "label", "labelled_by", "origin", "created_at", "used_by_model")
 
@@ -27,19 +27,6 @@ class LabelRow:
 
     def as_tuple(self) -> tuple[str, str, str, str]:
         return (self.source, self.post_id, self.text, self.label)
-
-
-def guess_format(path: Path) -> str:
-    """csv for .csv, jsonl for .jsonl/.json/.ndjson, semeval for .tsv/.txt."""
-    suffix = Path(path).suffix.lower()
-    for fmt, suffixes in (
-        ("csv", (".csv",)),
-        ("jsonl", (".jsonl", ".json", ".ndjson")),
-        ("semeval", (".tsv", ".txt")),
-    ):
-        if suffix in suffixes:
-            return fmt
-    raise DataError(f"{path}: cannot tell the format from the name; pass --format ({', '.join(FORMATS)})")
 
 
 def text_id(text: str) -> str:

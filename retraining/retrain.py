@@ -10,9 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from model import retrain_data as rd
-from model.gate import Comparison, Decision, decide
-from model.retrain_eval import gains
+from sqlalchemy import Engine
+
+from model.gains import gains
+from retraining import data as rd
+from retraining.gate import Comparison, Decision, decide
+from retraining.promotion import ensure_live, promote_version
+from sentimon.settings import Settings
+from sentimon.storage import labels, models
+from sentimon.storage.db import make_engine
 
 Say = Callable[[str], None]
 RETRAIN_BASE = {
@@ -75,11 +81,10 @@ class Plan:
     base_dir: Path | None  # None: no base data mixed in
 
 
-def retrain_once(settings, options: RetrainOptions, engine=None, say: Say = print) -> Outcome:  # type: ignore[no-untyped-def]
+def retrain_once(
+    settings: Settings, options: RetrainOptions, engine: Engine | None = None, say: Say = print
+) -> Outcome:
     """The whole run; nothing is promoted unless the gate says so, and the reason is recorded."""
-    from model.promotion import ensure_live
-    from sentimon.storage.db import make_engine
-
     engine = engine or make_engine(settings.db_url)
     parent, parent_path = ensure_live(engine, settings.resolved_model_path)
     plan = make_plan(engine, options)
@@ -107,10 +112,8 @@ def retrain_once(settings, options: RetrainOptions, engine=None, say: Say = prin
     return _register(engine, settings, version, final, metrics, decision, plan.waiting, parent)
 
 
-def make_plan(engine, options: RetrainOptions) -> Plan | Outcome:  # type: ignore[no-untyped-def]
+def make_plan(engine: Engine, options: RetrainOptions) -> Plan | Outcome:
     """Labels (newest per post) split into slices, the validation set and the base data; or why not."""
-    from sentimon.storage import labels
-
     with engine.connect() as conn:
         rows = labels.all_labels(conn)
     waiting = [r.id for r in rows if r.used_by_model is None]
@@ -135,7 +138,7 @@ def judge(parent: str, parent_path: Path, final: Path, plan: Plan, options: Retr
     """Old and new on the held-back labels and the validation set → the gate's decision, the metrics
     for model_versions, and the new model's card updated with both (and refitted quantification)."""
     from model.registry import read_card, update_card
-    from model.retrain_eval import evaluate_pair
+    from retraining.evaluate import evaluate_pair
 
     serving = read_card(parent_path).get("serving")
     if serving:  # same architecture, same speed trade-off: served (and so judged) as the parent is
@@ -173,7 +176,7 @@ def train_candidate(
     """Write the mixed training and tune sets, grow the vocabulary, fine-tune from ``parent``."""
     from model.finetune import finetune
     from model.registry import read_card
-    from model.vocab_grow import grow
+    from retraining.vocab_grow import grow
 
     empty: rd.Labelled = ([], [])
     base = (
@@ -278,19 +281,16 @@ def _write_card(folder: Path, metrics: dict, data_card: dict) -> None:
 
 
 def _register(
-    engine,
-    settings,
+    engine: Engine,
+    settings: Settings,
     version: str,
     folder: Path,
     metrics: dict,
-    decision: Decision,  # type: ignore[no-untyped-def]
+    decision: Decision,
     used: list[int],
     parent: str,
 ) -> Outcome:
     """model_versions row (candidate), labels marked as used, then promotion or rejection."""
-    from model.promotion import promote_version
-    from sentimon.storage import labels, models
-
     with engine.begin() as conn:
         models.register_version(conn, version, str(folder), metrics, note=decision.reason)
         labels.mark_used(conn, version, used)

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from bench.pipeline.workload import BENCH_TOPICS
 from sentimon.settings import Settings
-from stream_processor.bench.workload import BENCH_TOPICS
 
 LEASE_KEY = "sentimon:test-db-lease:{db}"  # the test fixtures' lease convention: they skip leased numbers
 LEASE_SECONDS = 3600

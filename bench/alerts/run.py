@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.alerts.scenarios import DAY, WARMUP, Scenario, Spike, all_scenarios, build
+from bench.alerts.textpool import TextPool
 from stream_processor.alerting.config import AlertSettings
 from stream_processor.alerting.detector import Detector
-from stream_processor.alerting.scenarios import DAY, WARMUP, Scenario, Spike, all_scenarios, build
-from stream_processor.alerting.textpool import TextPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +206,7 @@ def bench_alerts(
 
     settings = settings or AlertSettings()
     if not synthetic and pool is None:
-        from stream_processor.alerting.textpool import load_pool
+        from bench.alerts.textpool import load_pool
 
         pool = load_pool(quiet=json_out)
     source = "synthetic (Beta)" if synthetic else f"real text, model {pool.version}"  # type: ignore[union-attr]
@@ -220,7 +220,7 @@ def bench_alerts(
             example = (scenario, run)
     result = summary(tally, seed, len(plan), seeds, source)
     if plot and example:
-        from stream_processor.alerting.plot import plot_scenario
+        from bench.alerts.plot import plot_scenario
 
         result["plot"] = str(plot_scenario(*example, plot))
     if json_out:
