@@ -17,7 +17,7 @@ from model.data import iter_lines
 from model.finetune import _data_card, _labelled, save_classifier, val_scorer
 from model.inference import load
 from model.lexicon import valence_vector
-from model.nets import Classifier, load_encoder
+from model.nets import SentimentNet, load_encoder
 from model.registry import ModelError, load_model, read_card
 from model.train import Stage, TrainConfig, Trainer, fit, seed_everything
 
@@ -43,7 +43,7 @@ def soft_targets(teacher_paths: list[Path], texts: list[str], batch_size: int = 
     return (total / len(teacher_paths)).tolist()
 
 
-def _init_student(student: Classifier, teacher, init_from: str | None) -> None:
+def _init_student(student: SentimentNet, teacher, init_from: str | None) -> None:
     """Teacher's word vectors (and lexicon); with init_from, also that classifier's encoder and head."""
     student.encoder.embedding.weight.data.copy_(teacher.net.encoder.embedding.weight.data)
     if student.cfg.lexicon:
@@ -55,7 +55,7 @@ def _init_student(student: Classifier, teacher, init_from: str | None) -> None:
             raise ModelError(f"{init_from}: vocabulary differs from the teacher's")
         load_encoder(student, src.state_dict())
         head = {k[5:]: v for k, v in src.state_dict().items() if k.startswith("head.")}
-        if isinstance(src, Classifier) and head["weight"].shape == student.head.weight.shape:
+        if isinstance(src, SentimentNet) and head["weight"].shape == student.head.weight.shape:
             student.head.load_state_dict(head)
 
 
@@ -98,7 +98,7 @@ def distill(
     cfg = replace(cfg, emb_dim=teacher.net.cfg.emb_dim, vocab_size=len(vocab), max_tokens=vocab.max_tokens)
     texts = student_texts(cfg, rng, n_unlabelled, n_forum)
     targets = soft_targets(teacher_paths, texts)
-    student = Classifier(cfg.net(len(vocab)))
+    student = SentimentNet(cfg.net(len(vocab)))
     _init_student(student, teacher, cfg.init_from)
     val_texts, val_labels = _labelled(cfg, "val")
     _, train_labels = _labelled(cfg, "train")

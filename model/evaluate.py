@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from model.data import guess_format, read_labelled
-from model.inference import Classifier
+from model.inference import ServedModel
 from model.metrics import scores
 from sentimon.sentiment import LABELS
 
@@ -21,7 +21,7 @@ def data_format(path: Path) -> str:
 
 
 def evaluate(
-    clf: Classifier, data: Path, fmt: str | None = None, progress: Progress | None = None
+    clf: ServedModel, data: Path, fmt: str | None = None, progress: Progress | None = None
 ) -> tuple[dict, list[dict]]:
     """(metrics, per-text predictions) of ``clf`` on a labelled file or folder (``fmt`` None: from
     the file's extension); ``progress(done, total)`` while it classifies."""

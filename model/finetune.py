@@ -15,7 +15,7 @@ from model.calibrate import avgrec_of, fit_temperature, prior_decision
 from model.curves import save_confusion_png, save_curves
 from model.data import TRAIN_FILES, VAL_FILES, distant_texts, read_labelled, semeval_split
 from model.metrics import scores
-from model.nets import Classifier, load_encoder
+from model.nets import SentimentNet, load_encoder
 from model.predict import batch_logits
 from model.registry import load_model, save_model
 from model.train import Stage, TrainConfig, Trainer, calibrate_and_score, class_weight, fit, seed_everything
@@ -33,13 +33,13 @@ def _labelled(cfg: TrainConfig, which: str) -> tuple[list[str], list[int]]:
 
 def _start_model(
     cfg: TrainConfig, train_texts: list[str]
-) -> tuple[Classifier, Vocab, TrainConfig, list[str]]:
+) -> tuple[SentimentNet, Vocab, TrainConfig, list[str]]:
     """Build the classifier: encoder from an LM, a whole earlier classifier, or a fresh network.
 
     The architecture always comes from the checkpoint; dropouts come from this run's settings."""
     if not cfg.init_from:
         vocab = build_vocab(train_texts, cfg.vocab_size, cfg.min_count, cfg.max_tokens)
-        return with_lexicon(Classifier(cfg.net(len(vocab))), vocab), vocab, cfg, []
+        return with_lexicon(SentimentNet(cfg.net(len(vocab))), vocab), vocab, cfg, []
     src, vocab, config, card = load_model(Path(cfg.init_from))
     net_cfg = replace(
         src.cfg,
@@ -49,10 +49,10 @@ def _start_model(
         },
     )
     if config["task"] == "lm":
-        model = with_lexicon(Classifier(replace(net_cfg, lexicon=cfg.lexicon)), vocab)
+        model = with_lexicon(SentimentNet(replace(net_cfg, lexicon=cfg.lexicon)), vocab)
         load_encoder(model, src.state_dict())
     else:
-        model = Classifier(net_cfg)
+        model = SentimentNet(net_cfg)
         model.load_state_dict(src.state_dict())
     arch = {k: getattr(model.cfg, k) for k in ARCH if hasattr(model.cfg, k)}
     arch["lexicon"] = model.cfg.lexicon
@@ -60,7 +60,7 @@ def _start_model(
     return model, vocab, replace(cfg, **arch), list(card.get("reproduce", []))
 
 
-def with_lexicon(model: Classifier, vocab: Vocab) -> Classifier:
+def with_lexicon(model: SentimentNet, vocab: Vocab) -> SentimentNet:
     """Fill the frozen valence buffer of a lexicon-aware classifier."""
     if model.cfg.lexicon:
         from model.lexicon import valence_vector
@@ -70,7 +70,7 @@ def with_lexicon(model: Classifier, vocab: Vocab) -> Classifier:
 
 
 def val_scorer(
-    model: Classifier,
+    model: SentimentNet,
     vocab: Vocab,
     texts: list[str],
     labels: list[int],
@@ -125,7 +125,7 @@ def finetune(cfg: TrainConfig, command: str = "") -> Path:
 
 def save_classifier(
     cfg: TrainConfig,
-    model: Classifier,
+    model: SentimentNet,
     vocab: Vocab,
     trainer: Trainer,
     t0: float,

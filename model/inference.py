@@ -1,4 +1,4 @@
-"""The serving API every other part uses: ``load(path) -> Classifier``, ``Classifier.classify(texts)``."""
+"""The serving API every other part uses: ``load(path) -> ServedModel``, ``ServedModel.classify(texts)``."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ Prediction = tuple[str, tuple[float, float, float]]
 
 
 @dataclass
-class Classifier:
+class ServedModel:
     """A loaded classifier: batched, length-sorted, packed inference with calibrated probabilities."""
 
-    net: nets.Classifier
+    net: nets.SentimentNet
     vocab: Vocab
     calibration: dict
     version: str
@@ -77,7 +77,7 @@ def _threads(threads: int | None) -> None:
         torch.set_num_threads(int(threads))
 
 
-def quantize(net: nets.Classifier) -> nets.Classifier:
+def quantize(net: nets.SentimentNet) -> nets.SentimentNet:
     """Dynamic int8 quantisation of the LSTM/GRU and linear layers (CPU only)."""
     import warnings
 
@@ -94,7 +94,7 @@ def load(
     threads: int | None = None,
     int8: bool | None = None,
     batch_size: int = 512,
-) -> Classifier:
+) -> ServedModel:
     """Load a classifier folder; raises ``ModelError`` for a missing, corrupt or incompatible one.
 
     ``int8=None`` follows the model card's serving choice (measured when the model was shipped)."""
@@ -109,7 +109,7 @@ def load(
     if device == "cpu" and int8:
         net = quantize(net)
     net = net.to(device).eval()
-    return Classifier(
+    return ServedModel(
         net=net,
         vocab=vocab,
         calibration=config["calibration"],

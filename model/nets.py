@@ -104,7 +104,7 @@ def concat_pool(out: torch.Tensor, last: torch.Tensor, lengths: torch.Tensor) ->
     return torch.cat([last, maxed, mean], dim=1)
 
 
-class Classifier(nn.Module):
+class SentimentNet(nn.Module):
     """Encoder → concat pooling → dropout → linear → class logits (no softmax: the loss owns it)."""
 
     def __init__(self, cfg: NetConfig):
@@ -167,7 +167,7 @@ class LanguageModel(nn.Module):
 
 
 def param_groups(
-    model: Classifier | LanguageModel, lr: float, decay: float = 2.6, weight_decay: float = 0.01
+    model: SentimentNet | LanguageModel, lr: float, decay: float = 2.6, weight_decay: float = 0.01
 ) -> list[dict]:
     """Discriminative learning rates: each group below the top gets lr / decay**depth.
 
@@ -183,7 +183,7 @@ def param_groups(
     return [g for g in out if g["params"]]
 
 
-def unfreeze_top(model: Classifier | LanguageModel, n_groups: int) -> None:
+def unfreeze_top(model: SentimentNet | LanguageModel, n_groups: int) -> None:
     """Gradual unfreezing: only the top ``n_groups`` layer groups get gradients."""
     groups = model.layer_groups()
     for depth, params in enumerate(reversed(groups)):

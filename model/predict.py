@@ -7,12 +7,12 @@ from collections.abc import Callable, Sequence
 import torch
 
 from model.batching import encode_all, length_batches, pad
-from model.nets import Classifier, LanguageModel
+from model.nets import LanguageModel, SentimentNet
 from model.vocab import Vocab
 
 
 def batch_logits(
-    model: Classifier,
+    model: SentimentNet,
     vocab: Vocab,
     texts: Sequence[str],
     batch_size: int = 512,

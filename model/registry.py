@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from model.card import render_markdown
-from model.nets import Classifier, LanguageModel, NetConfig
+from model.nets import LanguageModel, NetConfig, SentimentNet
 from model.vocab import Vocab
 from sentimon.sentiment import LABELS
 
@@ -34,7 +34,7 @@ def sha256(path: Path) -> str:
 
 def save_model(
     folder: Path,
-    model: Classifier | LanguageModel,
+    model: SentimentNet | LanguageModel,
     vocab: Vocab,
     *,
     name: str,
@@ -136,7 +136,9 @@ def verify(folder: Path) -> tuple[dict, dict]:
     return config, card
 
 
-def load_model(folder: Path, task: str | None = None) -> tuple[Classifier | LanguageModel, Vocab, dict, dict]:
+def load_model(
+    folder: Path, task: str | None = None
+) -> tuple[SentimentNet | LanguageModel, Vocab, dict, dict]:
     """Rebuild (model in eval mode, vocab, config, card) from a folder, verifying everything."""
     folder = Path(folder)
     config, card = verify(folder)
@@ -147,7 +149,7 @@ def load_model(folder: Path, task: str | None = None) -> tuple[Classifier | Lang
         cfg = NetConfig.from_dict(config["net"])
         if cfg.vocab_size != len(vocab):
             raise ValueError(f"net expects {cfg.vocab_size} tokens, vocab has {len(vocab)}")
-        model = (LanguageModel if config["task"] == "lm" else Classifier)(cfg)
+        model = (LanguageModel if config["task"] == "lm" else SentimentNet)(cfg)
         state = torch.load(folder / "weights.pt", map_location="cpu", weights_only=True)
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:

@@ -18,7 +18,7 @@ from model.batching import encode_all, length_batches, pad
 from model.curves import save_curves
 from model.data import DEFAULT_DATA_DIR
 from model.metrics import scores
-from model.nets import Classifier, LanguageModel, NetConfig, param_groups, unfreeze_top
+from model.nets import LanguageModel, NetConfig, SentimentNet, param_groups, unfreeze_top
 from model.predict import batch_logits, lm_loss
 from model.registry import load_model, save_model
 from model.vocab import Vocab
@@ -109,7 +109,7 @@ class Stage:
 class Trainer:
     """Owns model, optimizer and schedule for one run; ``fit`` returns the curve rows."""
 
-    def __init__(self, cfg: TrainConfig, model: Classifier | LanguageModel, rng: random.Random):
+    def __init__(self, cfg: TrainConfig, model: SentimentNet | LanguageModel, rng: random.Random):
         self.cfg, self.model, self.rng = cfg, model, rng
         self.opt = torch.optim.AdamW(
             param_groups(model, cfg.lr, cfg.lr_decay, cfg.weight_decay),
@@ -296,7 +296,7 @@ def train_lm(
 
 
 def calibrate_and_score(
-    model: Classifier, vocab: Vocab, texts: list[str], labels: list[int]
+    model: SentimentNet, vocab: Vocab, texts: list[str], labels: list[int]
 ) -> tuple[dict, dict]:
     """Fit temperature/bias and the prior-dividing decision offsets on held-out data → (calibration,
     metrics)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from model.nets import Classifier
+from model.nets import SentimentNet
 from model.registry import ModelError, load_model, save_model
 from model.text import SPECIALS, tokenize
 from model.vocab import Vocab
@@ -74,7 +74,7 @@ def grow(
     if not extra:
         return Path(folder), []
     bigger = Vocab(itos=[*vocab.itos, *extra], max_tokens=vocab.max_tokens)
-    model = Classifier(replace(net.cfg, vocab_size=len(bigger)))
+    model = SentimentNet(replace(net.cfg, vocab_size=len(bigger)))
     model.load_state_dict(grown_state(net.state_dict(), model.state_dict(), bigger, len(extra)))
     save_model(
         Path(out),

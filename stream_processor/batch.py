@@ -10,7 +10,7 @@ import orjson
 
 from sentimon.schema import Post, PostError, ScoredPost
 from sentimon.sentiment import LABELS
-from stream_processor.classifier import Classifier, checked, correction_of
+from stream_processor.classifier import PostClassifier, checked, correction_of
 from stream_processor.matcher import TopicMatcher
 
 DLQ_RAW_LIMIT = 256 * 1024
@@ -103,7 +103,7 @@ def validate(
     return posts, dead, repeats
 
 
-def score(posts: Sequence[Post], classifier: Classifier, matcher: TopicMatcher) -> list[ScoredPost]:
+def score(posts: Sequence[Post], classifier: PostClassifier, matcher: TopicMatcher) -> list[ScoredPost]:
     """Classify all texts in one call and attach the matching topics."""
     if not posts:
         return []
@@ -119,7 +119,7 @@ def score(posts: Sequence[Post], classifier: Classifier, matcher: TopicMatcher) 
 
 
 def process_batch(
-    messages: Sequence[RawMessage], classifier: Classifier, matcher: TopicMatcher
+    messages: Sequence[RawMessage], classifier: PostClassifier, matcher: TopicMatcher
 ) -> BatchResult:
     """validate → classify once → match; no I/O, so the Faust worker and the embedded runner share it."""
     valid, dead, repeats = validate(messages)

@@ -22,8 +22,9 @@ class ClassifierError(RuntimeError):
 
 
 @runtime_checkable
-class Classifier(Protocol):
-    """What `model.inference.load()` returns: one call per batch, labels with (p_neg, p_neu, p_pos)."""
+class PostClassifier(Protocol):
+    """What the processing step needs to score a batch of posts (`model.inference.ServedModel`, which
+    `load()` returns, is one): one call per batch, labels with (p_neg, p_neu, p_pos)."""
 
     version: str
 
@@ -33,7 +34,7 @@ class Classifier(Protocol):
 _corrections: dict[str, Correction] = {}
 
 
-def correction_of(classifier: Classifier) -> Correction:
+def correction_of(classifier: PostClassifier) -> Correction:
     """The quantification correction of this model version (its `quantification` statistics; none:
     identity, i.e. plain counting), built once per version."""
     version = str(classifier.version)
@@ -43,7 +44,7 @@ def correction_of(classifier: Classifier) -> Correction:
     return found
 
 
-def load_classifier(path: Path | None = None) -> Classifier:
+def load_classifier(path: Path | None = None) -> PostClassifier:
     """Load the model once per process (GPU when present); imported lazily to keep start-up cheap."""
     from model.inference import load  # the model helper's API
 

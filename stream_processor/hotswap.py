@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stream_processor.classifier import INFERENCE_BATCH, Classifier, Prediction
+from stream_processor.classifier import INFERENCE_BATCH, PostClassifier, Prediction
 
 log = logging.getLogger(__name__)
 DEFAULT_POLL_S = 5.0
@@ -27,7 +27,7 @@ class LiveModel:
 
 
 Lookup = Callable[[], LiveModel | None]
-Loader = Callable[[str], Classifier]
+Loader = Callable[[str], PostClassifier]
 
 
 @dataclass
@@ -38,7 +38,7 @@ class ModelHolder:
     running on the old one; ``current()``, called once per batch, swaps the successor in. A batch
     therefore runs entirely on one model, and nothing is dropped or scored twice by a switch."""
 
-    initial: Classifier
+    initial: PostClassifier
     lookup: Lookup
     loader: Loader
     poll_s: float = DEFAULT_POLL_S
@@ -47,7 +47,7 @@ class ModelHolder:
 
     def __post_init__(self) -> None:
         self._current = self.initial
-        self._pending: Classifier | None = None
+        self._pending: PostClassifier | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self.stopping = threading.Event()
@@ -58,11 +58,11 @@ class ModelHolder:
     def version(self) -> str:
         return str(self._current.version)
 
-    def peek(self) -> Classifier:
+    def peek(self) -> PostClassifier:
         """The model in use, without swapping (for health pages)."""
         return self._current
 
-    def current(self) -> Classifier:
+    def current(self) -> PostClassifier:
         """The model for the next batch: a loaded successor replaces the old one here, and only here."""
         with self._lock:
             pending, self._pending = self._pending, None
@@ -195,7 +195,7 @@ class HotSwap:
 
 
 def start_hot_swap(
-    settings: Any, engine: Any, initial: Classifier | None = None, poll_s: float | None = None
+    settings: Any, engine: Any, initial: PostClassifier | None = None, poll_s: float | None = None
 ) -> HotSwap:
     """Serve the registry's live model (else ``initial``, else settings.model_path), poll
     model_versions every few seconds, and wake on Redis messages when Redis is configured."""
@@ -203,7 +203,7 @@ def start_hot_swap(
 
     threads = getattr(settings, "torch_threads", None)
 
-    def loader(path: str) -> Classifier:
+    def loader(path: str) -> PostClassifier:
         return load(path, threads=threads, batch_size=INFERENCE_BATCH)
 
     lookup = _db_lookup(engine)
@@ -225,7 +225,7 @@ def _first_model(
     record: Callable[[str, str], None],
     settings: Any,
     refused: dict[str, tuple[Any, str]],
-) -> Classifier:
+) -> PostClassifier:
     """The registry's live model, else the configured one (a live model that does not load is refused)."""
     try:
         live = lookup()

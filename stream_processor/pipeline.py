@@ -16,7 +16,7 @@ from stream_processor.batch import (
     guess_key,
     process_batch,
 )
-from stream_processor.classifier import Classifier
+from stream_processor.classifier import PostClassifier
 from stream_processor.isolate import StoreCommit
 from stream_processor.matcher import TopicMatcher
 from stream_processor.outage import Outage
@@ -49,7 +49,7 @@ class Processor:
     the caller acknowledges the messages; live views are fed afterwards and may lag, never lead.
     """
 
-    classifier: Classifier
+    classifier: PostClassifier
     store: Store
     live: Sequence[Sink] = ()
     matcher: TopicMatcher = field(default_factory=TopicMatcher)

@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 
 from sentimon.settings import Settings
-from stream_processor.classifier import Classifier
+from stream_processor.classifier import PostClassifier
 from stream_processor.embedded.runner import RunOptions, RunSummary
 from stream_processor.sinks.memory import MemoryLiveView
 
@@ -37,7 +37,7 @@ class EmbeddedOptions:
 
 
 def run_embedded(
-    settings: Settings, run: RunOptions, opts: EmbeddedOptions, classifier: Classifier | None = None
+    settings: Settings, run: RunOptions, opts: EmbeddedOptions, classifier: PostClassifier | None = None
 ) -> RunSummary:
     """Blocking: process the demo or a replay until it ends, N messages, T seconds, or Ctrl-C."""
     from sentimon.storage.db import make_engine, migrate

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from model.lexicon import valence_features, valence_vector
-from model.nets import Classifier, NetConfig
+from model.nets import NetConfig, SentimentNet
 from model.text import SMILE, SPECIALS
 from model.vocab import Vocab
 
@@ -26,7 +26,7 @@ def test_valence_features_summarise_each_text():
 
 def test_lexicon_classifier_has_wider_head_and_uses_the_buffer():
     cfg = NetConfig(vocab_size=10, emb_dim=4, hidden=6, lexicon=True)
-    net = Classifier(cfg).eval()
+    net = SentimentNet(cfg).eval()
     assert net.head.in_features == 3 * 6 + 4
     ids, lengths = torch.tensor([[2, 5, 6]]), torch.tensor([3])
     before = net(ids, lengths)

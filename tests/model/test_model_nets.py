@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from model.nets import Classifier, LanguageModel, NetConfig, param_groups, unfreeze_top
+from model.nets import LanguageModel, NetConfig, SentimentNet, param_groups, unfreeze_top
 
 
 def _batch():
@@ -17,7 +17,7 @@ def _batch():
 @pytest.mark.parametrize("layers", [1, 2])
 def test_classifier_gives_raw_logits_per_text(cell, layers):
     torch.manual_seed(0)
-    net = Classifier(NetConfig(vocab_size=40, emb_dim=8, hidden=12, layers=layers, cell=cell)).eval()
+    net = SentimentNet(NetConfig(vocab_size=40, emb_dim=8, hidden=12, layers=layers, cell=cell)).eval()
     ids, lengths = _batch()
     logits = net(ids, lengths)
     assert logits.shape == (3, 3)
@@ -26,7 +26,7 @@ def test_classifier_gives_raw_logits_per_text(cell, layers):
 
 def test_padding_does_not_change_the_output():
     torch.manual_seed(0)
-    net = Classifier(NetConfig(vocab_size=40, emb_dim=8, hidden=12, layers=2)).eval()
+    net = SentimentNet(NetConfig(vocab_size=40, emb_dim=8, hidden=12, layers=2)).eval()
     ids, lengths = _batch()
     together = net(ids, lengths)
     alone = net(ids[1:2, :3], lengths[1:2])
@@ -48,7 +48,7 @@ def test_adaptive_softmax_for_big_vocabularies():
 
 
 def test_discriminative_learning_rates_decrease_downwards():
-    net = Classifier(NetConfig(vocab_size=40, emb_dim=8, hidden=12, layers=2))
+    net = SentimentNet(NetConfig(vocab_size=40, emb_dim=8, hidden=12, layers=2))
     groups = param_groups(net, lr=1.0, decay=2.0)
     lrs = sorted({g["lr"] for g in groups}, reverse=True)
     assert lrs == [1.0, 0.5, 0.25, 0.125]  # head, top RNN, lower RNN, embedding
@@ -59,7 +59,7 @@ def test_discriminative_learning_rates_decrease_downwards():
 
 
 def test_gradual_unfreezing_opens_groups_from_the_top():
-    net = Classifier(NetConfig(vocab_size=40, emb_dim=8, hidden=12, layers=2))
+    net = SentimentNet(NetConfig(vocab_size=40, emb_dim=8, hidden=12, layers=2))
     unfreeze_top(net, 1)
     assert all(p.requires_grad for p in net.head.parameters())
     assert not any(p.requires_grad for p in net.encoder.parameters())
@@ -72,7 +72,7 @@ def test_gradual_unfreezing_opens_groups_from_the_top():
 
 def test_weight_dropout_only_while_training():
     torch.manual_seed(0)
-    net = Classifier(NetConfig(vocab_size=40, emb_dim=8, hidden=12, weight_dropout=0.5))
+    net = SentimentNet(NetConfig(vocab_size=40, emb_dim=8, hidden=12, weight_dropout=0.5))
     ids, lengths = _batch()
     net.train()
     a, b = net(ids, lengths), net(ids, lengths)

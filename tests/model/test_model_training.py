@@ -8,7 +8,7 @@ import random
 import torch
 
 from model.batching import encode_all, pad
-from model.nets import Classifier, LanguageModel
+from model.nets import LanguageModel, SentimentNet
 from model.train import Stage, TrainConfig, Trainer, plan, stlr
 from model.vocab import build_vocab
 from tests.model.tiny_data import make_texts
@@ -41,7 +41,7 @@ def test_lm_steps_reduce_the_loss():
 
 
 def test_classifier_steps_reduce_the_loss():
-    trainer, seqs, y = _setup(Classifier, lm=False)
+    trainer, seqs, y = _setup(SentimentNet, lm=False)
     before = _loss(trainer, seqs, y)
     for _ in range(3):
         trainer.run_epoch(Stage(seqs, y, 1, "clf"), 1.0, 100, None, 1)
@@ -125,7 +125,7 @@ def test_distilled_student_is_smaller_and_learns_the_teacher(tiny_clf, data_dir,
 def test_frozen_embedding_stays_unchanged():
     from model.train import fit
 
-    trainer, seqs, y = _setup(Classifier, lm=False)
+    trainer, seqs, y = _setup(SentimentNet, lm=False)
     trainer.cfg.freeze_embedding = True
     before = trainer.model.encoder.embedding.weight.detach().clone()
     head_before = trainer.model.head.weight.detach().clone()

@@ -39,7 +39,7 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return shipped
     import torch
 
-    from model.nets import Classifier, NetConfig
+    from model.nets import NetConfig, SentimentNet
     from model.predict import batch_logits
     from model.registry import save_model
     from model.text import tokenize
@@ -50,7 +50,7 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     words = sorted({w for t in texts for w in tokenize(t.lower(), 64)})
     vocab = Vocab(itos=[*SPECIALS, *words])
     torch.manual_seed(0)
-    net = Classifier(NetConfig(vocab_size=len(vocab), emb_dim=16, hidden=24)).eval()
+    net = SentimentNet(NetConfig(vocab_size=len(vocab), emb_dim=16, hidden=24)).eval()
     with torch.no_grad():
         for name, param in net.named_parameters():
             if "embedding" in name or "head" in name:
