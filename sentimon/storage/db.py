@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+
+from sentimon.schema import as_utc
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -63,9 +65,7 @@ def current_revision(url: str) -> str | None:
 
 def utc(value: datetime | None) -> datetime | None:
     """Timestamps as aware UTC: SQLite hands back naive datetimes, and everything we store is UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None if value is None else as_utc(value)
 
 
 def pg_conninfo(url: str, database: str | None = None) -> dict[str, object]:
