@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, RowMapping, and_, case, func, select
 
-from sentimon.schema import WINDOW_SUMS, WindowAggregate, rollup, window_start
-from sentimon.storage.db import utc
+from sentimon.schema import WINDOW_SUMS, WindowAggregate, as_utc, rollup, window_start
 from sentimon.storage.posts import upsert_insert
 from sentimon.storage.tables import topic_windows, topics
 
 _COUNTS = WINDOW_SUMS
-_INTS = {"n", "n_neg", "n_neu", "n_pos"}
 tw = topic_windows
 
 
@@ -30,10 +28,16 @@ class WindowRow:
     top_pos_score: float | None
 
 
+def window_from_sums(topic_id: int, start: datetime, sums: RowMapping) -> WindowAggregate:
+    """A window from a row's (or a sum query's) columns; a NULL sum counts as zero."""
+    agg = WindowAggregate(topic_id, as_utc(start))
+    for c in _COUNTS:
+        setattr(agg, c, type(getattr(agg, c))(sums[c] or 0))
+    return agg
+
+
 def _agg(r: Any) -> WindowAggregate:
-    m = r._mapping
-    sums = {c: (int if c in _INTS else float)(m[c] or 0) for c in _COUNTS}
-    return WindowAggregate(topic_id=int(m["topic_id"]), window_start=utc(m["window_start"]), **sums)
+    return window_from_sums(int(r.topic_id), r.window_start, r._mapping)
 
 
 def _window_row(r: Any) -> WindowRow:
@@ -135,13 +139,9 @@ def totals(
     )
     if topic_ids is not None:
         query = query.where(tw.c.topic_id.in_(list(topic_ids)))
-    out = {}
-    for r in conn.execute(query):
-        agg = WindowAggregate(int(r.topic_id), utc(start))
-        for c in _COUNTS:
-            setattr(agg, c, type(getattr(agg, c))(getattr(r, c) or 0))
-        out[agg.topic_id] = agg
-    return out
+    return {
+        int(r.topic_id): window_from_sums(int(r.topic_id), start, r._mapping) for r in conn.execute(query)
+    }
 
 
 def first_window(conn: Connection, topic_ids: Iterable[int]) -> datetime | None:
@@ -150,4 +150,4 @@ def first_window(conn: Connection, topic_ids: Iterable[int]) -> datetime | None:
     if not ids:
         return None
     found = conn.execute(select(func.min(tw.c.window_start)).where(tw.c.topic_id.in_(ids))).scalar()
-    return utc(found) if found is not None else None
+    return as_utc(found) if found is not None else None
