@@ -157,8 +157,8 @@ def negativity_terms(topic_id: int, start: datetime, end: datetime) -> list[Term
     with engine().connect() as conn:
         recent = posts.recent_posts(conn, topic_id, since=start, until=end, limit=2000)
         before = posts.recent_posts(conn, topic_id, since=start - timedelta(days=7), until=start, limit=5000)
-    as_text = [[PostText(p.id, p.text, p.p_neg, p.url) for p in group] for group in (recent, before)]
-    return over_represented(*as_text, top=12)
+    spike, base = ([PostText(p.id, p.text, p.p_neg, p.url) for p in group] for group in (recent, before))
+    return over_represented(spike, base, top=12)
 
 
 @st.cache_data(ttl=10, show_spinner=False)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -239,6 +239,15 @@ class WindowAggregate:
     def estimate(self, method: str | None = None) -> Estimate:
         """The topic's class shares in this window (or span), corrected: the number people see."""
         return estimate(self, method or DEFAULT_METHOD)
+
+    @classmethod
+    def from_sums(cls, topic_id: int, start: datetime, sums: Mapping[Any, Any]) -> Self:
+        """A window from named sums (a stored row, a sum query, a JSON object); a missing or NULL
+        one counts as zero."""
+        window = cls(topic_id, as_utc(start))
+        for name in WINDOW_SUMS:
+            setattr(window, name, type(getattr(window, name))(sums.get(name) or 0))
+        return window
 
     def add(self, other: WindowAggregate) -> None:
         """Add another window's sums into this one."""

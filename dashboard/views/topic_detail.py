@@ -56,7 +56,7 @@ end = window_start(data.now()) + WINDOW
 if span == "Custom":
     today = end.date()
     picked = st.date_input("Days", (today - timedelta(days=3), today), max_value=today, key="detail_custom")
-    if not isinstance(picked, tuple) or len(picked) != 2:
+    if len(picked) != 2:  # a tuple, with one day while the second is being picked
         st.info("Pick the first and the last day.")
         st.stop()
     start = datetime.combine(picked[0], time.min, UTC)

@@ -34,7 +34,6 @@ from sentimon.storage.tables import (
     topic_windows,
     topics,
 )
-from sentimon.storage.windows import window_from_sums
 
 PENDING, FIRING, ACKNOWLEDGED = "pending", "firing", "acknowledged"
 SILENCED, RESOLVED = "silenced", "resolved"
@@ -288,7 +287,7 @@ def windows_between(
     )
     if after is not None:
         query = query.where(topic_windows.c.window_start > after)
-    return [window_from_sums(topic_id, r.window_start, r._mapping) for r in conn.execute(query)]
+    return [WindowAggregate.from_sums(topic_id, r.window_start, r._mapping) for r in conn.execute(query)]
 
 
 @dataclass(frozen=True, slots=True)

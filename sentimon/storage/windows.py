@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, case, func, select
+from sqlalchemy import Connection, and_, case, func, select
 
 from sentimon.schema import WINDOW_SUMS, WindowAggregate, as_utc, rollup, window_start
 from sentimon.storage.posts import upsert_insert
@@ -28,16 +28,8 @@ class WindowRow:
     top_pos_score: float | None
 
 
-def window_from_sums(topic_id: int, start: datetime, sums: RowMapping) -> WindowAggregate:
-    """A window from a row's (or a sum query's) columns; a NULL sum counts as zero."""
-    agg = WindowAggregate(topic_id, as_utc(start))
-    for c in _COUNTS:
-        setattr(agg, c, type(getattr(agg, c))(sums[c] or 0))
-    return agg
-
-
 def _agg(r: Any) -> WindowAggregate:
-    return window_from_sums(int(r.topic_id), r.window_start, r._mapping)
+    return WindowAggregate.from_sums(int(r.topic_id), r.window_start, r._mapping)
 
 
 def _window_row(r: Any) -> WindowRow:
@@ -139,9 +131,8 @@ def totals(
     )
     if topic_ids is not None:
         query = query.where(tw.c.topic_id.in_(list(topic_ids)))
-    return {
-        int(r.topic_id): window_from_sums(int(r.topic_id), start, r._mapping) for r in conn.execute(query)
-    }
+    sums = (WindowAggregate.from_sums(int(r.topic_id), start, r._mapping) for r in conn.execute(query))
+    return {agg.topic_id: agg for agg in sums}
 
 
 def first_window(conn: Connection, topic_ids: Iterable[int]) -> datetime | None:

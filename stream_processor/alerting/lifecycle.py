@@ -66,10 +66,10 @@ def apply_event(
     alert = store.find_open_alert(conn, topic.id, KIND)
     if ev.kind == "pending":
         return None if alert else _open(conn, topic, ev, now)
-    if alert is None and ev.kind != "fired":
-        return None
     if ev.kind == "fired":
         return _fire(conn, topic, routes, available, ev, now, alert)
+    if alert is None:
+        return None
     if ev.kind == "escalated":
         store.update_alert(conn, alert.id, severity=ev.severity, **_figures(ev))
         if alert.state == store.FIRING and not silenced(topic, now):

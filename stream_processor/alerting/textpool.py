@@ -47,7 +47,7 @@ class TextPool:
         by_class = tuple(rows[y == c] for c in range(3))
         if any(len(b) == 0 for b in by_class):
             raise ValueError("the pool needs posts of every true class")
-        return cls(by_class, version)  # type: ignore[arg-type]
+        return cls(by_class, version)
 
     def windows(
         self, rng: np.random.Generator, n: np.ndarray, theta: np.ndarray, neutral: float
@@ -72,7 +72,7 @@ def _row(label: int, probs: list[float], correction: Correction) -> list[float]:
 
 
 def _aggregate(n: int, row: list[float]) -> WindowAggregate:
-    window = WindowAggregate(0, EPOCH, n=n, **dict(zip(COLUMNS, row, strict=True)))
+    window = WindowAggregate.from_sums(0, EPOCH, {"n": n, **dict(zip(COLUMNS, row, strict=True))})
     window.n_neg, window.n_neu, window.n_pos = (round(x) for x in row[:3])
     return window
 
