@@ -2,7 +2,7 @@
 PYTHON ?= python3
 STAMP  := var/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
 
-.PHONY: install system-deps run test test-fast lint check stack-up stack-down
+.PHONY: install system-deps run test test-fast lint typecheck check stack-up stack-down
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install -q -e '.[dev]'
@@ -29,7 +29,11 @@ lint: install
 	ruff check .
 	ruff format --check .
 
-check: lint test
+## mypy on the packages pyproject.toml's [tool.mypy] names (cold: about a minute; then seconds).
+typecheck: install
+	$(PYTHON) -m mypy
+
+check: lint typecheck test
 
 stack-up: install
 	sentimon stack up

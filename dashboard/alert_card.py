@@ -93,11 +93,19 @@ def alert_card(a: Alert, user: User) -> None:
             actions(a, user)
 
 
+def _acknowledge(user: User, alert_id: int) -> None:
+    data.acknowledge_alert(user, alert_id)  # whether it changed anything shows on the next run
+
+
+def _resolve(user: User, alert_id: int) -> None:
+    data.resolve_alert(user, alert_id)
+
+
 def actions(a: Alert, user: User) -> None:
     ack, resolve, silence = st.columns(3)
     if a.state != ACKNOWLEDGED:
-        ack.button("Acknowledge", key=f"ack_{a.id}", on_click=data.acknowledge_alert, args=(user, a.id))
-    resolve.button("Resolve", key=f"resolve_{a.id}", on_click=data.resolve_alert, args=(user, a.id))
+        ack.button("Acknowledge", key=f"ack_{a.id}", on_click=_acknowledge, args=(user, a.id))
+    resolve.button("Resolve", key=f"resolve_{a.id}", on_click=_resolve, args=(user, a.id))
     with silence.popover("Silence topic…"):
         choice = st.radio("For", list(SILENCE_CHOICES), key=f"silence_for_{a.id}", horizontal=True)
         st.button(

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from dashboard import live, trends
 from dashboard.auth import Credentials, User, credentials_from, session_key_for
-from sentimon.schema import WindowAggregate
+from sentimon.schema import WindowAggregate, window_start
 from sentimon.settings import Settings, get_settings
 from sentimon.storage import alerts, audit, labels, models, posts, topics, windows
 from sentimon.storage.db import make_engine
@@ -61,10 +61,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _minute(t: datetime) -> datetime:
-    return t.replace(second=0, microsecond=0)
-
-
 # ---- reads -------------------------------------------------------------------------------------
 
 
@@ -93,7 +89,7 @@ def topic_names() -> dict[int, str]:
 def overview_tiles() -> tuple[list[trends.Tile], str]:
     """Every topic's tile and where the live numbers came from ('Redis' or 'the database')."""
     t = now()
-    since = _minute(t) - trends.SPARK
+    since = window_start(t) - trends.SPARK
     rows = [(x.id, x.name, x.active) for x in topic_list()]
     reader = live_reader()
     recent = reader.recent([r[0] for r in rows], since) if reader else None
@@ -105,7 +101,7 @@ def overview_tiles() -> tuple[list[trends.Tile], str]:
             recent = {**stored, **recent}
         alerts_open = alerts.open_alert_counts(conn)
     return trends.build_tiles(
-        rows, recent, _baselines(_minute(t), tuple(r[0] for r in rows)), alerts_open, t
+        rows, recent, _baselines(window_start(t), tuple(r[0] for r in rows)), alerts_open, t
     ), source
 
 
@@ -120,7 +116,7 @@ def _group(aggs: Any) -> dict[int, list[WindowAggregate]]:
 def _baselines(at: datetime, topic_ids: tuple[int, ...]) -> dict[int, WindowAggregate]:
     """The day before the current quarter hour; it moves slowly, so cached for a minute."""
     with engine().connect() as conn:
-        sums = windows.totals(conn, at - trends.CURRENT - trends.BASELINE, at - trends.CURRENT, topic_ids)
+        sums = windows.totals(conn, *trends.baseline_span(at), topic_ids)
     return sums
 
 
@@ -161,8 +157,8 @@ def negativity_terms(topic_id: int, start: datetime, end: datetime) -> list[Term
     with engine().connect() as conn:
         recent = posts.recent_posts(conn, topic_id, since=start, until=end, limit=2000)
         before = posts.recent_posts(conn, topic_id, since=start - timedelta(days=7), until=start, limit=5000)
-    as_text = [[PostText(p.id, p.text, p.p_neg, p.url) for p in group] for group in (recent, before)]
-    return over_represented(*as_text, top=12)
+    spike, base = ([PostText(p.id, p.text, p.p_neg, p.url) for p in group] for group in (recent, before))
+    return over_represented(spike, base, top=12)
 
 
 @st.cache_data(ttl=10, show_spinner=False)

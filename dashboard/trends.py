@@ -14,7 +14,7 @@ from typing import TypeVar
 import pandas as pd
 
 from sentimon.quantify import Estimate
-from sentimon.schema import WindowAggregate, total
+from sentimon.schema import WINDOW, WindowAggregate, bucket_size, total, window_start
 
 T = TypeVar("T")
 CURRENT = timedelta(minutes=15)  # "now" on the overview: the last quarter hour
@@ -22,10 +22,7 @@ BASELINE = timedelta(hours=24)  # compared with the day before it
 SPARK = timedelta(hours=1)
 MIN_VOLUME = 5  # below this a share is too noisy to rank a topic by
 BUCKETS = {"1 min": "1m", "5 min": "5m", "1 hour": "1h", "1 day": "1d"}  # labels → storage roll-ups
-BUCKET_SIZES = {
-    "1 min": timedelta(minutes=1), "5 min": timedelta(minutes=5),
-    "1 hour": timedelta(hours=1), "1 day": timedelta(days=1),
-}  # fmt: skip
+BUCKET_SIZES = {label: bucket_size(code) for label, code in BUCKETS.items()}
 SERIES_COLUMNS = ["bucket_start", "topic", "volume", "negative", "neutral", "positive",
                   "negative_low", "negative_high", "method"]  # fmt: skip
 
@@ -51,6 +48,18 @@ class Tile:
         return self.current.negative - self.baseline.negative
 
 
+def current_since(now: datetime) -> datetime:
+    """Where "now" on the overview starts: the windows from here on are current, the day before
+    it is the baseline (whole windows, so a window is in exactly one of them)."""
+    return window_start(now) - CURRENT
+
+
+def baseline_span(now: datetime) -> tuple[datetime, datetime]:
+    """The [start, end) of the baseline the current windows are compared with."""
+    since = current_since(now)
+    return since - BASELINE, since
+
+
 def attention_key(tile: Tile) -> tuple[int, int, float, int]:
     """Sort key, most urgent first: open alerts, then rising negativity, then volume; paused last."""
     change = tile.neg_change
@@ -71,9 +80,10 @@ def build_tiles(
 ) -> list[Tile]:
     """Tiles for (id, name, active) topics from their recent windows, sorted by attention."""
     tiles = []
+    since = current_since(now)
     for topic_id, name, active in topics:
         recent = sorted(windows.get(topic_id, []), key=lambda w: w.window_start)
-        current = total(w for w in recent if w.window_start >= now - CURRENT).estimate()
+        current = total(w for w in recent if w.window_start >= since).estimate()
         baseline = baselines.get(topic_id)
         tiles.append(
             Tile(
@@ -92,12 +102,12 @@ def build_tiles(
 
 def spark_points(windows: Sequence[WindowAggregate], now: datetime) -> list[float]:
     """Negative share per minute over the last hour, gaps carried forward (a readable line)."""
-    by_minute = {w.window_start: w for w in windows if w.window_start >= now - SPARK}
-    start = (now - SPARK).replace(second=0, microsecond=0)
+    start = window_start(now) - SPARK
+    by_minute = {w.window_start: w for w in windows if w.window_start >= start}
     points: list[float] = []
     last = None
-    for i in range(int(SPARK.total_seconds() // 60) + 1):
-        w = by_minute.get(start + timedelta(minutes=i))
+    for i in range(SPARK // WINDOW + 1):
+        w = by_minute.get(start + i * WINDOW)
         if w is not None and w.n:
             last = round(100 * w.estimate().negative, 1)
         if last is not None:

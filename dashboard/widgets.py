@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 import streamlit as st
 
@@ -46,11 +47,14 @@ def tile(t: Tile) -> None:
         if t.open_alerts:
             head += f" · :red-background[{t.open_alerts} open alert{'s' if t.open_alerts > 1 else ''}]"
         st.markdown(f"#### {head}")
-        delta, color, arrow = None, "inverse", "auto"
+        delta: str | None = None
+        color: Literal["inverse", "off"] = "inverse"
+        arrow: Literal["auto", "off"] = "auto"
         if change is not None:
             moved = abs(change) >= 0.005
             delta = f"{100 * change:+.0f} pts vs 24 h" if moved else "as usual (24 h)"
-            color, arrow = ("inverse", "auto") if moved else ("off", "off")
+            color = "inverse" if moved else "off"
+            arrow = "auto" if moved else "off"
         known = est.n > 0 and not est.too_few
         st.metric(
             "Negative share (15 min)",

@@ -111,7 +111,7 @@ class Correction:
             pacc_inv=_rows(stats["pacc"]["inverse"]) if stats["pacc"]["usable"] else IDENTITY.pacc_inv,
             acc_cv=float(stats["acc"]["var_bound"][0]) if stats["acc"]["usable"] else 0.0,
             pacc_cv=float(stats["pacc"]["var_bound"][0]) if stats["pacc"]["usable"] else 0.0,
-            prior=tuple(float(x) for x in stats["prior"]),  # type: ignore[arg-type]
+            prior=_triple(stats["prior"]),
         )
 
     def contribution(self, label: int, probs: Sequence[float]) -> tuple[float, ...]:
@@ -124,8 +124,12 @@ class Correction:
         return (p0 * p0, *acc, acc[0] * acc[0], self.acc_cv, *pacc, pacc[0] * pacc[0], self.pacc_cv)
 
 
+def _triple(row: Sequence[float]) -> tuple[float, float, float]:
+    return float(row[0]), float(row[1]), float(row[2])
+
+
 def _rows(matrix: Sequence[Sequence[float]]) -> tuple[tuple[float, float, float], ...]:
-    return tuple((float(r[0]), float(r[1]), float(r[2])) for r in matrix)
+    return tuple(_triple(r) for r in matrix)
 
 
 IDENTITY = Correction(acc_inv=((1, 0, 0), (0, 1, 0), (0, 0, 1)), pacc_inv=((1, 0, 0), (0, 1, 0), (0, 0, 1)))

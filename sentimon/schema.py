@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -239,6 +239,15 @@ class WindowAggregate:
         """The topic's class shares in this window (or span), corrected: the number people see."""
         return estimate(self, method or DEFAULT_METHOD)
 
+    @classmethod
+    def from_sums(cls, topic_id: int, start: datetime, sums: Mapping[Any, Any]) -> Self:
+        """A window from named sums (a stored row, a sum query, a JSON object); a missing or NULL
+        one counts as zero."""
+        window = cls(topic_id, as_utc(start))
+        for name in WINDOW_SUMS:
+            setattr(window, name, type(getattr(window, name))(sums.get(name) or 0))
+        return window
+
     def add(self, other: WindowAggregate) -> None:
         """Add another window's sums into this one."""
         for name in WINDOW_SUMS:
@@ -253,7 +262,63 @@ def total(
     windows: Iterable[WindowAggregate], topic_id: int = 0, start: datetime | None = None
 ) -> WindowAggregate:
     """The sums of several windows as one aggregate (a span, or several topics)."""
-    out = WindowAggregate(topic_id, start or datetime.fromtimestamp(0, UTC))
+    out = WindowAggregate(topic_id, start or EPOCH)
     for w in windows:
         out.add(w)
     return out
+
+
+# ---- window and bucket arithmetic: stored windows, dashboard roll-ups and the alert clock -------
+# Integer arithmetic on timedeltas only (no float timestamps), aligned to the Unix epoch, so that
+# every part of Sentimon puts a moment in the same window to the microsecond.
+
+WINDOW = timedelta(minutes=1)  # every stored window is one minute
+BUCKETS = {"1m": WINDOW, "5m": 5 * WINDOW, "1h": timedelta(hours=1), "1d": timedelta(days=1)}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def as_utc(ts: datetime) -> datetime:
+    """An aware UTC datetime; a naive one is taken to be UTC already (what SQLite hands back)."""
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def bucket_size(bucket: str | timedelta) -> timedelta:
+    """The length of a roll-up bucket named 1m, 5m, 1h or 1d (a timedelta passes through)."""
+    if isinstance(bucket, timedelta):
+        return bucket
+    if bucket not in BUCKETS:
+        raise ValueError(f"bucket must be one of {', '.join(BUCKETS)}")
+    return BUCKETS[bucket]
+
+
+def window_start(ts: datetime, size: str | timedelta = WINDOW) -> datetime:
+    """The start of the window (or roll-up bucket) holding `ts`, in UTC; days start at 00:00 UTC."""
+    step = bucket_size(size)
+    return EPOCH + ((as_utc(ts) - EPOCH) // step) * step
+
+
+def minute_index(ts: datetime) -> int:
+    """The window holding `ts` as a whole number of minutes since the epoch (the alert clock's unit)."""
+    return (as_utc(ts) - EPOCH) // WINDOW
+
+
+def minute_start(index: int) -> datetime:
+    """The start of the window with this minute index."""
+    return EPOCH + index * WINDOW
+
+
+def last_closed_window(now: datetime, newest: datetime, grace: timedelta) -> datetime:
+    """The start of the newest window closed by `now`: [t, t + 1 min) closes once the clock reaches
+    t + 1 min + `grace`, and the clock is held back to the end of the `newest` window (event time)."""
+    clock = min(as_utc(now), window_start(newest) + WINDOW)
+    return window_start(clock - grace) - WINDOW
+
+
+def rollup(windows: Iterable[WindowAggregate], bucket: str | timedelta) -> list[WindowAggregate]:
+    """Minute windows summed into buckets of `bucket` per topic, by topic then time (inputs untouched)."""
+    size = bucket_size(bucket)
+    out: dict[tuple[int, datetime], WindowAggregate] = {}
+    for w in windows:
+        key = (w.topic_id, window_start(w.window_start, size))
+        out.setdefault(key, WindowAggregate(*key)).add(w)
+    return [out[k] for k in sorted(out)]

@@ -9,6 +9,7 @@ import bcrypt
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from dashboard.safe import cli_text
 from sentimon.secret_policy import password_problem
@@ -21,7 +22,7 @@ console = Console()
 ROLE_HELP = "admin (edit topics, act on alerts, label, manage models, read the audit) or viewer (read)"
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
     from sentimon.storage.db import make_engine, migrate
 
     url = get_settings().db_url

@@ -10,8 +10,6 @@ import orjson
 from sentimon.schema import WINDOW_SUMS
 from stream_processor.windows import Representative, WindowState
 
-_INTS = {"n", "n_neg", "n_neu", "n_pos"}
-
 
 def window_to_dict(w: WindowState) -> dict[str, Any]:
     """The window's sums, and its corrected shares (the one number everywhere) for subscribers."""
@@ -38,13 +36,9 @@ def window_to_json(w: WindowState) -> bytes:
 
 def window_from_json(raw: bytes | str) -> WindowState:
     d = orjson.loads(raw)
-    return WindowState(
-        topic_id=int(d["topic_id"]),
-        window_start=datetime.fromtimestamp(int(d["ts"]), UTC),
-        **{name: (int if name in _INTS else float)(d.get(name) or 0) for name in WINDOW_SUMS},
-        top_neg=_rep_from(d.get("top_neg")),
-        top_pos=_rep_from(d.get("top_pos")),
-    )
+    window = WindowState.from_sums(int(d["topic_id"]), datetime.fromtimestamp(int(d["ts"]), UTC), d)
+    window.top_neg, window.top_pos = _rep_from(d.get("top_neg")), _rep_from(d.get("top_pos"))
+    return window
 
 
 def _rep_dict(rep: Representative | None) -> dict[str, Any] | None:

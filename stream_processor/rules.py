@@ -170,7 +170,7 @@ class _Parser:
                     raise RuleError("OR needs a term after it", self.tok.pos)
                 continue
             mod, node = self.conjunction(depth)
-            {"+": musts, "-": nots}.get(mod, shoulds).append(node)
+            {"+": musts, "-": nots}.get(mod or "", shoulds).append(node)
         if self.tok.kind == "RPAREN" and depth == 0:
             raise RuleError("')' without a matching '('", self.tok.pos)
         parts = [*musts, *([_any(shoulds)] if shoulds else []), *(Not(n) for n in nots)]

@@ -1,31 +1,14 @@
-"""Per-topic 1-minute window aggregates: build increments from scored posts, merge and roll them up."""
+"""Per-topic 1-minute window aggregates: build increments from scored posts and merge them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from sentimon.quantify import QUANT_SUMS
-from sentimon.schema import ScoredPost, WindowAggregate
+from sentimon.schema import ScoredPost, WindowAggregate, window_start
 from sentimon.sentiment import LABELS
-
-WINDOW = timedelta(minutes=1)
-BUCKETS = {
-    "1m": timedelta(minutes=1),
-    "5m": timedelta(minutes=5),
-    "1h": timedelta(hours=1),
-    "1d": timedelta(days=1),
-}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def window_start(ts: datetime, size: timedelta = WINDOW) -> datetime:
-    """The start of the bucket holding `ts`, aligned to the Unix epoch (so days start at 00:00 UTC)."""
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    offset = (ts.astimezone(UTC) - _EPOCH) // size
-    return _EPOCH + offset * size
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,17 +95,3 @@ def supersedes(new: WindowState, old: WindowState | None) -> bool:
     if new.window_start != old.window_start:
         return new.window_start > old.window_start
     return new.n > old.n
-
-
-def rollup(states: Iterable[WindowState], bucket: str | timedelta) -> list[WindowState]:
-    """Merge minute windows into coarser buckets (per topic), ordered by topic then time."""
-    size = BUCKETS[bucket] if isinstance(bucket, str) else bucket
-    out: dict[tuple[int, datetime], WindowState] = {}
-    for state in states:
-        key = (state.topic_id, window_start(state.window_start, size))
-        merged = out.get(key)
-        if merged is None:
-            out[key] = replace(state, window_start=key[1])
-        else:
-            merged.merge(state)
-    return [out[k] for k in sorted(out)]

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sentimon.quantify import Correction
-from sentimon.schema import WINDOW_SUMS, WindowAggregate
+from sentimon.schema import EPOCH, WINDOW_SUMS, WindowAggregate
 from stream_processor.alerting.inputs import observation
 
 POOL_FILE = "semeval2017-task4/subtask_a/twitter-2016test-A.tsv"
 COLUMNS = WINDOW_SUMS[1:]  # what one post adds to a window, besides n
-_EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 class PoolMissing(FileNotFoundError):
@@ -49,7 +47,7 @@ class TextPool:
         by_class = tuple(rows[y == c] for c in range(3))
         if any(len(b) == 0 for b in by_class):
             raise ValueError("the pool needs posts of every true class")
-        return cls(by_class, version)  # type: ignore[arg-type]
+        return cls(by_class, version)
 
     def windows(
         self, rng: np.random.Generator, n: np.ndarray, theta: np.ndarray, neutral: float
@@ -74,7 +72,7 @@ def _row(label: int, probs: list[float], correction: Correction) -> list[float]:
 
 
 def _aggregate(n: int, row: list[float]) -> WindowAggregate:
-    window = WindowAggregate(0, _EPOCH, n=n, **dict(zip(COLUMNS, row, strict=True)))
+    window = WindowAggregate.from_sums(0, EPOCH, {"n": n, **dict(zip(COLUMNS, row, strict=True))})
     window.n_neg, window.n_neu, window.n_pos = (round(x) for x in row[:3])
     return window
 

@@ -138,8 +138,8 @@ def _figures(env: BenchEnv, clf: dict, broker: dict, pipe: stages.PipelineRun, o
 
 def exact_counts(engine: Any) -> tuple[int, bool]:
     """(posts stored, whether every window's counts equal those recomputed from the stored posts)."""
+    from sentimon.schema import window_start
     from sentimon.storage import posts, windows
-    from stream_processor.windows import window_start
 
     with engine.connect() as conn:
         rows = posts.recent_posts(conn, limit=10**9)

@@ -88,7 +88,12 @@ def _act(action: str, user: User, version: str | None = None) -> None:
     from model.registry import ModelError  # with torch: only when someone acts
 
     try:
-        message = data.promote_model(user, version) if action == "promote" else data.rollback_model(user)
+        if action != "promote":
+            message = data.rollback_model(user)
+        elif version is None:
+            raise ValueError("pick a version to make live")
+        else:
+            message = data.promote_model(user, version)
     except (ValueError, ModelError) as exc:  # refused: a broken folder, nothing to roll back to
         st.session_state.models_flash = ("error", f"Not done: {exc}")
         return

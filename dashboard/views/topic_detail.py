@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import charts, data, session, trends, widgets
 from dashboard.safe import escape_markdown, plain
+from sentimon.schema import WINDOW, window_start
 
 RANGES = {"Last hour": timedelta(hours=1), "Last day": timedelta(days=1), "Last week": timedelta(days=7)}
 DEFAULT_BUCKET = {"Last hour": "1 min", "Last day": "5 min", "Last week": "1 hour", "Custom": "1 hour"}
@@ -51,11 +52,11 @@ if not chosen:
     st.info("Pick at least one topic.")
     st.stop()
 
-end = data.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+end = window_start(data.now()) + WINDOW
 if span == "Custom":
     today = end.date()
     picked = st.date_input("Days", (today - timedelta(days=3), today), max_value=today, key="detail_custom")
-    if not isinstance(picked, tuple) or len(picked) != 2:
+    if len(picked) != 2:  # a tuple, with one day while the second is being picked
         st.info("Pick the first and the last day.")
         st.stop()
     start = datetime.combine(picked[0], time.min, UTC)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from sentimon.schema import as_utc
 from sentimon.storage.db import utc
 from sentimon.storage.tables import auth_sessions, login_throttle, users
 
@@ -77,7 +78,7 @@ def remove_user(conn: Connection, name: str, now: datetime) -> bool:
 
 
 def _account(row: Any) -> Account:
-    return Account(row.name, row.role, row.password_hash, utc(row.created_at))
+    return Account(row.name, row.role, row.password_hash, as_utc(row.created_at))
 
 
 # ---- sessions ----------------------------------------------------------------------------------
@@ -95,7 +96,7 @@ def session_user(conn: Connection, digest: str, now: datetime) -> tuple[str, str
         .select_from(auth_sessions.outerjoin(users, users.c.name == auth_sessions.c.user_name))
         .where(auth_sessions.c.id == digest, auth_sessions.c.revoked_at.is_(None))
     ).first()
-    if row is None or utc(row[2]) <= now:
+    if row is None or as_utc(row[2]) <= now:
         return None
     return row[0], row[3] or row[1]
 
@@ -127,7 +128,7 @@ def forget_sessions(conn: Connection, before: datetime) -> int:
 
 def get_attempts(conn: Connection, keys: list[str]) -> dict[str, Attempts]:
     rows = conn.execute(select(login_throttle).where(login_throttle.c.key.in_(keys)))
-    return {r.key: Attempts(r.failures, utc(r.last_failure_at), utc(r.locked_until)) for r in rows}  # type: ignore[arg-type]
+    return {r.key: Attempts(r.failures, as_utc(r.last_failure_at), utc(r.locked_until)) for r in rows}
 
 
 def put_attempts(conn: Connection, key: str, attempts: Attempts) -> None:

@@ -24,8 +24,8 @@ from sqlalchemy import (
     update,
 )
 
-from sentimon.schema import WINDOW_SUMS, WindowAggregate
-from sentimon.storage.db import utc
+from sentimon.schema import WindowAggregate, as_utc
+from sentimon.storage.db import inserted_id, utc
 from sentimon.storage.tables import (
     alert_deliveries,
     alert_detector_state,
@@ -180,7 +180,7 @@ def insert_alert(conn: Connection, **values: Any) -> int:
     """A new alert row; callers pass topic_id, kind, state, severity, window_start and the numbers."""
     values.setdefault("explanation", {})
     result = conn.execute(insert(alerts).values(**values))
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 def update_alert(conn: Connection, alert_id: int, **values: Any) -> None:
@@ -199,7 +199,7 @@ def open_alerts(conn: Connection, states: Sequence[str] = OPEN_STATES) -> list[A
 def queue_delivery(conn: Connection, alert_id: int, event: str, sink: str, target: str | None) -> int:
     values = {"alert_id": alert_id, "event": event, "sink": sink, "target": target}
     result = conn.execute(insert(alert_deliveries).values(**values, status=QUEUED, attempts=0))
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 def due_deliveries(
@@ -235,7 +235,7 @@ def _row_to_delivery(row: Any) -> Delivery:
     m = row._mapping
     return Delivery(
         id=m["id"], alert_id=m["alert_id"], event=m["event"], sink=m["sink"], target=m["target"],
-        status=m["status"], attempts=m["attempts"], last_error=m["last_error"], at=utc(m["at"]),
+        status=m["status"], attempts=m["attempts"], last_error=m["last_error"], at=as_utc(m["at"]),
     )  # fmt: skip
 
 
@@ -287,10 +287,7 @@ def windows_between(
     )
     if after is not None:
         query = query.where(topic_windows.c.window_start > after)
-    return [
-        WindowAggregate(topic_id, utc(r.window_start), **{k: r._mapping[k] for k in WINDOW_SUMS})
-        for r in conn.execute(query)
-    ]
+    return [WindowAggregate.from_sums(topic_id, r.window_start, r._mapping) for r in conn.execute(query)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,7 +319,7 @@ def topic_posts(
         .limit(limit)
     )
     return [
-        PostSample(id=r.id, text=r.text, p_neg=float(r.p_neg), created_at=utc(r.created_at), url=r.url)
+        PostSample(id=r.id, text=r.text, p_neg=float(r.p_neg), created_at=as_utc(r.created_at), url=r.url)
         for r in conn.execute(query)
     ]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from sentimon.storage.db import utc
+from sentimon.schema import as_utc
 from sentimon.storage.tables import audit_log
 
 
@@ -55,6 +55,6 @@ def list_entries(conn: Connection, limit: int = 200, actions: tuple[str, ...] = 
     if actions:
         query = query.where(audit_log.c.action.in_(actions))
     return [
-        AuditEntry(r.id, utc(r.at), r.actor, r.role, r.action, r.target, dict(r.detail or {}), r.client)  # type: ignore[arg-type]
+        AuditEntry(r.id, as_utc(r.at), r.actor, r.role, r.action, r.target, dict(r.detail or {}), r.client)
         for r in conn.execute(query)
     ]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import sqlite3
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event
+
+from sentimon.schema import as_utc
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -24,8 +28,8 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -63,9 +67,7 @@ def current_revision(url: str) -> str | None:
 
 def utc(value: datetime | None) -> datetime | None:
     """Timestamps as aware UTC: SQLite hands back naive datetimes, and everything we store is UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None if value is None else as_utc(value)
 
 
 def pg_conninfo(url: str, database: str | None = None) -> dict[str, object]:
@@ -82,3 +84,11 @@ def pg_conninfo(url: str, database: str | None = None) -> dict[str, object]:
         "dbname": database or u.database or "postgres",
     }
     return {k: v for k, v in info.items() if v is not None}
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row a single-row INSERT just wrote."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the insert reported no primary key")
+    return int(key[0])

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
-from sentimon.storage.db import utc
+from sentimon.schema import as_utc
 from sentimon.storage.tables import dead_letters
 
 
@@ -49,7 +49,7 @@ def insert_dead_letters(conn: Connection, letters: Sequence[tuple[str, bytes, st
 def recent_dead_letters(conn: Connection, limit: int = 50) -> list[DeadLetterRow]:
     query = select(dead_letters).order_by(dead_letters.c.id.desc()).limit(limit)
     return [
-        DeadLetterRow(int(r.id), r.reason, bytes(r.raw), r.origin, utc(r.at)) for r in conn.execute(query)
+        DeadLetterRow(int(r.id), r.reason, bytes(r.raw), r.origin, as_utc(r.at)) for r in conn.execute(query)
     ]
 
 

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, exists, func, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from sentimon.schema import as_utc
 from sentimon.sentiment import LABELS
-from sentimon.storage.db import utc
+from sentimon.storage.db import inserted_id
 from sentimon.storage.posts import has_topic
 from sentimon.storage.tables import labels, posts
 
@@ -93,7 +94,7 @@ def add_label(
             created_at=datetime.now(UTC),
         )
     )
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 def waiting_count(conn: Connection) -> int:
@@ -237,7 +238,7 @@ def _row_to_label(row: Any) -> Label:
         label=row.label,
         labelled_by=row.labelled_by,
         origin=row.origin,
-        created_at=utc(row.created_at),  # type: ignore[arg-type]
+        created_at=as_utc(row.created_at),
         used_by_model=row.used_by_model,
     )
 
@@ -250,7 +251,7 @@ def _row_to_item(row: Any) -> QueueItem:
         text=row.text,
         author=row.author,
         url=row.url,
-        created_at=utc(row.created_at),  # type: ignore[arg-type]
+        created_at=as_utc(row.created_at),
         predicted=row.label,
         probs=(float(row.p_neg), float(row.p_neu), float(row.p_pos)),
         topic_ids=tuple(int(t) for t in (row.topic_ids or [])),

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from sentimon.schema import as_utc
 from sentimon.storage.db import utc
 from sentimon.storage.tables import model_versions
 
@@ -192,6 +193,6 @@ def _row_to_version(row: Any) -> ModelVersion:
         status=row.status,
         metrics=dict(row.metrics or {}),
         note=row.note,
-        created_at=utc(row.created_at),
+        created_at=as_utc(row.created_at),
         promoted_at=utc(row.promoted_at),
     )

@@ -13,9 +13,8 @@ from sqlalchemy import Connection, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
-from sentimon.schema import ScoredPost
+from sentimon.schema import ScoredPost, as_utc
 from sentimon.sentiment import LABELS
-from sentimon.storage.db import utc
 from sentimon.storage.tables import posts
 
 
@@ -157,7 +156,7 @@ def _to_row(r: Any) -> PostRow:
         text=r.text,
         author=r.author,
         url=r.url,
-        created_at=utc(r.created_at),
+        created_at=as_utc(r.created_at),
         label=r.label,
         p_neg=float(r.p_neg),
         p_neu=float(r.p_neu),
@@ -238,7 +237,7 @@ def count_posts(conn: Connection, source: str | None = None) -> int:
 def stored_times(conn: Connection, source: str) -> list[tuple[datetime, dict[str, Any]]]:
     """(scored_at, metadata) of every post of a source: when each was stored, for latency figures."""
     query = select(posts.c.scored_at, posts.c.meta).where(posts.c.source == source)
-    return [(utc(r.scored_at), r.meta or {}) for r in conn.execute(query)]
+    return [(as_utc(r.scored_at), r.meta or {}) for r in conn.execute(query)]
 
 
 def label_counts(conn: Connection) -> dict[str, int]:

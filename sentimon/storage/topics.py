@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from sentimon.storage.db import utc
+from sentimon.storage.db import inserted_id, utc
 from sentimon.storage.tables import topics
 
 
@@ -64,7 +64,7 @@ def create_topic(
             updated_at=datetime.now(UTC),
         )
     )
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 def update_topic(conn: Connection, topic_id: int, **changes: Any) -> None:

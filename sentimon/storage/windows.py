@@ -4,25 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from sentimon.schema import WINDOW_SUMS, WindowAggregate
-from sentimon.storage.db import utc
+from sentimon.schema import WINDOW_SUMS, WindowAggregate, as_utc, rollup, window_start
 from sentimon.storage.posts import upsert_insert
 from sentimon.storage.tables import topic_windows, topics
 
-BUCKETS = {
-    "1m": timedelta(minutes=1),
-    "5m": timedelta(minutes=5),
-    "1h": timedelta(hours=1),
-    "1d": timedelta(days=1),
-}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _COUNTS = WINDOW_SUMS
-_INTS = {"n", "n_neg", "n_neu", "n_pos"}
 tw = topic_windows
 
 
@@ -38,9 +29,7 @@ class WindowRow:
 
 
 def _agg(r: Any) -> WindowAggregate:
-    m = r._mapping
-    sums = {c: (int if c in _INTS else float)(m[c] or 0) for c in _COUNTS}
-    return WindowAggregate(topic_id=int(m["topic_id"]), window_start=utc(m["window_start"]), **sums)
+    return WindowAggregate.from_sums(int(r.topic_id), r.window_start, r._mapping)
 
 
 def _window_row(r: Any) -> WindowRow:
@@ -123,29 +112,11 @@ def latest_windows(conn: Connection, topic_ids: Iterable[int] | None = None) -> 
     return {int(r.topic_id): _agg(r) for r in conn.execute(query)}
 
 
-def bucket_start(ts: datetime, size: timedelta) -> datetime:
-    """Start of the bucket holding ts, aligned to the epoch (days start at 00:00 UTC)."""
-    return _EPOCH + ((utc(ts) - _EPOCH) // size) * size
-
-
-def rollup(aggs: Iterable[WindowAggregate], bucket: str) -> list[WindowAggregate]:
-    """Sum minute windows into buckets of 1m/5m/1h/1d per topic."""
-    size = BUCKETS[bucket]
-    out: dict[tuple[int, datetime], WindowAggregate] = {}
-    for agg in aggs:
-        key = (agg.topic_id, bucket_start(agg.window_start, size))
-        out.setdefault(key, WindowAggregate(agg.topic_id, key[1])).add(agg)
-    return [out[k] for k in sorted(out)]
-
-
 def series(
     conn: Connection, topic_id: int, start: datetime, end: datetime, bucket: str = "1m"
 ) -> list[WindowAggregate]:
     """A topic's aggregates over [start, end), rolled up to `bucket` (1m, 5m, 1h or 1d); gaps omitted."""
-    if bucket not in BUCKETS:
-        raise ValueError(f"bucket must be one of {', '.join(BUCKETS)}")
-    size = BUCKETS[bucket]
-    rows = get_windows(conn, topic_id, bucket_start(start, size), end)
+    rows = get_windows(conn, topic_id, window_start(start, bucket), end)
     return rollup((r.agg for r in rows), bucket)
 
 
@@ -160,13 +131,8 @@ def totals(
     )
     if topic_ids is not None:
         query = query.where(tw.c.topic_id.in_(list(topic_ids)))
-    out = {}
-    for r in conn.execute(query):
-        agg = WindowAggregate(int(r.topic_id), utc(start))
-        for c in _COUNTS:
-            setattr(agg, c, type(getattr(agg, c))(getattr(r, c) or 0))
-        out[agg.topic_id] = agg
-    return out
+    sums = (WindowAggregate.from_sums(int(r.topic_id), start, r._mapping) for r in conn.execute(query))
+    return {agg.topic_id: agg for agg in sums}
 
 
 def first_window(conn: Connection, topic_ids: Iterable[int]) -> datetime | None:
@@ -175,4 +141,4 @@ def first_window(conn: Connection, topic_ids: Iterable[int]) -> datetime | None:
     if not ids:
         return None
     found = conn.execute(select(func.min(tw.c.window_start)).where(tw.c.topic_id.in_(ids))).scalar()
-    return utc(found) if found is not None else None
+    return as_utc(found) if found is not None else None

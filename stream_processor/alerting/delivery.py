@@ -12,9 +12,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity.wait import wait_base
 
 from sentimon.storage import alerts as store
 from sentimon.storage import topics as topic_store
@@ -40,8 +42,9 @@ class Outcome:
 
 
 def send_with_retries(
-    sink: Sink, payload: dict, route: Route, attempts: int = ATTEMPTS_PER_CYCLE, wait=BACKOFF
-) -> int:
+    sink: Sink, payload: dict[str, Any], route: Route, attempts: int = ATTEMPTS_PER_CYCLE,
+    wait: wait_base = BACKOFF,
+) -> int:  # fmt: skip
     """Send, retrying transient failures; return the attempts used or raise the last DeliveryError
     (with `.attempts` set)."""
     retrying = Retrying(
@@ -55,6 +58,7 @@ def send_with_retries(
             with attempt:
                 sink.send(payload, route)
     except DeliveryError as exc:
+        # DeliveryError (alerting/sinks.py) declares no `attempts`; callers read it after a failure.
         exc.attempts = retrying.statistics.get("attempt_number", 1)  # type: ignore[attr-defined]
         raise
     return int(retrying.statistics.get("attempt_number", 1))

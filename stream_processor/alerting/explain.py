@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,10 +67,10 @@ def terms_of(text: str) -> set[str]:
 
 def negative_term_weights(
     posts: Iterable[PostText], uses: Counter[str] | None = None
-) -> tuple[Counter[str], float]:
+) -> tuple[defaultdict[str, float], float]:
     """Per term, the summed negative probability of posts using it; and the total of all posts.
     `uses`, when given, counts the posts using each term."""
-    weights: Counter[str] = Counter()
+    weights: defaultdict[str, float] = defaultdict(float)
     total = 0.0
     for post in posts:
         p = min(max(post.p_neg, 0.0), 1.0)
@@ -94,7 +94,7 @@ def over_represented(
     spike_w, spike_total = negative_term_weights(spike, uses)
     mean_neg = spike_total / len(spike) if spike else 0.0
     base_w, _base_total = negative_term_weights(base)
-    pooled = spike_w + base_w
+    pooled = {t: spike_w.get(t, 0.0) + base_w.get(t, 0.0) for t in spike_w.keys() | base_w.keys()}
     pooled_total = sum(pooled.values())
     if not pooled_total or not spike_total:
         return []

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
+from sentimon.schema import minute_start
 from sentimon.storage import alerts as store
 from sentimon.storage.topics import Topic
 from stream_processor.alerting.config import Route
@@ -40,14 +41,6 @@ class AlertEvent:
     reason: str | None = None
 
 
-def minute_to_dt(minute: int) -> datetime:
-    return datetime.fromtimestamp(minute * 60, UTC)
-
-
-def dt_to_minute(value: datetime) -> int:
-    return int(value.timestamp() // 60)
-
-
 def silenced(topic: Topic, now: datetime) -> bool:
     return topic.silenced_until is not None and topic.silenced_until > now
 
@@ -61,8 +54,8 @@ def numbers(ev: Event) -> dict[str, Any]:
     return {
         "share_now": r(ev.share), "baseline": r(ev.baseline), "rise": r(ev.rise), "z": r(ev.z, 2),
         "evidence_z": r(ev.score, 2), "volume": ev.volume, "baseline_volume": r(ev.baseline_volume, 1),
-        "onset": minute_to_dt(ev.onset_minute).isoformat() if ev.onset_minute is not None else None,
-        "window": minute_to_dt(ev.minute).isoformat(),
+        "onset": minute_start(ev.onset_minute).isoformat() if ev.onset_minute is not None else None,
+        "window": minute_start(ev.minute).isoformat(),
     }  # fmt: skip
 
 
@@ -73,10 +66,10 @@ def apply_event(
     alert = store.find_open_alert(conn, topic.id, KIND)
     if ev.kind == "pending":
         return None if alert else _open(conn, topic, ev, now)
-    if alert is None and ev.kind != "fired":
-        return None
     if ev.kind == "fired":
         return _fire(conn, topic, routes, available, ev, now, alert)
+    if alert is None:
+        return None
     if ev.kind == "escalated":
         store.update_alert(conn, alert.id, severity=ev.severity, **_figures(ev))
         if alert.state == store.FIRING and not silenced(topic, now):
@@ -93,7 +86,7 @@ def apply_event(
 
 
 def _open(conn: Connection, topic: Topic, ev: Event, now: datetime) -> AlertEvent:
-    onset = minute_to_dt(ev.onset_minute if ev.onset_minute is not None else ev.minute)
+    onset = minute_start(ev.onset_minute if ev.onset_minute is not None else ev.minute)
     alert_id = store.insert_alert(
         conn, topic_id=topic.id, kind=KIND, state=store.PENDING, severity=ev.severity or "minor",
         window_start=onset, opened_at=now, explanation=numbers(ev), **_figures(ev),
@@ -121,8 +114,8 @@ def _fire(
 
 
 def _explanation(conn: Connection, topic: Topic, ev: Event) -> dict[str, Any]:
-    onset = minute_to_dt(ev.onset_minute if ev.onset_minute is not None else ev.minute)
-    end = minute_to_dt(ev.minute + 1)
+    onset = minute_start(ev.onset_minute if ev.onset_minute is not None else ev.minute)
+    end = minute_start(ev.minute + 1)
     spike = store.topic_posts(conn, topic.id, onset, end)
     base = store.topic_posts(conn, topic.id, onset - timedelta(minutes=BASELINE_POSTS_MINUTES), onset)
     as_text = [[PostText(p.id, p.text, p.p_neg, p.url) for p in posts] for posts in (spike, base)]
@@ -163,5 +156,5 @@ def _figures(ev: Event) -> dict[str, Any]:
 
 
 def _changed(kind: str, alert_id: int, topic: Topic, state: str, ev: Event) -> AlertEvent:
-    return AlertEvent(kind, alert_id, topic.id, state, ev.severity or "minor", minute_to_dt(ev.minute),
+    return AlertEvent(kind, alert_id, topic.id, state, ev.severity or "minor", minute_start(ev.minute),
                       ev.share, ev.baseline, ev.volume or None, ev.reason)  # fmt: skip

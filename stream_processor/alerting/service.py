@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from sentimon.schema import last_closed_window, minute_index, minute_start
 from sentimon.storage import alerts as store
 from sentimon.storage import topics as topic_store
 from sentimon.storage.topics import Topic
@@ -28,13 +29,7 @@ from stream_processor.alerting.config import AlertConfigError, AlertSettings, Ro
 from stream_processor.alerting.delivery import deliver_due
 from stream_processor.alerting.detector import FIRING, KIND, NORMAL, Detector, DetectorState, Event
 from stream_processor.alerting.inputs import observation
-from stream_processor.alerting.lifecycle import (
-    AlertEvent,
-    apply_event,
-    dt_to_minute,
-    minute_to_dt,
-    unsilence,
-)
+from stream_processor.alerting.lifecycle import AlertEvent, apply_event, unsilence
 from stream_processor.alerting.sinks import Sink
 
 log = logging.getLogger(__name__)
@@ -139,12 +134,11 @@ def run_alert_cycle(
 
 def closed_through(conn: Connection, topics: list[Topic], now: datetime, close_after_s: float) -> int | None:
     """The newest closed window (as a minute index), or None when no topic has any window yet."""
-    newest = [store.latest_window_start(conn, t.id) for t in topics]
-    newest_ends = [dt_to_minute(w) + 1 for w in newest if w is not None]
-    if not newest_ends:
+    starts = [store.latest_window_start(conn, t.id) for t in topics]
+    newest = [w for w in starts if w is not None]
+    if not newest:
         return None
-    clock = min(now.timestamp(), max(newest_ends) * 60.0)
-    return int((clock - close_after_s) // 60) - 1
+    return minute_index(last_closed_window(now, max(newest), timedelta(seconds=close_after_s)))
 
 
 def evaluate_topic(
@@ -165,7 +159,7 @@ def evaluate_topic(
             changes += [change] if change else []
     change = unsilence(conn, topic, routes, available, now)
     changes += [change] if change else []
-    last = minute_to_dt(state.last_minute) if state.last_minute is not None else None
+    last = minute_start(state.last_minute) if state.last_minute is not None else None
     store.save_detector_state(conn, topic.id, KIND, state.to_dict(), last, now)
     return changes
 
@@ -182,17 +176,17 @@ def _feed(
         quiet_until = through
     else:
         quiet_until = last if catch_up_windows is None else through - catch_up_windows
-    windows = store.windows_between(conn, topic.id, minute_to_dt(start), minute_to_dt(through))
+    windows = store.windows_between(conn, topic.id, minute_start(start), minute_start(through))
     if last is None or last < quiet_until:
         for w in windows:
-            if dt_to_minute(w.window_start) <= quiet_until:
-                detector.observe(dt_to_minute(w.window_start), *observation(w))
+            if minute_index(w.window_start) <= quiet_until:
+                detector.observe(minute_index(w.window_start), *observation(w))
         detector.advance(quiet_until)
         _settle(conn, detector, open_alert)
     events: list[Event] = []
     for w in windows:
-        if dt_to_minute(w.window_start) > quiet_until:
-            events += detector.observe(dt_to_minute(w.window_start), *observation(w))
+        if minute_index(w.window_start) > quiet_until:
+            events += detector.observe(minute_index(w.window_start), *observation(w))
     return events + detector.advance(through)
 
 

@@ -1,9 +1,9 @@
-"""Window aggregation: minute buckets, counts and probability sums, representatives, roll-ups."""
+"""Window aggregation: minute buckets, counts and probability sums, representatives."""
 
 from datetime import UTC, datetime, timedelta
 
 from sentimon.schema import Post, ScoredPost
-from stream_processor.windows import WindowState, aggregate, rollup, supersedes, window_start
+from stream_processor.windows import WindowState, aggregate, supersedes
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -12,12 +12,6 @@ def _sp(
     pid: str, label: str, probs: tuple[float, float, float], topics: list[int], at: datetime
 ) -> ScoredPost:
     return ScoredPost(Post(source="t", id=pid, text=f"text {pid}", created_at=at), label, probs, "v", topics)
-
-
-def test_window_start_floors_to_the_minute_in_utc() -> None:
-    plus2 = datetime(2024, 5, 1, 14, 3, 59, 999, tzinfo=UTC).astimezone(UTC) + timedelta(0)
-    assert window_start(plus2) == datetime(2024, 5, 1, 14, 3, tzinfo=UTC)
-    assert window_start(T0 + timedelta(hours=5, minutes=7), timedelta(days=1)) == T0.replace(hour=0)
 
 
 def test_counts_sums_and_representatives_per_topic_and_minute() -> None:
@@ -50,18 +44,6 @@ def test_merge_of_increments_equals_aggregate_of_all() -> None:
     part.merge(aggregate(posts[4:])[(1, T0)])
     assert (part.n, part.n_neu) == (whole.n, whole.n_neu)
     assert abs(part.sum_neu - whole.sum_neu) < 1e-9
-
-
-def test_rollup_to_hours_sums_minutes_per_topic() -> None:
-    minutes = [WindowState(1, T0 + timedelta(minutes=m), n=1, n_neg=1, sum_neg=0.5) for m in range(0, 120, 7)]
-    minutes.append(WindowState(2, T0, n=3, n_pos=3, sum_pos=2.4))
-    hours = rollup(minutes, "1h")
-    assert [(h.topic_id, h.window_start, h.n) for h in hours] == [
-        (1, T0, 9),
-        (1, T0 + timedelta(hours=1), 9),
-        (2, T0, 3),
-    ]
-    assert minutes[0].n == 1  # inputs untouched
 
 
 def test_supersedes_only_moves_forward() -> None:

@@ -9,8 +9,15 @@ from sentimon.storage.tables import metadata
 config = context.config
 
 
+def _url() -> str:
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic_config() sets sqlalchemy.url; this config has none")
+    return url
+
+
 def run_migrations_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    engine = make_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
@@ -23,7 +30,7 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata)
+    context.configure(url=_url(), target_metadata=metadata)
     with context.begin_transaction():
         context.run_migrations()
 else:
