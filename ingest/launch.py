@@ -7,7 +7,6 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -18,6 +17,7 @@ from sentimon.settings import Settings
 from .base import Source, SourceError
 from .cursors import CursorStore
 from .metrics import exported
+from .options import IngestOptions
 from .pipeline import IngestStats, make_pipeline
 from .runner import Runner, RunOptions
 from .sink import CallableSink, Sink, SinkError
@@ -25,29 +25,11 @@ from .sink import CallableSink, Sink, SinkError
 log = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
-class Common:
-    """Options every `sentimon ingest <source>` command shares."""
-
-    keywords: list[str] = field(default_factory=list)
-    langs: list[str] = field(default_factory=list)
-    max_posts: int | None = None
-    from_start: bool = False
-    cursor_name: str | None = None
-    dry_run: bool = False
-    bootstrap: str | None = None
-    topic: str | None = None
-    stats_every_s: float = 30.0
-    kafka_timeout_s: float = 15.0
-    metrics_port: int | None = None  # serve Prometheus /metrics here while running
-    edits: bool = False  # send edits and deletions at the source as events (see edits.py)
-
-
-def make_sink(settings: Settings, common: Common) -> Sink:
+def make_sink(settings: Settings, options: IngestOptions) -> Sink:
     """Kafka when configured; --dry-run prints posts as JSON lines instead."""
-    if common.dry_run:
+    if options.dry_run:
         return CallableSink(_print_post)
-    bootstrap = common.bootstrap or settings.kafka_bootstrap
+    bootstrap = options.bootstrap or settings.kafka_bootstrap
     if not bootstrap:
         raise SinkError(
             "no Kafka configured: set SENTIMON_KAFKA_BOOTSTRAP (or --bootstrap), start the local stack with "
@@ -55,8 +37,8 @@ def make_sink(settings: Settings, common: Common) -> Sink:
         )
     from .producer import KafkaSink, ProducerConfig
 
-    config = ProducerConfig(bootstrap=bootstrap, topic=common.topic or settings.topic_raw)
-    config.connect_timeout_s = config.block_timeout_s = common.kafka_timeout_s
+    config = ProducerConfig(bootstrap=bootstrap, topic=options.topic or settings.topic_raw)
+    config.connect_timeout_s = config.block_timeout_s = options.kafka_timeout_s
     return KafkaSink(config)
 
 
@@ -67,21 +49,21 @@ def _print_post(post: Post) -> None:
 def run_source(
     source: Source,
     settings: Settings,
-    common: Common,
+    options: IngestOptions,
     cursor_key: str,
     report: Callable[[IngestStats, dict[str, Any]], None],
 ) -> IngestStats:
     """Run one source into the configured sink; Ctrl-C or SIGTERM stops it cleanly (flush, save cursor).
 
     A dry run reads the saved cursor (it shows what a real run would send) but never moves it."""
-    store: CursorStore = CursorStore.for_settings(settings.data_dir, common.cursor_name or cursor_key)
-    if common.dry_run:
-        store = store.read_only(start_over=common.from_start)
-    elif common.from_start:
+    store: CursorStore = CursorStore.for_settings(settings.data_dir, options.cursor_name or cursor_key)
+    if options.dry_run:
+        store = store.read_only(start_over=options.from_start)
+    elif options.from_start:
         store.clear()
-    sink = make_sink(settings, common)
+    sink = make_sink(settings, options)
     try:
-        return asyncio.run(_run(source, sink, store, common, report))
+        return asyncio.run(_run(source, sink, store, options, report))
     finally:
         sink.close(10.0)
         report_final = getattr(sink, "metrics", None)
@@ -93,7 +75,7 @@ async def _run(
     source: Source,
     sink: Sink,
     store: CursorStore,
-    common: Common,
+    options: IngestOptions,
     report: Callable[[IngestStats, dict[str, Any]], None],
 ) -> IngestStats:
     stop = asyncio.Event()
@@ -104,13 +86,13 @@ async def _run(
         source,
         sink,
         store,
-        make_pipeline(common.keywords, common.langs, forward_edits=common.edits),
-        RunOptions(max_posts=common.max_posts),
+        make_pipeline(options.keywords, options.langs, forward_edits=options.edits),
+        RunOptions(max_posts=options.max_posts),
         stop,
     )
-    reporter = asyncio.create_task(_report_every(runner, sink, common.stats_every_s, report))
+    reporter = asyncio.create_task(_report_every(runner, sink, options.stats_every_s, report))
     try:
-        with exported(common.metrics_port, source.name, runner.stats, sink):
+        with exported(options.metrics_port, source.name, runner.stats, sink):
             return await runner.run()
     finally:
         reporter.cancel()
