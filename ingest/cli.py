@@ -153,9 +153,9 @@ def http_cmd(
     from sentimon.settings import PLACEHOLDER, get_settings
 
     from .http_endpoint import EndpointConfig, serve
-    from .launch import describe_error, make_sink, producer_metrics
+    from .launch import describe_error, make_producer, producer_metrics
     from .metrics import exported
-    from .sink import SinkError
+    from .post_producer import ProducerError
 
     settings = get_settings()
     token = settings.ingest_token.get_secret_value()
@@ -163,8 +163,8 @@ def http_cmd(
         console.print("[yellow]warning:[/] SENTIMON_INGEST_TOKEN is the placeholder; set a real token")
     config = EndpointConfig(token=token, max_body_bytes=int(max_body_mb * 1024 * 1024), max_batch=max_batch)
     try:
-        sink = make_sink(settings, options)
-    except SinkError as exc:
+        sink = make_producer(settings, options)
+    except ProducerError as exc:
         fail(describe_error(exc))
     port = port or settings.http_ingest_port
     console.print(f"accepting posts on http://{host}:{port}/v1/posts")

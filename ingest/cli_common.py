@@ -128,11 +128,11 @@ def run_cli(source_factory: Any, options: IngestOptions, cursor_key: str) -> Non
 
     from .base import SourceError
     from .launch import describe_error, run_source
-    from .sink import SinkError
+    from .post_producer import ProducerError
 
     try:
         run_source(source_factory(), get_settings(), options, cursor_key, report)
-    except (SourceError, SinkError, ValueError) as exc:
+    except (SourceError, ProducerError, ValueError) as exc:
         fail(describe_error(exc))
 
 

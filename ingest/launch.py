@@ -19,27 +19,27 @@ from .cursors import CursorStore
 from .metrics import exported
 from .options import IngestOptions
 from .pipeline import IngestStats, make_pipeline
+from .post_producer import CallableProducer, PostProducer, ProducerError
 from .runner import Runner, RunOptions
-from .sink import CallableSink, Sink, SinkError
 
 log = logging.getLogger(__name__)
 
 
-def make_sink(settings: Settings, options: IngestOptions) -> Sink:
+def make_producer(settings: Settings, options: IngestOptions) -> PostProducer:
     """Kafka when configured; --dry-run prints posts as JSON lines instead."""
     if options.dry_run:
-        return CallableSink(_print_post)
+        return CallableProducer(_print_post)
     bootstrap = options.bootstrap or settings.kafka_bootstrap
     if not bootstrap:
-        raise SinkError(
+        raise ProducerError(
             "no Kafka configured: set SENTIMON_KAFKA_BOOTSTRAP (or --bootstrap), start the local stack with "
             "`sentimon stack up`, or use --dry-run to print the posts"
         )
-    from .producer import KafkaSink, ProducerConfig
+    from .producer import KafkaPostProducer, ProducerConfig
 
     config = ProducerConfig(bootstrap=bootstrap, topic=options.topic or settings.topic_raw)
     config.connect_timeout_s = config.block_timeout_s = options.kafka_timeout_s
-    return KafkaSink(config)
+    return KafkaPostProducer(config)
 
 
 def _print_post(post: Post) -> None:
@@ -61,7 +61,7 @@ def run_source(
         store = store.read_only(start_over=options.from_start)
     elif options.from_start:
         store.clear()
-    sink = make_sink(settings, options)
+    sink = make_producer(settings, options)
     try:
         return asyncio.run(_run(source, sink, store, options, report))
     finally:
@@ -73,7 +73,7 @@ def run_source(
 
 async def _run(
     source: Source,
-    sink: Sink,
+    sink: PostProducer,
     store: CursorStore,
     options: IngestOptions,
     report: Callable[[IngestStats, dict[str, Any]], None],
@@ -99,13 +99,13 @@ async def _run(
         report(runner.stats, producer_metrics(sink))
 
 
-def producer_metrics(sink: Sink) -> dict[str, Any]:
+def producer_metrics(sink: PostProducer) -> dict[str, Any]:
     metrics = getattr(sink, "metrics", None)
     return metrics.as_dict() if metrics is not None else {}
 
 
 async def _report_every(
-    runner: Runner, sink: Sink, seconds: float, report: Callable[[IngestStats, dict[str, Any]], None]
+    runner: Runner, sink: PostProducer, seconds: float, report: Callable[[IngestStats, dict[str, Any]], None]
 ) -> None:
     while seconds > 0:
         await asyncio.sleep(seconds)
@@ -114,7 +114,7 @@ async def _report_every(
 
 def describe_error(exc: BaseException) -> str:
     """The one line a person sees when ingest stops on an error."""
-    if isinstance(exc, SourceError | SinkError):
+    if isinstance(exc, SourceError | ProducerError):
         return str(exc)
     if isinstance(exc, orjson.JSONDecodeError | ValueError):
         return f"{type(exc).__name__}: {exc}"
