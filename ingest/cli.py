@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -107,7 +106,7 @@ def file_cmd(
     columns = ColumnMap(
         text_col, id_col or None, author_col or None, time_col or None, lang_col or None, url_col or None
     )
-    _replay(path, fmt, columns, source, speed, max_gap, replace(options, stats_every_s=0))
+    _replay(path, fmt, columns, source, speed, max_gap, options)
 
 
 def _replay(
@@ -119,24 +118,23 @@ def _replay(
     gap: float,
     options: IngestOptions,
 ) -> None:
-    """Run the file source with a progress bar over the file's bytes."""
-    from tqdm import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
+    """Run the file source with a progress bar over the file's bytes, the posts sent and their rate."""
     from .files import FileSource
 
-    size = path.stat().st_size if path.is_file() else 0
-    bar = tqdm(total=size, unit="B", unit_scale=True, desc=path.name, leave=False)
-    with bar, logging_redirect_tqdm():  # warnings print above the bar, not through it
+    run_cli(
+        lambda: FileSource(path, fmt, columns, source, speed, gap),
+        options,
+        key("file", str(path.resolve())),
+        _file_progress,
+    )
 
-        def progress(done: int, total: int) -> None:
-            bar.update(done - bar.n)
 
-        run_cli(
-            lambda: FileSource(path, fmt, columns, source, speed, gap, progress),
-            options,
-            key("file", str(path.resolve())),
-        )
+def _file_progress(source: Any) -> Any:
+    from .display import FileProgress
+
+    bar = FileProgress(console, source.path.name, source.total_bytes)
+    source.progress = bar.read_to
+    return bar
 
 
 @ingest_command(app, "http", KAFKA)

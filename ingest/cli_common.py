@@ -7,12 +7,15 @@ import inspect
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from .options import IngestOptions
+
+if TYPE_CHECKING:
+    from .display import Display
 
 console = Console(stderr=True)
 
@@ -105,24 +108,38 @@ def ingest_command(
 def make_options(ctx: typer.Context, **fields: Any) -> IngestOptions:
     """The command's shared options and the root ones as an IngestOptions; also sets up logging
     (-v shows reconnects and skipped payloads)."""
+    from .display import ConsoleLogHandler
+
     root = ctx.find_object(RootOptions) or RootOptions()
     options = IngestOptions(kafka_timeout_s=root.kafka_timeout_s, metrics_port=root.metrics_port, **fields)
     logging.basicConfig(
         level=logging.INFO if options.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[ConsoleLogHandler(console)],  # the console that draws the bar: lines print above it
     )
     return options
 
 
 def report(stats: Any, producer: dict[str, Any]) -> None:
     """One status line: what the source gave and what Kafka acknowledged."""
-    line = " ".join(f"{k}={v}" for k, v in stats.as_dict().items())
-    if producer:
-        line += f" | kafka acked={producer['sent']} failed={producer['failed']} bytes={producer['bytes']}"
-    console.print(f"[dim]{line}[/]", soft_wrap=True)
+    from .display import summary
+
+    console.print(f"[dim]{summary(stats, producer)}[/]", soft_wrap=True)
 
 
-def run_cli(source_factory: Any, options: IngestOptions, cursor_key: str) -> None:
+def stream_status(source: Any) -> Display:
+    """A network source's live status line (a summary every 30 s off a terminal)."""
+    from .display import StreamStatus
+
+    return StreamStatus(console, source.name)
+
+
+def run_cli(
+    source_factory: Callable[[], Any],
+    options: IngestOptions,
+    cursor_key: str,
+    display_for: Callable[[Any], Display] = stream_status,
+) -> None:
     """Build the source and run it; a configuration or delivery problem exits 2 with one clear line."""
     from sentimon.settings import get_settings
 
@@ -131,7 +148,7 @@ def run_cli(source_factory: Any, options: IngestOptions, cursor_key: str) -> Non
     from .post_producer import ProducerError
 
     try:
-        run_source(source_factory(), get_settings(), options, cursor_key, report)
+        run_source(source_factory(), get_settings(), options, cursor_key, display_for)
     except (SourceError, ProducerError, ValueError) as exc:
         fail(describe_error(exc))
 

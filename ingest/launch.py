@@ -1,4 +1,4 @@
-"""Starts a source from the command line: picks the sink, runs until done or signalled, reports."""
+"""Starts a source from the command line: picks the producer, runs until done or signalled, reports."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sentimon.settings import Settings
 
 from .base import Source, SourceError
 from .cursors import CursorStore
+from .display import Display
 from .metrics import exported
 from .options import IngestOptions
 from .pipeline import IngestStats, make_pipeline
@@ -51,7 +52,7 @@ def run_source(
     settings: Settings,
     options: IngestOptions,
     cursor_key: str,
-    report: Callable[[IngestStats, dict[str, Any]], None],
+    display_for: Callable[[Source], Display],
 ) -> IngestStats:
     """Run one source into the configured sink; Ctrl-C or SIGTERM stops it cleanly (flush, save cursor).
 
@@ -63,7 +64,7 @@ def run_source(
         store.clear()
     sink = make_producer(settings, options)
     try:
-        return asyncio.run(_run(source, sink, store, options, report))
+        return asyncio.run(_run(source, sink, store, options, display_for(source)))
     finally:
         sink.close(10.0)
         report_final = getattr(sink, "metrics", None)
@@ -76,7 +77,7 @@ async def _run(
     sink: PostProducer,
     store: CursorStore,
     options: IngestOptions,
-    report: Callable[[IngestStats, dict[str, Any]], None],
+    display: Display,
 ) -> IngestStats:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -90,13 +91,13 @@ async def _run(
         RunOptions(max_posts=options.max_posts),
         stop,
     )
-    reporter = asyncio.create_task(_report_every(runner, sink, options.stats_every_s, report))
+    reporter = asyncio.create_task(_report_every(runner, sink, display))
     try:
         with exported(options.metrics_port, source.name, runner.stats, sink):
             return await runner.run()
     finally:
         reporter.cancel()
-        report(runner.stats, producer_metrics(sink))
+        display.finish(runner.stats, producer_metrics(sink))
 
 
 def producer_metrics(sink: PostProducer) -> dict[str, Any]:
@@ -104,12 +105,10 @@ def producer_metrics(sink: PostProducer) -> dict[str, Any]:
     return metrics.as_dict() if metrics is not None else {}
 
 
-async def _report_every(
-    runner: Runner, sink: PostProducer, seconds: float, report: Callable[[IngestStats, dict[str, Any]], None]
-) -> None:
-    while seconds > 0:
-        await asyncio.sleep(seconds)
-        report(runner.stats, producer_metrics(sink))
+async def _report_every(runner: Runner, sink: PostProducer, display: Display) -> None:
+    while True:
+        await asyncio.sleep(display.every_s)
+        display.update(runner.stats, producer_metrics(sink))
 
 
 def describe_error(exc: BaseException) -> str:

@@ -17,7 +17,6 @@ class IngestOptions:
     dry_run: bool = False
     bootstrap: str | None = None
     topic: str | None = None
-    stats_every_s: float = 30.0
     kafka_timeout_s: float = 15.0
     metrics_port: int | None = None  # serve Prometheus /metrics here while running
     edits: bool = False  # send edits and deletions at the source as events (see edits.py)
