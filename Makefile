@@ -5,8 +5,11 @@ STAMP  := var/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
 .PHONY: install system-deps run test test-fast lint typecheck check stack-up stack-down
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m pip install -q -e '.[dev]'
+	@echo "==> Installing Sentimon and its Python dependencies (once; again only when pyproject.toml changes)."
+	@echo "    This takes a few minutes: PyTorch, which runs the classifier, is most of the download."
+	$(PYTHON) -m pip install --progress-bar on -e '.[dev]'
 	@mkdir -p var && rm -f var/.installed-* && touch $(STAMP)
+	@echo "==> Installed. Next time \`make run\` starts at once."
 
 install: $(STAMP)
 

@@ -23,7 +23,7 @@ SESSION_COOKIE = "sentimon_session"
 COOKIE_PATH = "/_sentimon/session"  # POST a token to keep it in the cookie, an empty body to drop it
 MAX_TOKEN_BYTES = 1024
 OIDC_COOKIE = "_streamlit_user"  # Streamlit's own signed identity cookie (auth_mode = "oidc")
-# Streamlit's page has an inline bootstrap script and inline styles; components are srcdoc frames;
+# Streamlit's page has an inline bootstrap script and inline styles (and session.py's st.html script);
 # Material icons (the page icon) come from fonts.gstatic.com.
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "

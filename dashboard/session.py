@@ -1,7 +1,7 @@
 """Sign-in for this browser: the login form (or the identity provider's), the user, sign-out.
 
 Sessions live in the database (dashboard/signin.py); a signed token naming one sits in a cookie so a
-reload keeps the sign-in (the page hands the token to the server, which sets the cookie HttpOnly).
+reload keeps the sign-in (a script on the page hands the token to the server, which sets the cookie HttpOnly).
 With auth_mode = "oidc" Streamlit's st.login keeps its own cookie."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from dashboard import data, signin
 from dashboard.auth import User
@@ -50,15 +49,15 @@ def current_user() -> User | None:
 
 
 def _keep_cookie(token: str) -> None:
-    """Have the browser keep `token` in the sign-in cookie ("" removes it): the page posts it to the
-    server, which sets it HttpOnly. Drawn on every run, unchanged, so the frame is not dropped
-    before its script ran (and does not run again)."""
+    """Have the browser keep `token` in the sign-in cookie ("" removes it): a script on the page
+    (st.html, not a frame) posts it to the gate, which sets it HttpOnly. Drawn on every run,
+    unchanged, so the element stays mounted and its script runs once per token."""
+    body = json.dumps(token).replace("<", "\\u003c")  # no "</script>" can end the element early
     script = (
-        # The page's own fetch (not this frame's): it completes even if the frame goes away.
-        f"parent.fetch(parent.location.origin + {json.dumps(COOKIE_PATH)}, {{method: 'POST', "
-        f"credentials: 'same-origin', keepalive: true, body: {json.dumps(token)}}});"
+        f"fetch(location.origin + {json.dumps(COOKIE_PATH)}, {{method: 'POST', "
+        f"credentials: 'same-origin', keepalive: true, body: {body}}});"
     )
-    components.html(f"<script>{script}</script>", height=0)
+    st.html(f"<script>{script}</script>", width="content", unsafe_allow_javascript=True)
 
 
 def require_user() -> User:

@@ -10,23 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from . import cli_streams
-from .cli_common import (
-    ROOT_OPTIONS,
-    Bootstrap,
-    CursorName,
-    DryRun,
-    FromStart,
-    Keywords,
-    MaxPosts,
-    Topic,
-    Verbose,
-    console,
-    fail,
-    key,
-    make_common,
-    report,
-    run_cli,
-)
+from .cli_common import KAFKA, RootOptions, console, fail, ingest_command, key, report, run_cli
+from .options import IngestOptions
 
 app = typer.Typer(help="Bring posts from a source into Kafka posts.raw.")
 
@@ -81,8 +66,7 @@ def main(
     ] = None,
 ) -> None:
     """Bring posts from a source into Kafka posts.raw."""
-    ROOT_OPTIONS["kafka_timeout_s"] = kafka_timeout
-    ROOT_OPTIONS["metrics_port"] = metrics_port
+    ctx.obj = RootOptions(kafka_timeout_s=kafka_timeout, metrics_port=metrics_port)
     if list_:
         list_sources()
         raise typer.Exit(0)
@@ -99,8 +83,9 @@ def list_sources() -> None:
     Console().print(table)
 
 
-@app.command("file")
+@ingest_command(app, "file")
 def file_cmd(
+    options: IngestOptions,
     path: Annotated[Path, typer.Argument(help="A .jsonl, .csv or SemEval .tsv file.")],
     fmt: Annotated[
         str | None, typer.Option("--format", help="jsonl, csv or semeval (default: by name).")
@@ -114,58 +99,51 @@ def file_cmd(
     time_col: Annotated[str, typer.Option(help="CSV column holding the time (ISO/epoch).")] = "created_at",
     lang_col: Annotated[str, typer.Option(help="CSV column holding the language.")] = "lang",
     url_col: Annotated[str, typer.Option(help="CSV column holding the URL.")] = "url",
-    keyword: Keywords = [],  # noqa: B006 (typer reads the default)
-    max_posts: MaxPosts = None,
-    from_start: FromStart = False,
-    cursor_name: CursorName = None,
-    dry_run: DryRun = False,
-    bootstrap: Bootstrap = None,
-    topic: Topic = None,
-    verbose: Verbose = False,
 ) -> None:
     """Replay a file of posts; a rerun resumes where the last one stopped (--from-start to redo)."""
     from .formats import ColumnMap
 
-    common = make_common(locals(), stats_every_s=0)
     columns = ColumnMap(
         text_col, id_col or None, author_col or None, time_col or None, lang_col or None, url_col or None
     )
-    _replay(path, fmt, columns, source, speed, max_gap, common)
+    _replay(path, fmt, columns, source, speed, max_gap, options)
 
 
 def _replay(
-    path: Path, fmt: str | None, columns: Any, source: str | None, speed: float, gap: float, common: Any
+    path: Path,
+    fmt: str | None,
+    columns: Any,
+    source: str | None,
+    speed: float,
+    gap: float,
+    options: IngestOptions,
 ) -> None:
-    """Run the file source with a progress bar over the file's bytes."""
-    from tqdm import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
+    """Run the file source with a progress bar over the file's bytes, the posts sent and their rate."""
     from .files import FileSource
 
-    size = path.stat().st_size if path.is_file() else 0
-    bar = tqdm(total=size, unit="B", unit_scale=True, desc=path.name, leave=False)
-    with bar, logging_redirect_tqdm():  # warnings print above the bar, not through it
-
-        def progress(done: int, total: int) -> None:
-            bar.update(done - bar.n)
-
-        run_cli(
-            lambda: FileSource(path, fmt, columns, source, speed, gap, progress),
-            common,
-            key("file", str(path.resolve())),
-        )
+    run_cli(
+        lambda: FileSource(path, fmt, columns, source, speed, gap),
+        options,
+        key("file", str(path.resolve())),
+        _file_progress,
+    )
 
 
-@app.command("http")
+def _file_progress(source: Any) -> Any:
+    from .display import FileProgress
+
+    bar = FileProgress(console, source.path.name, source.total_bytes)
+    source.progress = bar.read_to
+    return bar
+
+
+@ingest_command(app, "http", KAFKA)
 def http_cmd(
+    options: IngestOptions,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port (default: settings.http_ingest_port).")] = None,
     max_body_mb: Annotated[float, typer.Option(help="Largest request body accepted (MiB).")] = 4.0,
     max_batch: Annotated[int, typer.Option(help="Most posts accepted in one request.")] = 1000,
-    dry_run: DryRun = False,
-    bootstrap: Bootstrap = None,
-    topic: Topic = None,
-    verbose: Verbose = False,
 ) -> None:
     """Accept posts over HTTP: POST /v1/posts with `Authorization: Bearer <SENTIMON_INGEST_TOKEN>`."""
     import asyncio
@@ -173,29 +151,27 @@ def http_cmd(
     from sentimon.settings import PLACEHOLDER, get_settings
 
     from .http_endpoint import EndpointConfig, serve
-    from .launch import describe_error, make_sink, producer_metrics
+    from .launch import describe_error, make_producer, producer_metrics
     from .metrics import exported
-    from .sink import SinkError
+    from .post_producer import ProducerError
 
-    common = make_common(locals())
     settings = get_settings()
     token = settings.ingest_token.get_secret_value()
     if token == PLACEHOLDER:
         console.print("[yellow]warning:[/] SENTIMON_INGEST_TOKEN is the placeholder; set a real token")
     config = EndpointConfig(token=token, max_body_bytes=int(max_body_mb * 1024 * 1024), max_batch=max_batch)
     try:
-        sink = make_sink(settings, common)
-    except SinkError as exc:
+        sink = make_producer(settings, options)
+    except ProducerError as exc:
         fail(describe_error(exc))
     port = port or settings.http_ingest_port
     console.print(f"accepting posts on http://{host}:{port}/v1/posts")
     try:
-        with exported(common.metrics_port, "http", config.stats, sink):
+        with exported(options.metrics_port, "http", config.stats, sink):
             asyncio.run(serve(sink, config, host, port))
     finally:
         sink.close(10.0)
         report(config.stats, producer_metrics(sink))
 
 
-for _name in ("bluesky", "mastodon", "reddit", "hackernews", "rss"):
-    app.command(_name)(getattr(cli_streams, _name))
+cli_streams.register(app)

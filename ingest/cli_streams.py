@@ -1,4 +1,4 @@
-"""The network source commands: bluesky, mastodon, reddit, hackernews, rss (registered by cli.py)."""
+"""The network source commands: bluesky, mastodon, reddit, hackernews, rss (registered on cli.py's app)."""
 
 from __future__ import annotations
 
@@ -6,49 +6,36 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import (
-    Bootstrap,
-    CursorName,
-    DryRun,
-    Edits,
-    FromStart,
-    Keywords,
-    Langs,
-    MaxPosts,
-    Topic,
-    Verbose,
-    key,
-    make_common,
-    run_cli,
-)
+from .cli_common import LANG_STREAM, SOURCE, STREAM, ingest_command, key, run_cli
+from .options import IngestOptions
 
 JETSTREAM = "wss://jetstream2.us-east.bsky.network/subscribe"
 HN_API = "https://hacker-news.firebaseio.com/v0"
 REDDIT_API, REDDIT_AUTH = "https://oauth.reddit.com", "https://www.reddit.com"
 
 
+def register(app: typer.Typer) -> None:
+    """Add the network sources to `sentimon ingest`, each with the shared options it takes."""
+    ingest_command(app, "bluesky", LANG_STREAM)(bluesky)
+    ingest_command(app, "mastodon", LANG_STREAM)(mastodon)
+    ingest_command(app, "reddit", STREAM)(reddit)
+    ingest_command(app, "hackernews", STREAM)(hackernews)
+    ingest_command(app, "rss", SOURCE)(rss)
+
+
 def bluesky(
+    options: IngestOptions,
     url: Annotated[str, typer.Option(help="Jetstream subscribe URL.")] = JETSTREAM,
-    lang: Langs = [],  # noqa: B006 (typer reads the default)
-    did: Annotated[list[str], typer.Option("--did", help="Only posts by these accounts (repeat).")] = [],  # noqa: B006
-    keyword: Keywords = [],  # noqa: B006
-    max_posts: MaxPosts = None,
-    from_start: FromStart = False,
-    cursor_name: CursorName = None,
-    edits: Edits = False,
-    dry_run: DryRun = False,
-    bootstrap: Bootstrap = None,
-    topic: Topic = None,
-    verbose: Verbose = False,
+    did: Annotated[list[str], typer.Option("--did", help="Only posts by these accounts (repeat).")] = [],  # noqa: B006 (typer reads the default)
 ) -> None:
     """Stream new Bluesky posts from Jetstream; restarts resume from the saved time_us cursor."""
     from .bluesky import JetstreamSource
 
-    common = make_common(locals())
-    run_cli(lambda: JetstreamSource(url, tuple(did)), common, key("bluesky", url, *did))
+    run_cli(lambda: JetstreamSource(url, tuple(did)), options, key("bluesky", url, *did))
 
 
 def mastodon(
+    options: IngestOptions,
     base_url: Annotated[str, typer.Argument(help="Instance URL, e.g. https://mastodon.social")],
     hashtag: Annotated[
         str | None, typer.Option(help="Follow this hashtag instead of the public timeline.")
@@ -58,29 +45,19 @@ def mastodon(
     streaming_url: Annotated[
         str | None, typer.Option(help="Streaming server, when not the instance.")
     ] = None,
-    lang: Langs = [],  # noqa: B006
-    keyword: Keywords = [],  # noqa: B006
-    max_posts: MaxPosts = None,
-    from_start: FromStart = False,
-    cursor_name: CursorName = None,
-    edits: Edits = False,
-    dry_run: DryRun = False,
-    bootstrap: Bootstrap = None,
-    topic: Topic = None,
-    verbose: Verbose = False,
 ) -> None:
     """Stream a Mastodon timeline; after a restart, missed statuses are fetched first (since-id)."""
     from .mastodon import MastodonSource
 
-    common = make_common(locals())
     run_cli(
         lambda: MastodonSource(base_url, token, hashtag, local, streaming_url),
-        common,
+        options,
         key("mastodon", base_url, hashtag or "", str(local)),
     )
 
 
 def reddit(
+    options: IngestOptions,
     subreddits: Annotated[list[str], typer.Argument(help="Subreddit names, e.g. python rust")],
     client_id: Annotated[str, typer.Option(envvar="SENTIMON_REDDIT_CLIENT_ID", help="OAuth app id.")] = "",
     client_secret: Annotated[
@@ -93,26 +70,16 @@ def reddit(
     poll: Annotated[float, typer.Option(help="Seconds between polls.")] = 10.0,
     api_base: Annotated[str, typer.Option(help="API base URL (listings).")] = REDDIT_API,
     auth_base: Annotated[str, typer.Option(help="Base URL of the OAuth token endpoint.")] = REDDIT_AUTH,
-    keyword: Keywords = [],  # noqa: B006
-    max_posts: MaxPosts = None,
-    from_start: FromStart = False,
-    cursor_name: CursorName = None,
-    edits: Edits = False,
-    dry_run: DryRun = False,
-    bootstrap: Bootstrap = None,
-    topic: Topic = None,
-    verbose: Verbose = False,
 ) -> None:
     """Poll new posts (and comments) of subreddits with an OAuth app's credentials."""
     from .reddit import RedditSource
 
-    common = make_common(locals())
     kinds = ("posts", "comments") if comments else ("posts",)
     run_cli(
         lambda: RedditSource(
             subreddits, client_id, client_secret, user_agent, kinds, poll, auth_base, api_base
         ),
-        common,
+        options,
         key(
             "reddit", *sorted(s.lower() for s in subreddits), *([api_base] if api_base != REDDIT_API else [])
         ),
@@ -120,43 +87,26 @@ def reddit(
 
 
 def hackernews(
+    options: IngestOptions,
     url: Annotated[str, typer.Option(help="API base URL.")] = HN_API,
     stories: Annotated[bool, typer.Option(help="Include stories.")] = True,
     comments: Annotated[bool, typer.Option(help="Include comments.")] = True,
     backfill: Annotated[int, typer.Option(help="On the first run, start this many items back.")] = 0,
     poll: Annotated[float, typer.Option(help="Seconds between polls of maxitem.")] = 5.0,
-    keyword: Keywords = [],  # noqa: B006
-    max_posts: MaxPosts = None,
-    from_start: FromStart = False,
-    cursor_name: CursorName = None,
-    edits: Edits = False,
-    dry_run: DryRun = False,
-    bootstrap: Bootstrap = None,
-    topic: Topic = None,
-    verbose: Verbose = False,
 ) -> None:
     """Follow new Hacker News stories and comments; the cursor is the last item id handled."""
     from .hackernews import HackerNewsSource
 
-    common = make_common(locals())
     kinds = tuple(k for k, on in (("story", stories), ("comment", comments)) if on)
-    run_cli(lambda: HackerNewsSource(url, kinds, poll, backfill), common, key("hackernews", url))
+    run_cli(lambda: HackerNewsSource(url, kinds, poll, backfill), options, key("hackernews", url))
 
 
 def rss(
+    options: IngestOptions,
     feeds: Annotated[list[str], typer.Argument(help="Feed URLs (RSS, Atom or JSON Feed).")],
     poll: Annotated[float, typer.Option(help="Seconds between polls of each feed.")] = 300.0,
-    keyword: Keywords = [],  # noqa: B006
-    max_posts: MaxPosts = None,
-    from_start: FromStart = False,
-    cursor_name: CursorName = None,
-    dry_run: DryRun = False,
-    bootstrap: Bootstrap = None,
-    topic: Topic = None,
-    verbose: Verbose = False,
 ) -> None:
     """Poll RSS, Atom or JSON feeds; only entries not seen before are sent."""
     from .rss import RssSource
 
-    common = make_common(locals())
-    run_cli(lambda: RssSource(feeds, poll), common, key("rss", *sorted(feeds)))
+    run_cli(lambda: RssSource(feeds, poll), options, key("rss", *sorted(feeds)))

@@ -15,7 +15,7 @@ from aiohttp import web
 from sentimon.schema import Post, PostError
 
 from .pipeline import Deduper, IngestStats
-from .sink import Sink, SinkError, as_sink
+from .post_producer import PostProducer, ProducerError, as_producer
 from .text import make_post
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ _DEDUPER = web.AppKey("deduper", Deduper)
 def make_app(sink: Any, config: EndpointConfig) -> web.Application:
     """The endpoint: POST /v1/posts, GET /healthz, GET /v1/stats."""
     app = web.Application(client_max_size=config.max_body_bytes)
-    app[_SINK], app[_CONFIG], app[_DEDUPER] = as_sink(sink), config, Deduper(capacity=100_000)
+    app[_SINK], app[_CONFIG], app[_DEDUPER] = as_producer(sink), config, Deduper(capacity=100_000)
     app.router.add_post("/v1/posts", post_posts)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/v1/stats", stats)
@@ -126,7 +126,7 @@ async def post_posts(request: web.Request) -> web.Response:
     config.stats.duplicates += len(posts) - len(fresh)
     try:
         await _deliver(request.app[_SINK], fresh, config.ack_timeout_s)  # type: ignore[arg-type]
-    except (SinkError, TimeoutError) as exc:
+    except (ProducerError, TimeoutError) as exc:
         log.error("http: %d posts not stored: %s", len(fresh), exc or "timed out")
         reason = str(exc) or "Kafka did not acknowledge in time"
         return _error(503, f"posts not stored, retry later: {reason}", **{"Retry-After": "5"})
@@ -169,7 +169,7 @@ def _fresh(posts: list[Post], deduper: Deduper) -> list[Post]:
     return fresh
 
 
-async def _deliver(sink: Sink, posts: list[Post], timeout: float) -> None:
+async def _deliver(sink: PostProducer, posts: list[Post], timeout: float) -> None:
     """Hand the posts to the sink (in a thread: it may block for back-pressure) and await every ack."""
     if not posts:
         return

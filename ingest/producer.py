@@ -11,7 +11,7 @@ from typing import Any
 
 from sentimon.schema import Post
 
-from .sink import AckingSink, SinkBlocked, SinkError, SinkUnavailable
+from .post_producer import AckingProducer, ProducerBlocked, ProducerError, ProducerUnavailable
 
 log = logging.getLogger(__name__)
 MiB = 1024 * 1024
@@ -70,7 +70,7 @@ def pick_compression(wanted: str) -> str | None:
     return wanted
 
 
-class KafkaSink(AckingSink):
+class KafkaPostProducer(AckingProducer):
     """Produces posts to one topic; at most `max_in_flight` unacknowledged posts are held in memory."""
 
     def __init__(self, config: ProducerConfig):
@@ -100,14 +100,14 @@ class KafkaSink(AckingSink):
         try:
             self._producer = KafkaProducer(**options)
         except KafkaError as exc:
-            raise SinkUnavailable(
+            raise ProducerUnavailable(
                 f"cannot reach Kafka at {config.bootstrap} within {config.connect_timeout_s:g}s "
                 f"({type(exc).__name__}: {exc}). Is the broker running (`sentimon stack up`) and is "
                 "SENTIMON_KAFKA_BOOTSTRAP right?"
             ) from None
 
     def send(self, post: Post) -> Future[None]:
-        """Queue one post; blocks while the in-flight buffer is full, then raises SinkBlocked."""
+        """Queue one post; blocks while the in-flight buffer is full, then raises ProducerBlocked."""
         from kafka.errors import KafkaError, KafkaTimeoutError
 
         key, value = post.key.encode(), post.to_json()
@@ -124,7 +124,7 @@ class KafkaSink(AckingSink):
             ) from None
         except KafkaError as exc:
             self._release(size, ok=False)
-            raise SinkError(f"Kafka refused the post {post.key}: {exc}") from None
+            raise ProducerError(f"Kafka refused the post {post.key}: {exc}") from None
         kafka_future.add_callback(self._on_ack, size, done)
         kafka_future.add_errback(self._on_error, size, done, post.key)
         return done
@@ -133,7 +133,7 @@ class KafkaSink(AckingSink):
         cfg = self.config
         with self._cond:
             if self._closed:
-                raise SinkError("the Kafka producer is closed")
+                raise ProducerError("the Kafka producer is closed")
 
             def has_room() -> bool:
                 m = self.metrics
@@ -150,9 +150,9 @@ class KafkaSink(AckingSink):
             self.metrics.in_flight_bytes += size
             self.metrics.max_in_flight_seen = max(self.metrics.max_in_flight_seen, self.metrics.in_flight)
 
-    def _give_up(self, reason: str) -> SinkBlocked:
+    def _give_up(self, reason: str) -> ProducerBlocked:
         self._blocked = reason
-        return SinkBlocked(reason)
+        return ProducerBlocked(reason)
 
     def _release(self, size: int, ok: bool) -> None:
         with self._cond:
@@ -172,7 +172,7 @@ class KafkaSink(AckingSink):
     def _on_error(self, size: int, done: Future[None], key: str, exc: BaseException) -> None:
         self._release(size, ok=False)
         log.error("Kafka did not take post %s (topic %s): %s", key, self.config.topic, exc)
-        done.set_exception(SinkError(f"Kafka did not take post {key}: {exc}"))
+        done.set_exception(ProducerError(f"Kafka did not take post {key}: {exc}"))
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait for every acknowledgement, at most `timeout` and never longer than `block_timeout_s`
@@ -180,7 +180,7 @@ class KafkaSink(AckingSink):
         from kafka.errors import KafkaTimeoutError
 
         if self._blocked is not None and self.metrics.in_flight:
-            raise SinkBlocked(self._blocked)
+            raise ProducerBlocked(self._blocked)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             sent = self.metrics.sent

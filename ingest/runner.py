@@ -16,7 +16,7 @@ from .base import Event, RateLimited, Source, SourceError, StreamIdle, Transient
 from .cursors import CursorState, CursorStore
 from .edits import dedupe_key
 from .pipeline import IngestStats, Pipeline, make_pipeline
-from .sink import Sink, SinkError, as_sink
+from .post_producer import PostProducer, ProducerError, as_producer
 
 log = logging.getLogger(__name__)
 RECENT_KEYS_KEPT = 2_000
@@ -62,7 +62,7 @@ class _Acks:
                     return
                 exc = future.exception()
                 if exc is not None:
-                    raise exc if isinstance(exc, SinkError) else SinkError(str(exc))
+                    raise exc if isinstance(exc, ProducerError) else ProducerError(str(exc))
                 if key is not None:
                     self.acked_keys.append(key)
             self._queue.popleft()
@@ -89,7 +89,7 @@ class Runner:
         stop: asyncio.Event | None = None,
     ):
         self.source = source
-        self.sink: Sink = as_sink(sink)
+        self.sink: PostProducer = as_producer(sink)
         self.store = store
         self.options = options or RunOptions()
         self.stop = stop or asyncio.Event()
@@ -106,7 +106,7 @@ class Runner:
     async def run(self) -> IngestStats:
         """Run until the source ends (files), `stop` is set, or max_posts were sent.
 
-        Raises SinkError when a post could not be delivered; the saved cursor stays before it.
+        Raises ProducerError when a post could not be delivered; the saved cursor stays before it.
         """
         try:
             await self._loop_until_stopped()
@@ -222,14 +222,14 @@ class Runner:
 
     def _final_checkpoint(self, raise_errors: bool) -> None:
         """Flush the sink, then save the position of everything acknowledged."""
-        error: SinkError | None = None
+        error: ProducerError | None = None
         try:
             self.sink.flush(self.options.flush_timeout_s)
-        except SinkError as exc:
+        except ProducerError as exc:
             error = exc
         try:
             self._checkpoint()  # saves the acknowledged prefix even when the flush failed
-        except SinkError as exc:
+        except ProducerError as exc:
             error = error or exc
         if error is not None:
             log.error("%s: cursor kept before the first undelivered post: %s", self.source.name, error)

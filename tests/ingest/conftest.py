@@ -11,18 +11,18 @@ from ingest.cursors import CursorStore
 
 
 @pytest.fixture
-def kafka_sink(kafka_topics) -> Iterator[Callable[..., object]]:  # type: ignore[no-untyped-def]
-    """Factory of KafkaSinks on this test's raw topic; all closed afterwards."""
-    from ingest.producer import KafkaSink, ProducerConfig
+def kafka_producer(kafka_topics) -> Iterator[Callable[..., object]]:  # type: ignore[no-untyped-def]
+    """Factory of KafkaPostProducer on this test's raw topic; all closed afterwards."""
+    from ingest.producer import KafkaPostProducer, ProducerConfig
 
-    made: list[KafkaSink] = []
+    made: list[KafkaPostProducer] = []
 
-    def make(**overrides: object) -> KafkaSink:
+    def make(**overrides: object) -> KafkaPostProducer:
         config = ProducerConfig(bootstrap=kafka_topics.bootstrap, topic=kafka_topics.raw)
         config.connect_timeout_s, config.block_timeout_s, config.linger_ms = 10, 10, 5
         for key, value in overrides.items():
             setattr(config, key, value)
-        made.append(KafkaSink(config))
+        made.append(KafkaPostProducer(config))
         return made[-1]
 
     yield make

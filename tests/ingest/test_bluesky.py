@@ -40,25 +40,25 @@ def rkeys(kafka_topics: Any) -> list[str]:
     return sorted(key.rsplit("/", 1)[1] for key, _ in read_topic(kafka_topics.bootstrap, kafka_topics.raw))
 
 
-def test_english_posts_flow_into_kafka_and_malformed_events_are_counted(kafka_sink, kafka_topics):
+def test_english_posts_flow_into_kafka_and_malformed_events_are_counted(kafka_producer, kafka_topics):
     fake = Jetstream()
-    stats = run_jetstream(fake, kafka_sink(), max_posts=len(ENGLISH), langs=["en"])
+    stats = run_jetstream(fake, kafka_producer(), max_posts=len(ENGLISH), langs=["en"])
     assert set(rkeys(kafka_topics)) == ENGLISH and len(rkeys(kafka_topics)) == 4
     assert (stats.sent, stats.malformed, stats.filtered) == (4, 2, 4)  # de, ja, image-only; a deletion
     assert stats.edits_skipped == 0  # that deletion is of a post never sent: not an edit to report
     assert fake.connections[0]["wantedCollections"] == "app.bsky.feed.post"
 
 
-def test_reconnects_after_the_server_drops_and_sends_each_post_once(kafka_sink, kafka_topics):
+def test_reconnects_after_the_server_drops_and_sends_each_post_once(kafka_producer, kafka_topics):
     fake = Jetstream(drop_after=[4])
-    stats = run_jetstream(fake, kafka_sink())
+    stats = run_jetstream(fake, kafka_producer())
     assert len(fake.connections) == 2 and stats.reconnects == 1
     assert fake.connections[1]["cursor"] == 1725911162550001 - 3_000_000  # rewound a little
     assert len(rkeys(kafka_topics)) == ALL_POSTS and stats.duplicates >= 2
 
 
-def test_a_restart_resumes_from_the_saved_cursor_without_duplicates(kafka_sink, kafka_topics, store):
-    sink = kafka_sink()
+def test_a_restart_resumes_from_the_saved_cursor_without_duplicates(kafka_producer, kafka_topics, store):
+    sink = kafka_producer()
     first = run_jetstream(Jetstream(), sink, store, max_posts=2)
     assert first.sent == 2 and store.load().cursor == 1725911162481234
     fake = Jetstream()
@@ -68,12 +68,12 @@ def test_a_restart_resumes_from_the_saved_cursor_without_duplicates(kafka_sink, 
     assert len(rkeys(kafka_topics)) == ALL_POSTS
 
 
-def test_malformed_records_neither_stop_the_stream_nor_a_restart(kafka_sink, kafka_topics, store):
+def test_malformed_records_neither_stop_the_stream_nor_a_restart(kafka_producer, kafka_topics, store):
     odd = (DATA / "jetstream_odd.jsonl").read_text().splitlines()  # "text": 123 and "record": null first
-    first = run_jetstream(Jetstream(lines=odd), kafka_sink(), store, max_posts=3, edits=True)
+    first = run_jetstream(Jetstream(lines=odd), kafka_producer(), store, max_posts=3, edits=True)
     assert first.malformed == 2 and store.load().cursor == 1733011200500000  # moved past them
     again = Jetstream(lines=odd)
-    second = run_jetstream(again, kafka_sink(), store, max_posts=10, edits=True)
+    second = run_jetstream(again, kafka_producer(), store, max_posts=10, edits=True)
     assert again.connections[0]["cursor"] == 1733011200500000 - 3_000_000
     assert (second.updates, second.deletes, second.duplicates) == (1, 1, 3)
     records = read_topic(kafka_topics.bootstrap, kafka_topics.raw)

@@ -38,27 +38,27 @@ def ids(kafka_topics: Any) -> list[str]:
     return sorted(post.id for _, post in read_topic(kafka_topics.bootstrap, kafka_topics.raw))
 
 
-def test_new_stories_and_comments_flow_into_kafka(kafka_sink, kafka_topics):
-    stats = run_hn(HackerNews(), kafka_sink(), max_posts=5)
+def test_new_stories_and_comments_flow_into_kafka(kafka_producer, kafka_topics):
+    stats = run_hn(HackerNews(), kafka_producer(), max_posts=5)
     assert ids(kafka_topics) == POSTS
     assert (stats.malformed, stats.filtered) == (1, 2)  # no time; deleted and dead
 
 
-def test_keywords_filter_before_kafka(kafka_sink, kafka_topics):
-    stats = run_hn(HackerNews(), kafka_sink(), max_posts=2, keywords=["DuckDB", "self-hosted"])
+def test_keywords_filter_before_kafka(kafka_producer, kafka_topics):
+    stats = run_hn(HackerNews(), kafka_producer(), max_posts=2, keywords=["DuckDB", "self-hosted"])
     assert ids(kafka_topics) == ["41500002", "41500009"]
     assert stats.filtered == 2 + 2  # deleted/dead, then two posts without the keywords
 
 
-def test_server_errors_are_retried_and_each_item_sent_once(kafka_sink, kafka_topics):
+def test_server_errors_are_retried_and_each_item_sent_once(kafka_producer, kafka_topics):
     fake = HackerNews(fail_requests={3, 4})
-    stats = run_hn(fake, kafka_sink(), max_posts=5)
+    stats = run_hn(fake, kafka_producer(), max_posts=5)
     assert stats.reconnects >= 1
     assert ids(kafka_topics) == POSTS
 
 
-def test_a_restart_continues_after_the_last_item_handled(kafka_sink, kafka_topics, store):
-    sink = kafka_sink()
+def test_a_restart_continues_after_the_last_item_handled(kafka_producer, kafka_topics, store):
+    sink = kafka_producer()
     run_hn(HackerNews(), sink, max_posts=2, store=store)
     assert store.load().cursor == 41500002
     fake = HackerNews()
@@ -68,22 +68,22 @@ def test_a_restart_continues_after_the_last_item_handled(kafka_sink, kafka_topic
     assert ids(kafka_topics) == POSTS
 
 
-def test_odd_items_flow_into_kafka_decoded_and_without_deleted_by_edit(kafka_sink, kafka_topics):
+def test_odd_items_flow_into_kafka_decoded_and_without_deleted_by_edit(kafka_producer, kafka_topics):
     fake = HackerNews(items=load_json("hn_odd.json"), max_item=41600004)
-    stats = run_hn(fake, kafka_sink(), max_posts=2, backfill=4)
+    stats = run_hn(fake, kafka_producer(), max_posts=2, backfill=4)
     posts = {p.id: p for _, p in read_topic(kafka_topics.bootstrap, kafka_topics.raw)}
     assert sorted(posts) == ["41600001", "41600003"] and stats.filtered == 1  # the "[deleted]" edit
     assert posts["41600001"].text.startswith('Ask HN: Why is C++ & Rust interop still "hard"?')
 
 
-def test_edits_and_deletions_seen_on_a_later_poll_reach_kafka(kafka_sink, kafka_topics):
+def test_edits_and_deletions_seen_on_a_later_poll_reach_kafka(kafka_producer, kafka_topics):
     fake = HackerNews()
     fake.changes = {
         "41500002": {**fake.items["41500002"], "text": "[deleted]"},
         "41500009": {**fake.items["41500009"], "text": "DuckDB was excellent, until it crashed."},
         "41500001": {**fake.items["41500001"], "score": 99},  # a new score only: no event
     }
-    stats = run_hn(fake, kafka_sink(), max_posts=5 + 2, forward_edits=True)
+    stats = run_hn(fake, kafka_producer(), max_posts=5 + 2, forward_edits=True)
     events = [(p.id, event_kind(p)) for _, p in read_topic(kafka_topics.bootstrap, kafka_topics.raw)]
     assert sorted(e for e in events if e[1]) == [("41500002", "delete"), ("41500009", "update")]
     assert (stats.updates, stats.deletes, len(events)) == (1, 1, 7)

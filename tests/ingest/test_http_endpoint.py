@@ -38,8 +38,8 @@ def with_endpoint(
     return asyncio.run(main())
 
 
-def test_posts_are_in_kafka_when_the_endpoint_answers_202(kafka_sink, kafka_topics):
-    sink = kafka_sink()
+def test_posts_are_in_kafka_when_the_endpoint_answers_202(kafka_producer, kafka_topics):
+    sink = kafka_producer()
     topic = (kafka_topics.bootstrap, kafka_topics.raw)
 
     async def body(client: httpx.AsyncClient) -> None:
@@ -63,8 +63,8 @@ def test_posts_are_in_kafka_when_the_endpoint_answers_202(kafka_sink, kafka_topi
     assert records["shop:2"].metadata == {"stars": 2}
 
 
-def test_bad_requests_get_4xx_with_the_reason_and_nothing_is_produced(kafka_sink, kafka_topics):
-    sink = kafka_sink()
+def test_bad_requests_get_4xx_with_the_reason_and_nothing_is_produced(kafka_producer, kafka_topics):
+    sink = kafka_producer()
     config = EndpointConfig(token=TOKEN, max_body_bytes=4096, max_batch=5)
 
     async def body(client: httpx.AsyncClient) -> dict[str, httpx.Response]:
@@ -119,11 +119,11 @@ def test_bad_requests_get_4xx_with_the_reason_and_nothing_is_produced(kafka_sink
     assert read_topic(kafka_topics.bootstrap, kafka_topics.raw) == []
 
 
-def test_a_text_over_the_limit_is_truncated_and_flagged(kafka_sink, kafka_topics):
+def test_a_text_over_the_limit_is_truncated_and_flagged(kafka_producer, kafka_topics):
     async def body(client: httpx.AsyncClient) -> httpx.Response:
         return await client.post("/v1/posts", json={"id": "long", "text": "so " * 4000}, headers=AUTH)
 
-    answer = with_endpoint(kafka_sink(), EndpointConfig(token=TOKEN), body)
+    answer = with_endpoint(kafka_producer(), EndpointConfig(token=TOKEN), body)
     assert answer.status_code == 202
     ((_, post),) = read_topic(kafka_topics.bootstrap, kafka_topics.raw)
     assert post.metadata["truncated"] is True and len(post.text) <= 10_000

@@ -8,13 +8,13 @@ import pytest
 from infra.procs import free_port
 from ingest.metrics import exported
 from ingest.pipeline import IngestStats
-from ingest.sink import CallableSink
+from ingest.post_producer import CallableProducer
 
 
 def test_the_page_follows_the_counters_and_closes_with_the_block() -> None:
     stats, port = IngestStats(), free_port()
     url = f"http://127.0.0.1:{port}/metrics"
-    with exported(port, "file", stats, CallableSink(lambda post: None)):
+    with exported(port, "file", stats, CallableProducer(lambda post: None)):
         stats.received, stats.duplicates = 5, 2
         page = httpx.get(url).text
         assert 'sentimon_ingest_received_total{source="file"} 5.0' in page

@@ -15,8 +15,8 @@ import pytest
 from infra.kafka.broker import ensure_topics
 from infra.procs import free_port
 from ingest.http_endpoint import EndpointConfig, make_app
-from ingest.producer import KafkaSink, ProducerConfig, pick_compression
-from ingest.sink import SinkBlocked, SinkUnavailable
+from ingest.post_producer import ProducerBlocked, ProducerUnavailable
+from ingest.producer import KafkaPostProducer, ProducerConfig, pick_compression
 from sentimon.schema import Post
 from tests.helpers import wait_until
 from tests.ingest.servers import serve
@@ -27,8 +27,8 @@ def posts(n: int, source: str = "test") -> list[Post]:
     return [Post(source=source, id=str(i), text=f"post {i} about the launch") for i in range(n)]
 
 
-def test_posts_arrive_keyed_compressed_and_counted(kafka_sink, kafka_topics):
-    sink: KafkaSink = kafka_sink(compression="gzip")
+def test_posts_arrive_keyed_compressed_and_counted(kafka_producer, kafka_topics):
+    sink: KafkaPostProducer = kafka_producer(compression="gzip")
     batch = posts(30)
     futures = [sink.send(p) for p in batch + batch[:5]]  # the same keys again
     for future in futures:
@@ -41,10 +41,10 @@ def test_posts_arrive_keyed_compressed_and_counted(kafka_sink, kafka_topics):
     assert m.bytes == sum(len(p.key) + len(p.to_json()) for p in batch + batch[:5])
 
 
-def test_one_key_always_lands_on_one_partition(kafka_sink, kafka_topics):
+def test_one_key_always_lands_on_one_partition(kafka_producer, kafka_topics):
     from kafka import KafkaConsumer, TopicPartition
 
-    sink = kafka_sink()
+    sink = kafka_producer()
     for _ in range(3):
         for p in posts(12):
             sink.send(p)
@@ -70,8 +70,8 @@ def test_one_key_always_lands_on_one_partition(kafka_sink, kafka_topics):
 def test_nothing_listening_is_a_clear_error_within_the_connect_timeout():
     port = free_port()
     started = time.monotonic()
-    with pytest.raises(SinkUnavailable, match=f"cannot reach Kafka at 127.0.0.1:{port} within 2s"):
-        KafkaSink(ProducerConfig(bootstrap=f"127.0.0.1:{port}", connect_timeout_s=2))
+    with pytest.raises(ProducerUnavailable, match=f"cannot reach Kafka at 127.0.0.1:{port} within 2s"):
+        KafkaPostProducer(ProducerConfig(bootstrap=f"127.0.0.1:{port}", connect_timeout_s=2))
     assert time.monotonic() - started < 10
 
 
@@ -88,7 +88,7 @@ def process_state(pid: int) -> str:
     return stat.rsplit(")", 1)[1].split()[0]
 
 
-def post_while_hung(sink: KafkaSink) -> httpx.Response:
+def post_while_hung(sink: KafkaPostProducer) -> httpx.Response:
     """The HTTP endpoint in front of a full buffer answers 503 with Retry-After instead of hanging."""
 
     async def main() -> httpx.Response:
@@ -108,7 +108,8 @@ def test_a_hung_broker_blocks_senders_with_a_bounded_buffer_then_recovers(privat
     after block_timeout; once the broker runs again everything buffered is delivered once."""
     broker = private_kafka()
     ensure_topics(broker.url, {"posts.raw": 2})
-    sink = KafkaSink(ProducerConfig(bootstrap=broker.url, max_in_flight=5, block_timeout_s=1.5, linger_ms=0))
+    config = ProducerConfig(bootstrap=broker.url, max_in_flight=5, block_timeout_s=1.5, linger_ms=0)
+    sink = KafkaPostProducer(config)
     try:
         sink.send(posts(1, "warm")[0]).result(timeout=15)  # metadata and connections are up
         pid = broker.pid()
@@ -118,7 +119,7 @@ def test_a_hung_broker_blocks_senders_with_a_bounded_buffer_then_recovers(privat
             wait_until(lambda: process_state(pid) == "T", 5, message="the broker to stop")
             futures = [sink.send(p) for p in posts(5)]
             started = time.monotonic()
-            with pytest.raises(SinkBlocked, match="has not acknowledged 5 posts"):
+            with pytest.raises(ProducerBlocked, match="has not acknowledged 5 posts"):
                 sink.send(posts(6)[5])
                 pytest.fail(f"send did not block: {sink.metrics}, state {process_state(pid)}")
             assert 1.4 <= time.monotonic() - started < 5

@@ -13,8 +13,8 @@ import pytest
 from ingest.backoff import Backoff
 from ingest.base import Event, RateLimited, SourceError, TransientError
 from ingest.cursors import CursorStore
+from ingest.post_producer import ProducerError, as_producer
 from ingest.runner import Runner, RunOptions
-from ingest.sink import SinkError, as_sink
 from sentimon.schema import Post
 
 
@@ -53,7 +53,7 @@ class HeldSink:
         self.sent.append(p.id)
         future: Future[None] = Future()
         if p.id in self.fail:
-            future.set_exception(SinkError(f"broker refused {p.id}"))
+            future.set_exception(ProducerError(f"broker refused {p.id}"))
         elif self.ack is None or p.id in self.ack:
             future.set_result(None)
         return future
@@ -92,7 +92,7 @@ def test_restart_resumes_after_the_saved_cursor_and_resends_the_unacknowledged_t
 
 def test_a_failed_delivery_stops_the_run_and_keeps_the_cursor_before_it(store: CursorStore):
     runner = Runner(ScriptedSource(3), HeldSink(fail={"2"}), store, options=fast())
-    with pytest.raises(SinkError, match="broker refused 2"):
+    with pytest.raises(ProducerError, match="broker refused 2"):
         run(runner)
     assert store.load().cursor == 1
 
@@ -167,8 +167,8 @@ def test_plain_callables_and_objects_with_send_are_sinks():
         def send(self, p: Post) -> None:
             got.append(p.id)
 
-    as_sink(lambda p: got.append(p.id)).send(post(1)).result(0)
-    as_sink(Queue()).send(post(2)).result(0)
+    as_producer(lambda p: got.append(p.id)).send(post(1)).result(0)
+    as_producer(Queue()).send(post(2)).result(0)
     assert got == ["1", "2"]
     with pytest.raises(TypeError):
-        as_sink(42)
+        as_producer(42)

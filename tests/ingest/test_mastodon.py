@@ -37,11 +37,11 @@ def keys(kafka_topics: Any) -> list[str]:
     return [key for key, _ in read_topic(kafka_topics.bootstrap, kafka_topics.raw)]
 
 
-def test_hashtag_stream_flows_into_kafka_skipping_boosts_and_bad_frames(kafka_sink, kafka_topics):
+def test_hashtag_stream_flows_into_kafka_skipping_boosts_and_bad_frames(kafka_producer, kafka_topics):
     fake = Mastodon(stream_plan=[(ALL, False)])
     fake.extra_frames = ["event: update\ndata: {not json\n\n", 'event: update\ndata: {"content": "x"}\n\n',
                          "event: delete\ndata: 113100000000001000\n\n"]  # fmt: skip
-    stats = run_mastodon(fake, kafka_sink(), max_posts=5)
+    stats = run_mastodon(fake, kafka_producer(), max_posts=5)
     statuses = fake.statuses
     assert sorted(keys(kafka_topics)) == sorted(f"mastodon:{statuses[i]['uri']}" for i in (0, 1, 2, 4, 5))
     assert (stats.sent, stats.malformed, stats.reposts) == (5, 2, 1)
@@ -59,9 +59,9 @@ def edit_frames() -> list[str]:
     return [edit, f"event: delete\ndata: {odd['edit']['id']}\n\n", "event: delete\ndata: 42\n\n"]
 
 
-def test_edits_and_deletions_reach_kafka_under_the_post_key_when_forwarded(kafka_sink, kafka_topics):
+def test_edits_and_deletions_reach_kafka_under_the_post_key_when_forwarded(kafka_producer, kafka_topics):
     fake = Mastodon(stream_plan=[([0, 1], False)], later_frames=edit_frames())
-    stats = run_mastodon(fake, kafka_sink(), max_posts=4, edits=True)
+    stats = run_mastodon(fake, kafka_producer(), max_posts=4, edits=True)
     records = read_topic(kafka_topics.bootstrap, kafka_topics.raw)
     first = f"mastodon:{fake.statuses[0]['uri']}"
     assert [(k, event_kind(p)) for k, p in records if k == first] == [
@@ -72,23 +72,23 @@ def test_edits_and_deletions_reach_kafka_under_the_post_key_when_forwarded(kafka
     assert (stats.updates, stats.deletes) == (1, 1)  # the delete of a status never sent is not sent
 
 
-def test_edits_and_deletions_are_counted_not_sent_by_default(kafka_sink, kafka_topics):
+def test_edits_and_deletions_are_counted_not_sent_by_default(kafka_producer, kafka_topics):
     fake = Mastodon(stream_plan=[([0, 1, 2], False)], later_frames=edit_frames())
     fake.later_frames.append(f"event: update\ndata: {json.dumps(fake.statuses[4])}\n\n")
-    stats = run_mastodon(fake, kafka_sink(), max_posts=4)
+    stats = run_mastodon(fake, kafka_producer(), max_posts=4)
     assert stats.edits_skipped == 2 and len(keys(kafka_topics)) == 4
 
 
-def test_after_a_drop_missed_statuses_are_fetched_by_since_id(kafka_sink, kafka_topics):
+def test_after_a_drop_missed_statuses_are_fetched_by_since_id(kafka_producer, kafka_topics):
     fake = Mastodon(stream_plan=[([0, 1], True), ([4, 5], False)])
-    stats = run_mastodon(fake, kafka_sink(), max_posts=5)
+    stats = run_mastodon(fake, kafka_producer(), max_posts=5)
     assert stats.reconnects == 1
     assert fake.timeline_requests[0]["min_id"] == fake.statuses[1]["id"]
     assert len(keys(kafka_topics)) == 5 and len(set(keys(kafka_topics))) == 5
 
 
-def test_a_restart_backfills_from_the_saved_cursor_once(kafka_sink, kafka_topics, store):
-    sink = kafka_sink()
+def test_a_restart_backfills_from_the_saved_cursor_once(kafka_producer, kafka_topics, store):
+    sink = kafka_producer()
     first = Mastodon(stream_plan=[([0, 1, 2], False)])
     run_mastodon(first, sink, max_posts=2, store=store)
     assert store.load().cursor == first.statuses[1]["id"]

@@ -49,26 +49,26 @@ def ids(kafka_topics: Any) -> list[str]:
     return sorted(key.split(":", 1)[1] for key, _ in read_topic(kafka_topics.bootstrap, kafka_topics.raw))
 
 
-def test_new_posts_and_comments_flow_into_kafka(kafka_sink, kafka_topics):
+def test_new_posts_and_comments_flow_into_kafka(kafka_producer, kafka_topics):
     fake = Reddit()
-    stats = run_reddit(fake, kafka_sink(), max_posts=5)
+    stats = run_reddit(fake, kafka_producer(), max_posts=5)
     assert ids(kafka_topics) == sorted(POSTS + COMMENTS)
     assert (stats.malformed, stats.filtered) == (1, 2)  # no created_utc; a removed post, a deleted comment
     assert fake.token_requests == 1
     assert [name for _, name, _ in fake.listing_requests[:2]] == ["new", "comments"]
 
 
-def test_429_is_retried_after_the_time_reddit_asks_for(kafka_sink, kafka_topics):
+def test_429_is_retried_after_the_time_reddit_asks_for(kafka_producer, kafka_topics):
     fake = Reddit(rate_limited=1, retry_after="1")
-    stats = run_reddit(fake, kafka_sink(), max_posts=5)
+    stats = run_reddit(fake, kafka_producer(), max_posts=5)
     (refused_at, _, status), (retried_at, _, retried_status) = fake.listing_requests[:2]
     assert (status, retried_status) == (429, 200)
     assert retried_at - refused_at >= 1.0
     assert stats.rate_limited == 1 and len(ids(kafka_topics)) == 5
 
 
-def test_a_restart_resumes_from_the_newest_seen_time_without_duplicates(kafka_sink, kafka_topics, store):
-    sink = kafka_sink()
+def test_a_restart_resumes_from_the_newest_seen_time_without_duplicates(kafka_producer, kafka_topics, store):
+    sink = kafka_producer()
     run_reddit(Reddit(), sink, max_posts=3, store=store)
     assert store.load().cursor["posts"] == 1725955200 + 4 * 60
     stats = run_reddit(Reddit(), sink, max_posts=2, store=store)
@@ -77,24 +77,24 @@ def test_a_restart_resumes_from_the_newest_seen_time_without_duplicates(kafka_si
 
 
 def test_odd_listings_flow_into_kafka_as_plain_text_without_reposts_or_removed_posts(
-    kafka_sink, kafka_topics
+    kafka_producer, kafka_topics
 ):
     empty = {"kind": "Listing", "data": {"children": []}}
     fake = Reddit(listings={"new": load_json("reddit_odd.json"), "comments": empty})
-    stats = run_reddit(fake, kafka_sink(), max_posts=3)
+    stats = run_reddit(fake, kafka_producer(), max_posts=3)
     posts = {p.id: p for _, p in read_topic(kafka_topics.bootstrap, kafka_topics.raw)}
     assert sorted(posts) == ["t1_lmodd05", "t1_lmodd06", "t3_1hodd01"]
     assert (stats.reposts, stats.filtered) == (1, 2)  # a crosspost; a removed and a deleted post
     assert "**" not in posts["t3_1hodd01"].text and posts["t1_lmodd05"].author is None
 
 
-def test_a_later_poll_sends_the_deletion_of_a_post_already_sent(kafka_sink, kafka_topics):
+def test_a_later_poll_sends_the_deletion_of_a_post_already_sent(kafka_producer, kafka_topics):
     later = load_json("reddit_new.json")
     for child in later["data"]["children"]:
         if child["data"].get("name") == "t3_1fd001x":
             child["data"].update(selftext="[deleted]", author="[deleted]", removed_by_category="deleted")
     fake = Reddit(later={"new": later})
-    stats = run_reddit(fake, kafka_sink(), max_posts=5 + 1, edits=True)
+    stats = run_reddit(fake, kafka_producer(), max_posts=5 + 1, edits=True)
     events = [(p.id, event_kind(p)) for _, p in read_topic(kafka_topics.bootstrap, kafka_topics.raw)]
     assert ("t3_1fd001x", None) in events and ("t3_1fd001x", "delete") in events
     assert stats.deletes == 1 and len(events) == 6  # t3_1fd002x, removed before it was sent: no event

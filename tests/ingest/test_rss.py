@@ -24,13 +24,13 @@ def titles(kafka_topics: Any) -> list[str]:
 
 
 @pytest.mark.parametrize("etags", [True, False], ids=["etag", "last-modified"])
-def test_feeds_flow_into_kafka_and_only_new_entries_follow(kafka_sink, kafka_topics, etags: bool):
+def test_feeds_flow_into_kafka_and_only_new_entries_follow(kafka_producer, kafka_topics, etags: bool):
     fake = Feeds(etags=etags)
 
     async def main() -> Any:
         async with serve(fake.app()) as url:
             source = RssSource([f"{url}/feed.xml", f"{url}/atom.xml"], poll_interval_s=0.05)
-            runner = Runner(source, kafka_sink(), options=RunOptions(max_posts=6, checkpoint_s=0))
+            runner = Runner(source, kafka_producer(), options=RunOptions(max_posts=6, checkpoint_s=0))
             task = asyncio.create_task(runner.run())
             await asyncio.wait_for(fake.wait_for("/feed.xml", 304, count=2), 10)  # unchanged: not re-sent
             fake.bodies["/feed.xml"] = (
@@ -48,8 +48,8 @@ def test_feeds_flow_into_kafka_and_only_new_entries_follow(kafka_sink, kafka_top
     assert fake.log.count(("/feed.xml", 200)) == 2
 
 
-def test_a_restart_asks_conditionally_and_resends_nothing(kafka_sink, kafka_topics, store):
-    sink = kafka_sink()
+def test_a_restart_asks_conditionally_and_resends_nothing(kafka_producer, kafka_topics, store):
+    sink = kafka_producer()
     port = free_port()  # the same feed URL before and after the restart
 
     async def run(fake: Feeds, max_posts: int | None) -> Any:
@@ -82,14 +82,14 @@ def test_a_feed_unreachable_at_start_stops_with_a_clear_message():
         )
 
 
-def test_json_legacy_encoded_and_hand_written_feeds_flow_into_kafka(kafka_sink, kafka_topics):
+def test_json_legacy_encoded_and_hand_written_feeds_flow_into_kafka(kafka_producer, kafka_topics):
     names = {"/feed.json": "feed.json", "/koi8.xml": "feed_koi8.rss", "/odd.xml": "feed_odd.rss"}
     fake = Feeds(bodies={path: (DATA / name).read_bytes() for path, name in names.items()})
 
     async def main() -> tuple[Any, str]:
         async with serve(fake.app()) as url:
             source = RssSource([f"{url}{path}" for path in names], poll_interval_s=0.05)
-            runner = Runner(source, kafka_sink(), options=RunOptions(max_posts=8))
+            runner = Runner(source, kafka_producer(), options=RunOptions(max_posts=8))
             return await asyncio.wait_for(runner.run(), 10), url
 
     stats, url = asyncio.run(main())

@@ -1,4 +1,4 @@
-"""Where posts go: the `Sink` contract shared by the Kafka producer and the embedded in-process queue."""
+"""Where ingest hands posts: the `PostProducer` contract of the Kafka producer and the embedded queue."""
 
 from __future__ import annotations
 
@@ -9,20 +9,20 @@ from typing import Any, Protocol, runtime_checkable
 from sentimon.schema import Post
 
 
-class SinkError(RuntimeError):
-    """The sink cannot take posts (Kafka down, buffer full for too long)."""
+class ProducerError(RuntimeError):
+    """The producer cannot take posts (Kafka down, buffer full for too long)."""
 
 
-class SinkUnavailable(SinkError):
-    """The sink could not be reached at all."""
+class ProducerUnavailable(ProducerError):
+    """The producer could not reach its destination at all."""
 
 
-class SinkBlocked(SinkError):
+class ProducerBlocked(ProducerError):
     """The in-flight buffer stayed full past the timeout: Kafka is slow or down."""
 
 
 @runtime_checkable
-class Sink(Protocol):
+class PostProducer(Protocol):
     """Takes posts; `send` returns a future that completes once the post is safely stored."""
 
     def send(self, post: Post) -> Future[None]: ...
@@ -32,7 +32,7 @@ class Sink(Protocol):
     def close(self, timeout: float | None = None) -> None: ...
 
 
-class AckingSink:
+class AckingProducer:
     """Marker base: `send` already returns a delivery future (the Kafka producer)."""
 
 
@@ -45,7 +45,7 @@ def done_future(exc: BaseException | None = None) -> Future[None]:
     return future
 
 
-class CallableSink:
+class CallableProducer:
     """Adapts a plain callable or any object with `send(post)` (e.g. the embedded queue's put).
 
     The call itself is the acknowledgement: when it returns, the post is handed over.
@@ -68,10 +68,10 @@ class CallableSink:
         return None
 
 
-def as_sink(target: Any) -> Sink:
-    """The given sink as is when it already acknowledges; otherwise wrapped as a CallableSink."""
-    if isinstance(target, AckingSink | CallableSink):
+def as_producer(target: Any) -> PostProducer:
+    """The given producer as is when it already acknowledges; otherwise wrapped as a CallableProducer."""
+    if isinstance(target, AckingProducer | CallableProducer):
         return target  # type: ignore[return-value]
     if callable(target) or callable(getattr(target, "send", None)):
-        return CallableSink(target)
-    raise TypeError(f"a sink needs send(post) or to be callable, got {type(target).__name__}")
+        return CallableProducer(target)
+    raise TypeError(f"a post producer needs send(post) or to be callable, got {type(target).__name__}")
