@@ -18,9 +18,9 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from sentimon.storage import alerts as store
 from sentimon.storage import topics as topic_store
+from stream_processor.alerting.channels import AlertChannel, DeliveryError
 from stream_processor.alerting.config import AlertConfigError, Route, parse_alert_config
 from stream_processor.alerting.messages import alert_payload
-from stream_processor.alerting.sinks import DeliveryError, Sink
 
 log = logging.getLogger(__name__)
 ATTEMPTS_PER_CYCLE = 3
@@ -40,7 +40,7 @@ class Outcome:
 
 
 def send_with_retries(
-    sink: Sink, payload: dict, route: Route, attempts: int = ATTEMPTS_PER_CYCLE, wait=BACKOFF
+    sink: AlertChannel, payload: dict, route: Route, attempts: int = ATTEMPTS_PER_CYCLE, wait=BACKOFF
 ) -> int:
     """Send, retrying transient failures; return the attempts used or raise the last DeliveryError
     (with `.attempts` set)."""
@@ -60,14 +60,14 @@ def send_with_retries(
     return int(retrying.statistics.get("attempt_number", 1))
 
 
-def deliver_due(engine: Engine, sinks: Mapping[str, Sink], now: datetime) -> list[Outcome]:
+def deliver_due(engine: Engine, sinks: Mapping[str, AlertChannel], now: datetime) -> list[Outcome]:
     """Send every due delivery once round (with in-cycle retries) and record how it went."""
     with engine.connect() as conn:
         due = store.due_deliveries(conn, now, MAX_ATTEMPTS, RETRY_AFTER_S)
     return [_deliver(engine, sinks, d, now) for d in due]
 
 
-def _deliver(engine: Engine, sinks: Mapping[str, Sink], d: store.Delivery, now: datetime) -> Outcome:
+def _deliver(engine: Engine, sinks: Mapping[str, AlertChannel], d: store.Delivery, now: datetime) -> Outcome:
     with engine.connect() as conn:
         alert = store.get_alert(conn, d.alert_id)
         topic = topic_store.get_topic(conn, alert.topic_id) if alert else None
