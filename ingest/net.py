@@ -8,7 +8,8 @@ from typing import Any
 
 import aiohttp
 
-from .backoff import retry_after_seconds
+from sentimon.retry import retry_after_seconds
+
 from .base import AuthError, BadURLError, RateLimited, SourceError, TransientError
 
 USER_AGENT = "sentimon-ingest/0.1 (+https://github.com/sentimon)"

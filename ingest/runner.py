@@ -11,7 +11,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backoff import Backoff
+from sentimon.retry import Backoff
+
 from .base import Event, RateLimited, Source, SourceError, StreamIdle, TransientError
 from .cursors import CursorState, CursorStore
 from .edits import dedupe_key

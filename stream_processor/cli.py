@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from sentimon.settings import Settings
 
 app = typer.Typer(help="Stream processing: the embedded runner and the Faust worker.", no_args_is_help=True)
+console = Console(stderr=True)
 
 
 @app.command("run")
@@ -24,30 +36,30 @@ def run(
     loglevel: str = typer.Option("info", help="Log level."),
 ) -> None:
     """Run everything in one process: demo posts (or --replay) → model → SQLite → dashboard."""
+    from functools import partial
+
     from sentimon.settings import get_settings
     from stream_processor import logs
+    from stream_processor.alerting.service import AlertCycle
     from stream_processor.embedded.app import EmbeddedOptions, run_embedded
-    from stream_processor.embedded.runner import RunOptions
-    from stream_processor.hooks import periodic_tasks
+    from stream_processor.options import ProcessOptions
 
     logs.configure(loglevel, json=json_logs)
     settings = get_settings()
-    options = RunOptions(
-        batch_size=batch_size or settings.batch_size,
-        latency_s=(latency_ms or settings.batch_latency_ms) / 1000,
-        until_n=until_n,
-        seconds=seconds,
-        periodic=periodic_tasks(settings),
-    )
-    if replay is not None:  # judge alerts on the replay's own clock, every window, to the last one
-        from stream_processor.alerting.service import EventTimeAlerts
-
-        alerts = EventTimeAlerts(settings)
-        options.periodic = [
-            task for task in options.periodic if getattr(task[1], "__name__", "") != "alert_cycle"
-        ]
-        options.after_batch, options.at_end = alerts.after_batch, alerts.at_end
-    run_embedded(settings, options, EmbeddedOptions(replay=replay, speed=speed, dashboard=dashboard))
+    options = ProcessOptions.from_settings(
+        settings, batch_size=batch_size, latency_s=latency_ms / 1000 if latency_ms else None,
+        until_n=until_n, seconds=seconds,
+    )  # fmt: skip
+    # A replay is judged on its own clock: every window, in order, to the last one.
+    alerts = partial(AlertCycle.of, settings, event_time=replay is not None)
+    shown = start_dashboard(settings) if dashboard else None
+    try:
+        summary = run_embedded(settings, options, EmbeddedOptions(replay=replay, speed=speed), alerts=alerts)
+        if shown is not None and summary.source_done and not summary.interrupted:
+            console.print("[green]replay finished[/]; the dashboard stays up until Ctrl-C")
+            _wait_for_signal_or_exit(shown)
+    finally:
+        stop_dashboard(shown)
 
 
 @app.command("worker")
@@ -66,24 +78,52 @@ def worker(
 ) -> None:
     """Consume posts.raw from Kafka, score and aggregate into Postgres and Redis (exactly-once counts)."""
     from sentimon.settings import get_settings
-    from stream_processor.hooks import periodic_tasks
+    from stream_processor.options import ProcessOptions
     from stream_processor.worker.main import run_worker
-    from stream_processor.worker.options import WorkerOptions
 
     settings = get_settings()
-    options = WorkerOptions(
-        batch_size=batch_size or settings.batch_size,
-        latency_s=(latency_ms or settings.batch_latency_ms) / 1000,
-        web_port=web_port or settings.metrics_port,
-        session_timeout_s=session_timeout,
-        rules_poll_s=rules_poll,
-        commit_interval_s=commit_interval,
-        stall_after_s=stall_after,
-        stop_timeout_s=stop_timeout,
+    options = ProcessOptions.from_settings(
+        settings, batch_size=batch_size, latency_s=latency_ms / 1000 if latency_ms else None,
+        web_port=web_port, session_timeout_s=session_timeout, rules_poll_s=rules_poll,
+        commit_interval_s=commit_interval, stall_after_s=stall_after, stop_timeout_s=stop_timeout,
         heal_every_s=heal_every,
-        periodic=periodic_tasks(settings),
-    )
+    )  # fmt: skip
     run_worker(settings, options, loglevel=loglevel, json_logs=json_logs)
+
+
+def start_dashboard(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """`sentimon dashboard` beside the runner, reading the same database; skipped if not installed."""
+    if importlib.util.find_spec("dashboard.cli") is None:
+        console.print("[yellow]dashboard not installed; running without it[/]")
+        return None
+    env = {**os.environ, "SENTIMON_DATABASE_URL": settings.db_url}
+    cmd = [sys.executable, "-m", "dashboard.cli", "--port", str(settings.dashboard_port)]
+    return subprocess.Popen(cmd, env=env, start_new_session=True)  # its own group: Streamlit is a grandchild
+
+
+def stop_dashboard(proc: subprocess.Popen[bytes] | None) -> None:
+    """Stop the dashboard's whole process group (the CLI and the Streamlit server it started)."""
+    if proc is None:
+        return
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _wait_for_signal_or_exit(proc: subprocess.Popen[bytes]) -> None:
+    """Until SIGTERM/SIGINT, or the dashboard ends by itself."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1.0) and proc.poll() is None:
+        continue
 
 
 if __name__ == "__main__":

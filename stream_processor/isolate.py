@@ -1,6 +1,6 @@
 """Commit a batch so that one post the database cannot take is dead-lettered instead of retried forever.
 
-A flush that fails for a reason other than an outage (SinkUnavailable) is bisected: halves are
+A flush that fails for a reason other than an outage (ServiceUnavailable) is bisected: halves are
 flushed on their own until each failure is one post, which becomes a dead letter carrying the
 exception; the rest commit exactly once (rows are keyed, so a half committed twice changes nothing).
 If even a dead letter cannot be stored, the database itself is broken: that is raised, to be retried.
@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from sentimon.retry import ServiceUnavailable
 from sentimon.schema import ScoredPost
 from stream_processor.batch import BatchResult, DeadLetter, dead_letter_reason
-from stream_processor.sinks.base import Batch, SinkUnavailable, Store
+from stream_processor.sinks.base import Batch, Store
 from stream_processor.windows import WindowState, supersedes
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,12 @@ class StoreCommit:
         self.store.add(_batch(self.todo))
 
     def flush(self) -> list[WindowState]:
-        """Flush what is staged; SinkUnavailable (and a broken store) leave it staged for the next call."""
+        """Flush what is staged; ServiceUnavailable (and a broken store) leave it staged for the next call."""
         if self.todo:
             try:
                 self._attempt(self.todo, restage=False)
                 self.todo = []
-            except SinkUnavailable:
+            except ServiceUnavailable:
                 raise
             except Exception as exc:
                 self._isolate(self.todo, exc)
@@ -72,7 +73,7 @@ class StoreCommit:
             chunk = chunks.pop()
             try:
                 self._attempt(chunk)
-            except SinkUnavailable:
+            except ServiceUnavailable:
                 self._keep([*(u for c in chunks for u in c), *chunk])
                 raise
             except Exception as exc:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sentimon.retry import ServiceUnavailable
 from stream_processor.batch import (
     DLQ_RAW_LIMIT,
     BatchResult,
@@ -20,7 +21,7 @@ from stream_processor.classifier import PostClassifier
 from stream_processor.isolate import StoreCommit
 from stream_processor.matcher import TopicMatcher
 from stream_processor.outage import Outage
-from stream_processor.sinks.base import Batch, Sink, SinkUnavailable, Store
+from stream_processor.sinks.base import AggregateSink, Batch, Store
 from stream_processor.windows import WindowState
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class Processor:
 
     classifier: PostClassifier
     store: Store
-    live: Sequence[Sink] = ()
+    live: Sequence[AggregateSink] = ()
     matcher: TopicMatcher = field(default_factory=TopicMatcher)
     live_down: set[str] = field(default_factory=set)
     live_retry_s: float = 2.0
@@ -116,7 +117,7 @@ class Processor:
 
     def commit(self, result: BatchResult | None = None) -> tuple[list[WindowState], float]:
         """Stage `result` (when given) and flush the store. A post the store refuses is moved from
-        `result.scored` to `result.dead`; SinkUnavailable (or a store that cannot even take a dead
+        `result.scored` to `result.dead`; ServiceUnavailable (or a store that cannot even take a dead
         letter) is raised with what is left staged, so the caller can wait and call again."""
         started = time.perf_counter()
         if result is not None:
@@ -135,7 +136,7 @@ class Processor:
             outage = self._outages.setdefault(view.name, Outage(f"live view {view.name}"))
             try:
                 view.flush()
-            except SinkUnavailable as exc:
+            except ServiceUnavailable as exc:
                 ok = False
                 outage.failed(exc, "is down, processing continues")
                 self.live_down.add(view.name)
@@ -167,7 +168,7 @@ class Processor:
         try:
             self.refill(self._refill_forced)
             self._refill_forced = False
-        except SinkUnavailable:
+        except ServiceUnavailable:
             return  # the view is away: publish reports that, and the refill runs once it is back
         except Exception as exc:
             outage.failed(exc, "failing, retrying")

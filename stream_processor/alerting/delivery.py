@@ -20,9 +20,9 @@ from tenacity.wait import wait_base
 
 from sentimon.storage import alerts as store
 from sentimon.storage import topics as topic_store
+from stream_processor.alerting.channels import AlertChannel, DeliveryError
 from stream_processor.alerting.config import AlertConfigError, Route, parse_alert_config
 from stream_processor.alerting.messages import alert_payload
-from stream_processor.alerting.sinks import DeliveryError, Sink
 
 log = logging.getLogger(__name__)
 ATTEMPTS_PER_CYCLE = 3
@@ -42,7 +42,7 @@ class Outcome:
 
 
 def send_with_retries(
-    sink: Sink, payload: dict[str, Any], route: Route, attempts: int = ATTEMPTS_PER_CYCLE,
+    sink: AlertChannel, payload: dict[str, Any], route: Route, attempts: int = ATTEMPTS_PER_CYCLE,
     wait: wait_base = BACKOFF,
 ) -> int:  # fmt: skip
     """Send, retrying transient failures; return the attempts used or raise the last DeliveryError
@@ -58,20 +58,20 @@ def send_with_retries(
             with attempt:
                 sink.send(payload, route)
     except DeliveryError as exc:
-        # DeliveryError (alerting/sinks.py) declares no `attempts`; callers read it after a failure.
+        # DeliveryError (alerting/channels.py) declares no `attempts`; callers read it after a failure.
         exc.attempts = retrying.statistics.get("attempt_number", 1)  # type: ignore[attr-defined]
         raise
     return int(retrying.statistics.get("attempt_number", 1))
 
 
-def deliver_due(engine: Engine, sinks: Mapping[str, Sink], now: datetime) -> list[Outcome]:
+def deliver_due(engine: Engine, sinks: Mapping[str, AlertChannel], now: datetime) -> list[Outcome]:
     """Send every due delivery once round (with in-cycle retries) and record how it went."""
     with engine.connect() as conn:
         due = store.due_deliveries(conn, now, MAX_ATTEMPTS, RETRY_AFTER_S)
     return [_deliver(engine, sinks, d, now) for d in due]
 
 
-def _deliver(engine: Engine, sinks: Mapping[str, Sink], d: store.Delivery, now: datetime) -> Outcome:
+def _deliver(engine: Engine, sinks: Mapping[str, AlertChannel], d: store.Delivery, now: datetime) -> Outcome:
     with engine.connect() as conn:
         alert = store.get_alert(conn, d.alert_id)
         topic = topic_store.get_topic(conn, alert.topic_id) if alert else None

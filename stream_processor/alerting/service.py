@@ -1,7 +1,7 @@
 """The alert cycle: read newly closed windows, run each topic's detector, update alerts, deliver.
 
-`run_alert_cycle` is idempotent and cheap when nothing is new, so the embedded runner and a Faust
-timer can both call it every few seconds. One cycle runs at a time per database (an advisory lock
+`run_alert_cycle` is idempotent and cheap when nothing is new, so the processing driver (under Faust
+or the embedded runner) calls it every few seconds. One cycle runs at a time per database (an advisory lock
 on Postgres). The detector's state is saved per topic with the last window it saw, in the same
 transaction as the alert changes, so a crash never double-counts a window; a topic seen for the
 first time is rebuilt silently from its recent history of windows.
@@ -15,22 +15,24 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from sentimon.schema import last_closed_window, minute_index, minute_start
+from sentimon.settings import Settings
 from sentimon.storage import alerts as store
 from sentimon.storage import topics as topic_store
 from sentimon.storage.topics import Topic
+from stream_processor.alerting.channels import AlertChannel, build_channels, close_channels
 from stream_processor.alerting.config import AlertConfigError, AlertSettings, Route, parse_alert_config
 from stream_processor.alerting.delivery import deliver_due
 from stream_processor.alerting.detector import FIRING, KIND, NORMAL, Detector, DetectorState, Event
 from stream_processor.alerting.inputs import observation
 from stream_processor.alerting.lifecycle import AlertEvent, apply_event, unsilence
-from stream_processor.alerting.sinks import Sink
+from stream_processor.timers import Periodic
 
 log = logging.getLogger(__name__)
 CLOSE_AFTER_S = 15.0  # grace for late posts before a window counts as closed
@@ -39,22 +41,33 @@ CATCH_UP_WINDOWS = 30  # after downtime, only this many newest windows may raise
 CYCLE_EVERY_S = 5.0
 
 
-def periodic_tasks(settings: Any) -> list[tuple[float, Callable[[], object]]]:
-    """The (seconds, callback) pair the runners call (see stream_processor/hooks.py)."""
-    return [(CYCLE_EVERY_S, AlertCycleTask(settings))]
+class AlertCycle:
+    """The alert cycle the processing driver runs, over the driver's own engine.
 
-
-class AlertCycleTask:
-    """A callback that runs one alert cycle in a background thread, so slow sinks (retries with
-    backoff) never hold up stream processing; a call while the last cycle still runs is skipped."""
+    On the wall clock (the service) it is a periodic callback that runs one cycle in a background
+    thread, so slow channels (retries with backoff) never hold up stream processing; a call while
+    the last cycle still runs is skipped. On event time (a replay) it runs a cycle after every
+    batch, in the processing thread, so every window is judged in order however fast the replay
+    runs (no catch-up limit), and a last one at the end that closes the last window too: a replay
+    of a day gives the alerts of living through it.
+    """
 
     __name__ = "alert_cycle"
 
-    def __init__(self, settings: Any):
-        self.settings = settings
-        self._engine: Engine | None = None
-        self._sinks: dict[str, Sink] | None = None
+    def __init__(
+        self, engine: Engine, channels: Mapping[str, AlertChannel], *, event_time: bool = False
+    ) -> None:
+        self.engine, self.channels, self.event_time = engine, channels, event_time
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def of(cls, settings: Settings, engine: Engine, *, event_time: bool = False) -> AlertCycle:
+        """The cycle with every channel the settings configure."""
+        return cls(engine, build_channels(settings), event_time=event_time)
+
+    def periodic(self) -> list[Periodic]:
+        """What the driver runs every few seconds: this cycle, unless it follows event time."""
+        return [] if self.event_time else [(CYCLE_EVERY_S, self)]
 
     def __call__(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -62,15 +75,18 @@ class AlertCycleTask:
         self._thread = threading.Thread(target=self.run_once, name="alert-cycle", daemon=True)
         self._thread.start()
 
+    def after_batch(self) -> None:
+        if self.event_time:
+            self.run_once(catch_up_windows=None)
+
+    def at_end(self) -> None:
+        if self.event_time:
+            self.run_once(catch_up_windows=None, close_after_s=0.0)
+
     def run_once(self, **cycle: Any) -> list[AlertEvent]:
         """One cycle now, in this thread; keyword arguments go to run_alert_cycle."""
-        from sentimon.storage.db import make_engine
-        from stream_processor.alerting.sinks import build_sinks
-
         try:
-            self._engine = self._engine or make_engine(self.settings.db_url)
-            self._sinks = self._sinks if self._sinks is not None else build_sinks(self.settings)
-            events = run_alert_cycle(self._engine, self._sinks, **cycle)
+            events = run_alert_cycle(self.engine, self.channels, **cycle)
         except Exception:
             log.exception("alert cycle failed; the next one retries")
             return []
@@ -78,25 +94,12 @@ class AlertCycleTask:
             log.info("alert %s %s: topic %s, %s", event.alert_id, event.event, event.topic_id, event.severity)
         return events
 
-
-class EventTimeAlerts:
-    """Alerts for a replay, on event time: a cycle after every batch, in the processing thread, so
-    every window is judged in order however fast the replay runs (no catch-up limit), and a final
-    cycle at the end that closes the last window too. A replay of a day gives the alerts of living
-    through it."""
-
-    def __init__(self, settings: Any):
-        self.task = AlertCycleTask(settings)
-
-    def after_batch(self) -> None:
-        self.task.run_once(catch_up_windows=None)
-
-    def at_end(self) -> None:
-        self.task.run_once(catch_up_windows=None, close_after_s=0.0)
+    def close(self) -> None:
+        close_channels(self.channels)
 
 
 def run_alert_cycle(
-    engine: Engine, sinks: Mapping[str, Sink], now: datetime | None = None, *,
+    engine: Engine, sinks: Mapping[str, AlertChannel], now: datetime | None = None, *,
     close_after_s: float = CLOSE_AFTER_S, deliver: bool = True,
     catch_up_windows: int | None = CATCH_UP_WINDOWS,
 ) -> list[AlertEvent]:  # fmt: skip

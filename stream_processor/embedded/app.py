@@ -1,25 +1,30 @@
-"""Start the embedded default: SQLite (or the configured database), the model, a feeder, the dashboard."""
+"""Start the embedded default: SQLite (or the configured database), the model, a feeder, the runner."""
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import os
 import queue
 import signal
-import subprocess
-import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
+from sqlalchemy import Engine
 
 from sentimon.settings import Settings
 from stream_processor.classifier import PostClassifier
-from stream_processor.embedded.runner import RunOptions, RunSummary
+from stream_processor.embedded.runner import RunSummary
+from stream_processor.metrics import Health
+from stream_processor.options import ProcessOptions
+from stream_processor.sinks.base import AggregateSink
 from stream_processor.sinks.memory import MemoryLiveView
+from stream_processor.windows import WindowState
+
+if TYPE_CHECKING:
+    from stream_processor.alerting.service import AlertCycle
 
 log = logging.getLogger(__name__)
 console = Console(stderr=True)
@@ -32,13 +37,16 @@ DEMO_HISTORY_MINUTES = 45
 class EmbeddedOptions:
     replay: Path | None = None
     speed: float = 1.0
-    dashboard: bool = True
     status_every_s: float = 10.0
 
 
+AlertsFor = Callable[[Engine], "AlertCycle"]  # the alert cycle over the runner's own engine
+
+
 def run_embedded(
-    settings: Settings, run: RunOptions, opts: EmbeddedOptions, classifier: PostClassifier | None = None
-) -> RunSummary:
+    settings: Settings, run: ProcessOptions, opts: EmbeddedOptions, classifier: PostClassifier | None = None,
+    alerts: AlertsFor | None = None,
+) -> RunSummary:  # fmt: skip
     """Blocking: process the demo or a replay until it ends, N messages, T seconds, or Ctrl-C."""
     from sentimon.storage.db import make_engine, migrate
     from stream_processor.embedded.runner import EmbeddedRunner
@@ -54,7 +62,7 @@ def run_embedded(
         seed_demo_topics(engine)
     swap = start_hot_swap(settings, engine, classifier)  # the registry's live model, swapped when promoted
     view = MemoryLiveView()
-    live: list = [view]
+    live: list[AggregateSink] = [view]
     refill = None
     if settings.redis_url:
         from stream_processor.sinks.refill import redis_view
@@ -66,25 +74,22 @@ def run_embedded(
     history = 0 if opts.replay or _recently_active(engine) else DEMO_HISTORY_MINUTES
     items = replay_items(opts.replay) if opts.replay else demo_items(history_minutes=history)
     feeder = Feeder(items, q, opts.speed, "replay" if opts.replay else "demo")
-    rulebook = RuleBook(engine)
     span = _Span()  # the post time this run touched, for a replay's closing summary
     view.subscribe(span.add)
-    run.periodic = [*run.periodic, (opts.status_every_s, lambda: print_status(view, runner, engine))]
-    runner = EmbeddedRunner(processor, rulebook, q, run)
+    status = (opts.status_every_s, lambda: print_status(view, runner.health, engine))
+    cycle = alerts(engine) if alerts is not None else None
+    runner = EmbeddedRunner(processor, RuleBook(engine), q, replace(run, periodic=[*run.periodic, status]),
+                            alerts=cycle)  # fmt: skip
     swap.follow(runner.health)
-    dashboard = start_dashboard(settings) if opts.dashboard else None
     _on_signals(runner.stop_event.set)
     feeder.start()
     try:
         summary = runner.run()
-        if dashboard is not None and summary.source_done and not runner.stop_event.is_set():
-            console.print("[green]replay finished[/]; the dashboard stays up until Ctrl-C")
-            while not runner.stop_event.wait(1.0) and dashboard.poll() is None:
-                continue
     finally:
         swap.stop()
         feeder.stop()
-        stop_dashboard(dashboard)
+        if cycle is not None:
+            cycle.close()
     console.print(
         f"[green]processed {summary.received} messages[/] ({summary.inserted} new posts, "
         f"{summary.dead} dead letters) in {summary.seconds:.1f}s"
@@ -92,6 +97,7 @@ def run_embedded(
     if opts.replay is not None and span.first is not None and span.last is not None:
         print_shares(engine, span.first, span.last + timedelta(minutes=1))
     engine.dispose()
+    summary.interrupted = runner.stop_event.is_set()
     return summary
 
 
@@ -100,13 +106,13 @@ class _Span:
     first: datetime | None = None
     last: datetime | None = None
 
-    def add(self, window: Any) -> None:
+    def add(self, window: WindowState) -> None:
         at = window.window_start
         self.first = at if self.first is None else min(self.first, at)
         self.last = at if self.last is None else max(self.last, at)
 
 
-def print_shares(engine: Any, start: datetime, end: datetime) -> None:
+def print_shares(engine: Engine, start: datetime, end: datetime) -> None:
     """Per topic, what the replay's span of post time adds up to: posts and corrected shares."""
     from rich.markup import escape
     from rich.table import Table
@@ -128,36 +134,35 @@ def print_shares(engine: Any, start: datetime, end: datetime) -> None:
     console.print(table)
 
 
-def _recently_active(engine: object) -> bool:
+def _recently_active(engine: Engine) -> bool:
     """Whether the store already has the last hour of posts (a second demo run must not add a
     second history on top of the first)."""
     from datetime import UTC, datetime, timedelta
 
     from sentimon.storage import windows
 
-    with engine.connect() as conn:  # type: ignore[attr-defined]
+    with engine.connect() as conn:
         now = datetime.now(UTC)
         return bool(windows.totals(conn, now - timedelta(hours=1), now + timedelta(minutes=1)))
 
 
-def seed_demo_topics(engine: object) -> None:
+def seed_demo_topics(engine: Engine) -> None:
     """Create the demo's topics if they are missing (never touches topics a user changed)."""
     from sentimon.storage import topics
     from stream_processor.embedded.demo import DEMO_TOPICS
 
-    with engine.begin() as conn:  # type: ignore[attr-defined]
+    with engine.begin() as conn:
         for name, rule in DEMO_TOPICS.items():
             if topics.get_topic_by_name(conn, name) is None:
                 topics.create_topic(conn, name, rule)
 
 
-def print_status(view: MemoryLiveView, runner: object, engine: Any) -> None:
+def print_status(view: MemoryLiveView, health: Health, engine: Engine) -> None:
     """The console line: totals, then each topic's newest window by name, with its corrected share."""
     from rich.markup import escape
 
     from sentimon.storage import topics
 
-    health = runner.health  # type: ignore[attr-defined]
     with engine.connect() as conn:
         names = {t.id: t.name for t in topics.list_topics(conn)}
     parts = []
@@ -172,36 +177,10 @@ def print_status(view: MemoryLiveView, runner: object, engine: Any) -> None:
     console.print(f"[dim]{health.processed} processed, {health.dead} dead letters · {' · '.join(parts)}[/]")
 
 
-def start_dashboard(settings: Settings) -> subprocess.Popen | None:
-    """`sentimon dashboard` beside the runner, reading the same database; skipped if not installed."""
-    if importlib.util.find_spec("dashboard.cli") is None:
-        console.print("[yellow]dashboard not installed; running without it[/]")
-        return None
-    env = {**os.environ, "SENTIMON_DATABASE_URL": settings.db_url}
-    cmd = [sys.executable, "-m", "dashboard.cli", "--port", str(settings.dashboard_port)]
-    return subprocess.Popen(cmd, env=env, start_new_session=True)  # its own group: Streamlit is a grandchild
-
-
-def stop_dashboard(proc: subprocess.Popen | None) -> None:
-    """Stop the dashboard's whole process group (the CLI and the Streamlit server it started)."""
-    if proc is None:
-        return
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def _on_signals(stop: object) -> None:
+def _on_signals(stop: Callable[[], object]) -> None:
     def handler(signum: int, _frame: object) -> None:
         log.info("signal %s: finishing the current batch", signum)
-        stop()  # type: ignore[operator]
+        stop()
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)

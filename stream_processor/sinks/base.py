@@ -1,4 +1,4 @@
-"""The sink contract: stage a batch with `add`, make it durable with `flush` before offsets move on."""
+"""The aggregate sink contract: stage a batch with `add`, make it durable with `flush` before acking."""
 
 from __future__ import annotations
 
@@ -8,10 +8,6 @@ from typing import Protocol
 from sentimon.schema import ScoredPost
 from stream_processor.batch import DeadLetter
 from stream_processor.windows import WindowState
-
-
-class SinkUnavailable(RuntimeError):
-    """The sink's backend could not be reached; what was staged is kept for the next flush."""
 
 
 @dataclass(slots=True)
@@ -27,13 +23,13 @@ class Batch:
     windows: list[WindowState] = field(default_factory=list)
 
 
-class Sink(Protocol):
-    """Every sink: Postgres/SQLite (the truth), Redis and in-memory live views.
+class AggregateSink(Protocol):
+    """Where scored posts and window totals go: Postgres/SQLite (the truth), Redis and in-memory live views.
 
     - `add` stages a batch and never does I/O;
     - `flush` applies everything staged atomically and returns the windows it changed (their totals);
       flushing a batch already applied changes nothing;
-    - when the backend is down `flush` raises SinkUnavailable and keeps what was staged, so a later
+    - when the backend is down `flush` raises ServiceUnavailable and keeps what was staged, so a later
       flush applies it exactly once.
     """
 
@@ -52,7 +48,7 @@ class Sink(Protocol):
         ...
 
 
-class Store(Sink, Protocol):
+class Store(AggregateSink, Protocol):
     """The store of record also reports, after each flush, what it inserted and what it skipped."""
 
     last_inserted: int

@@ -9,9 +9,10 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from sentimon.retry import ServiceUnavailable
 from sentimon.storage import redis_keys
 from stream_processor.codec import window_from_json, window_to_json
-from stream_processor.sinks.base import Batch, SinkUnavailable
+from stream_processor.sinks.base import Batch
 from stream_processor.windows import WindowState, supersedes
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class RedisLiveView:
             try:
                 self.client.ping()  # nothing to write, but a caller waiting for Redis to be back asks
             except redis.RedisError as exc:
-                raise SinkUnavailable(f"redis unavailable: {exc}") from exc
+                raise ServiceUnavailable(f"redis unavailable: {exc}") from exc
             return []
         windows = sorted(self._staged.values(), key=lambda w: (w.window_start, w.topic_id))
         pipe = self.client.pipeline(transaction=False)
@@ -101,7 +102,7 @@ class RedisLiveView:
         try:
             results = pipe.execute()
         except redis.RedisError as exc:
-            raise SinkUnavailable(f"redis unavailable: {exc}") from exc
+            raise ServiceUnavailable(f"redis unavailable: {exc}") from exc
         self._staged.clear()
         return [w for w, applied in zip(windows, results, strict=True) if applied]
 
@@ -114,14 +115,14 @@ class RedisLiveView:
         try:
             info, marker = pipe.execute()
         except redis.RedisError as exc:
-            raise SinkUnavailable(f"redis unavailable: {exc}") from exc
+            raise ServiceUnavailable(f"redis unavailable: {exc}") from exc
         return str(info.get("run_id", "")), marker.decode() if marker else None
 
     def mark_filled(self, run_id: str) -> None:
         try:
             self.client.set(redis_keys.live_filled(), run_id)
         except redis.RedisError as exc:
-            raise SinkUnavailable(f"redis unavailable: {exc}") from exc
+            raise ServiceUnavailable(f"redis unavailable: {exc}") from exc
 
 
 def read_latest(client: redis.Redis, topic_id: int) -> WindowState | None:

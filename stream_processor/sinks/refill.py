@@ -36,7 +36,7 @@ class LiveRefill:
 
     def __call__(self, force: bool = False) -> int:
         """Refill when needed (or `force`d: the view was away or dropped an update); returns how many
-        windows were written. Raises SinkUnavailable."""
+        windows were written. Raises ServiceUnavailable."""
         if not force and time.monotonic() < self._next:
             return 0
         self._next = time.monotonic() + self.every_s

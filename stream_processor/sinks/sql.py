@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 
+from sentimon.retry import ServiceUnavailable
 from sentimon.schema import WINDOW_SUMS, ScoredPost
 from sentimon.storage import dead_letters, posts, windows
 from stream_processor.batch import DeadLetter
-from stream_processor.sinks.base import Batch, SinkUnavailable
+from stream_processor.sinks.base import Batch
 from stream_processor.windows import Representative, WindowState, aggregate
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,12 @@ class SqlStore:
             with self.engine.begin() as conn:
                 inserted, rows, stored_dead = _write(conn, scored, dead)
         except (OperationalError, InterfaceError) as exc:
-            raise SinkUnavailable(f"database unavailable: {_first_line(exc)}") from exc
+            raise ServiceUnavailable(f"database unavailable: {_first_line(exc)}") from exc
         except ProgrammingError as exc:  # a missing table or column: no post is to blame, wait for a fix
-            raise SinkUnavailable(f"database schema or query is wrong: {_first_line(exc)}") from exc
+            raise ServiceUnavailable(f"database schema or query is wrong: {_first_line(exc)}") from exc
         except DBAPIError as exc:
             if exc.connection_invalidated:
-                raise SinkUnavailable(f"database connection lost: {_first_line(exc)}") from exc
+                raise ServiceUnavailable(f"database connection lost: {_first_line(exc)}") from exc
             raise
         self._staged.clear()
         self.last_inserted, self.last_duplicates, self.last_dead = (

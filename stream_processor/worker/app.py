@@ -1,10 +1,11 @@
-"""Build the Faust app: the raw-posts agent, timers (rule reload, periodic tasks), /health and /metrics."""
+"""Build the Faust app: the raw-posts agent, the driver's periodic tasks as timers, /health and /metrics."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,13 @@ from sentimon.schema import ScoredPost
 from sentimon.settings import Settings
 from stream_processor import metrics
 from stream_processor.batch import DeadLetter, RawMessage
+from stream_processor.options import ProcessOptions
 from stream_processor.worker.core import WorkerCore
-from stream_processor.worker.options import WorkerOptions
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> faust.App:
+def create_app(settings: Settings, core: WorkerCore, options: ProcessOptions) -> faust.App:
     """A Faust app whose single agent hands micro-batches to `core` and acks only afterwards."""
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -65,10 +66,6 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
 
     _add_agent(app, raw, core, options, send_dead, send_scored)
 
-    @app.timer(interval=options.rules_poll_s)
-    async def reload_rules() -> None:
-        await core.reload_rules()
-
     @app.timer(interval=1.0)
     async def retry_live() -> None:
         await core.retry_live()
@@ -77,7 +74,7 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
     async def observe_lag() -> None:
         await _lag_now(app, core)
 
-    for seconds, callback in options.periodic:
+    for seconds, callback in core.driver.periodic():  # rule reloads, the alert cycle, …
         _add_periodic(app, core, seconds, callback)
 
     @app.page("/health")
@@ -95,7 +92,7 @@ def create_app(settings: Settings, core: WorkerCore, options: WorkerOptions) -> 
 
 
 def _add_agent(
-    app: faust.App, raw: Any, core: WorkerCore, options: WorkerOptions, send_dead: Any, send_scored: Any
+    app: faust.App, raw: Any, core: WorkerCore, options: ProcessOptions, send_dead: Any, send_scored: Any
 ) -> None:
     """The raw-posts agent. noack_take: Faust must not ack (and later commit) an offset before our
     transaction commits. Two stages: batch k+1 is classified while batch k is committed, produced and
@@ -162,7 +159,7 @@ async def _lag_now(app: faust.App, core: WorkerCore) -> None:
     core.health.lag = total
 
 
-def _add_periodic(app: faust.App, core: WorkerCore, seconds: float, callback: Any) -> None:
+def _add_periodic(app: faust.App, core: WorkerCore, seconds: float, callback: Callable[[], object]) -> None:
     name = getattr(callback, "__name__", "periodic")
 
     async def run() -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sentimon.settings import Settings
-from stream_processor.worker.options import WorkerOptions
+from stream_processor.options import ProcessOptions
+
+if TYPE_CHECKING:
+    from stream_processor.worker.core import WorkerCore
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +38,14 @@ def logging_config(level: str, json_logs: bool) -> dict:
 
 
 def run_worker(
-    settings: Settings, options: WorkerOptions, loglevel: str = "info", json_logs: bool = True
+    settings: Settings, options: ProcessOptions, loglevel: str = "info", json_logs: bool = True
 ) -> None:
     """Blocking: load the model once, connect the sinks, and run the Faust worker until SIGTERM/SIGINT."""
     import faust
 
     from sentimon.storage.db import make_engine
-    from stream_processor import metrics
+    from stream_processor.alerting.service import AlertCycle
+    from stream_processor.driver import Driver
     from stream_processor.hotswap import start_hot_swap
     from stream_processor.metrics import Health
     from stream_processor.pipeline import Processor
@@ -62,9 +66,9 @@ def run_worker(
         live.append(redis)
     processor = Processor(swap.classifier, SqlStore(engine), live, refill=refill)
     health = Health(model_version=swap.holder.version, stall_after_s=options.stall_after_s)
-    metrics.bind(health)
     swap.follow(health)
-    core = WorkerCore(processor, RuleBook(engine), health)
+    alerts = AlertCycle.of(settings, engine)
+    core = WorkerCore(Driver(processor, RuleBook(engine), options, health, alerts))
     app = create_app(settings, core, options)
     _tune_gc()
     worker = _worker_class(faust.Worker, core, options.stop_timeout_s)(
@@ -77,14 +81,14 @@ def run_worker(
     worker.execute_from_commandline()
 
 
-def _worker_class(base: type, core: Any, stop_timeout_s: float) -> type:
+def _worker_class(base: type, core: WorkerCore, stop_timeout_s: float) -> type:
     """faust.Worker that, on SIGTERM/SIGINT, makes every retry loop give up its batch (unacknowledged,
     so it is replayed) and exits for sure within `stop_timeout_s`, whatever the worker is stuck on."""
 
     class BoundedStopWorker(base):  # type: ignore[misc, valid-type]
         def _schedule_shutdown(self, signal: Any) -> None:
             if not core.stopping:
-                core.stopping = True
+                core.stop()
                 log.info("stopping (within %.0fs); an unacknowledged batch will be replayed", stop_timeout_s)
                 threading.Thread(target=_exit_after, args=(stop_timeout_s,), daemon=True).start()
             super()._schedule_shutdown(signal)

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, delete
 from sentimon.storage import alerts as store
 from sentimon.storage import topics
 from sentimon.storage.tables import alert_detector_state
+from stream_processor.alerting.channels import WebhookChannel
 from stream_processor.alerting.lifecycle import AlertEvent
 from stream_processor.alerting.service import run_alert_cycle
-from stream_processor.alerting.sinks import WebhookSink
 from tests.alerting.seed import add_posts, add_windows
 from tests.alerting.servers import Received, webhook_server
 
@@ -44,7 +44,7 @@ def _cycles(engine: Engine, first: int, last: int) -> list[AlertEvent]:
     """One cycle per minute from window `first` to `last` inclusive (the first rebuilds silently)."""
     events: list[AlertEvent] = []
     for minute in range(first, last + 1):
-        events += run_alert_cycle(engine, {"webhook": WebhookSink()}, _now(minute))
+        events += run_alert_cycle(engine, {"webhook": WebhookChannel()}, _now(minute))
     return events
 
 
@@ -66,7 +66,7 @@ def test_a_spike_fires_once_resolves_once_and_notifies_twice(engine: Engine) -> 
         assert fired["explanation"]["terms"][0]["term"] == "outage"
         assert all("outage" in p["text"] for p in fired["explanation"]["posts"])
         # idempotent: the same moment again changes nothing and sends nothing
-        assert run_alert_cycle(engine, {"webhook": WebhookSink()}, _now(179)) == []
+        assert run_alert_cycle(engine, {"webhook": WebhookChannel()}, _now(179)) == []
         assert len(received.requests) == 2
     with engine.connect() as conn:
         alert = store.get_alert(conn, events[0].alert_id)
@@ -159,7 +159,7 @@ def test_the_alert_reaches_the_dashboard_channel(engine: Engine, redis_db: str) 
     import redis
 
     from sentimon.storage.redis_keys import ALERTS_CHANNEL
-    from stream_processor.alerting.sinks import RedisSink
+    from stream_processor.alerting.channels import RedisAlertChannel
     from tests.helpers import wait_until
 
     with engine.begin() as conn:
@@ -168,7 +168,7 @@ def test_the_alert_reaches_the_dashboard_channel(engine: Engine, redis_db: str) 
     client = redis.Redis.from_url(redis_db)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(ALERTS_CHANNEL)
-    sinks = {"redis": RedisSink(redis_db)}
+    sinks = {"redis": RedisAlertChannel(redis_db)}
     try:
         wait_until(lambda: client.pubsub_numsub(ALERTS_CHANNEL)[0][1] >= 1, timeout=5)
         for minute in range(99, 125):
@@ -186,7 +186,8 @@ def test_after_downtime_old_spikes_raise_no_alert(engine: Engine) -> None:
     with webhook_server() as (url, received):
         _topic(engine, url)
         assert _cycles(engine, 99, 99) == []  # watching starts before the spike ...
-        assert run_alert_cycle(engine, {"webhook": WebhookSink()}, _now(179)) == []  # ... back 80 min later
+        # ... back 80 min later
+        assert run_alert_cycle(engine, {"webhook": WebhookChannel()}, _now(179)) == []
         assert received.requests == []
 
 
@@ -205,19 +206,24 @@ def test_pausing_a_topic_closes_its_alert(engine: Engine) -> None:
 def test_periodic_task_runs_a_cycle_in_the_background(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from sentimon.settings import Settings
     from sentimon.storage.db import make_engine, migrate
-    from stream_processor.alerting.service import periodic_tasks
-    from stream_processor.hooks import periodic_tasks as all_periodic_tasks
+    from stream_processor.alerting.service import AlertCycle
+    from stream_processor.driver import Driver
+    from stream_processor.pipeline import Processor
+    from stream_processor.rulebook import RuleBook
+    from stream_processor.sinks.sql import SqlStore
     from tests.helpers import wait_until
+    from tests.stream_processor.fakes import WordClassifier
 
     settings = Settings(data_dir=tmp_path, env="test")
     migrate(settings.db_url)
     with webhook_server() as (url, received):
         engine = make_engine(settings.db_url)
         _topic(engine, url, shares=[0.2] * 120 + [0.45] * 30)
-        engine.dispose()
-        [(seconds, task)] = periodic_tasks(settings)
+        cycle = AlertCycle.of(settings, engine)
+        [(seconds, task)] = cycle.periodic()
         assert seconds > 0 and task.__name__ == "alert_cycle"
-        assert any(getattr(t, "__name__", "") == "alert_cycle" for _, t in all_periodic_tasks(settings))
+        driver = Driver(Processor(WordClassifier(), SqlStore(engine)), RuleBook(engine), alerts=cycle)
+        assert any(getattr(t, "__name__", "") == "alert_cycle" for _, t in driver.periodic())
         task()  # now (real time) is long after these windows: the first cycle rebuilds silently
         wait_until(lambda: not task._thread.is_alive(), timeout=30)
         assert task.run_once() == [] and received.requests == []

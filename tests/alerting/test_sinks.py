@@ -12,20 +12,20 @@ from sqlalchemy import Engine
 
 from sentimon.storage import alerts as store
 from sentimon.storage.redis_keys import ALERTS_CHANNEL
-from stream_processor.alerting.config import Route
-from stream_processor.alerting.delivery import MAX_ATTEMPTS, deliver_due, send_with_retries
-from stream_processor.alerting.messages import alert_payload
-from stream_processor.alerting.sinks import (
+from stream_processor.alerting.channels import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     DeliveryError,
-    EmailSink,
-    KafkaSink,
-    RedisSink,
+    EmailChannel,
+    KafkaAlertChannel,
+    RedisAlertChannel,
     SmtpConfig,
-    WebhookSink,
+    WebhookChannel,
     sign,
 )
+from stream_processor.alerting.config import Route
+from stream_processor.alerting.delivery import MAX_ATTEMPTS, deliver_due, send_with_retries
+from stream_processor.alerting.messages import alert_payload
 from tests.alerting.servers import smtp_server, webhook_server
 from tests.helpers import wait_until
 
@@ -53,7 +53,7 @@ PAYLOAD = alert_payload(_alert(), "fired")
 def test_webhook_retries_after_a_500_and_signs_the_body() -> None:
     secret = "s3cret"
     with webhook_server(statuses=[500]) as (url, received):
-        attempts = send_with_retries(WebhookSink(), PAYLOAD, Route("webhook", url, secret=secret))
+        attempts = send_with_retries(WebhookChannel(), PAYLOAD, Route("webhook", url, secret=secret))
     assert attempts == 2 and len(received.requests) == 2
     headers, body = received.requests[-1]
     assert headers[SIGNATURE_HEADER] == sign(secret, headers[TIMESTAMP_HEADER], body)
@@ -68,7 +68,7 @@ def test_webhook_retries_after_a_500_and_signs_the_body() -> None:
 
 def test_webhook_does_not_retry_a_client_error() -> None:
     with webhook_server(statuses=[404]) as (url, received), pytest.raises(DeliveryError) as info:
-        send_with_retries(WebhookSink(), PAYLOAD, Route("webhook", url))
+        send_with_retries(WebhookChannel(), PAYLOAD, Route("webhook", url))
     assert not info.value.transient and len(received.requests) == 1
 
 
@@ -84,7 +84,7 @@ def test_delivery_log_records_a_retried_success(engine: Engine, topic_id: int) -
             )  # fmt: skip
             store.queue_delivery(conn, alert_id, "fired", "webhook", url)
             store.queue_delivery(conn, alert_id, "fired", "email", "ops@example.com")  # no SMTP here
-        outcomes = deliver_due(engine, {"webhook": WebhookSink()}, T0)
+        outcomes = deliver_due(engine, {"webhook": WebhookChannel()}, T0)
     assert [(o.sink, o.status, o.attempts) for o in outcomes] == [
         ("webhook", "sent", 2),
         ("email", "failed", MAX_ATTEMPTS),
@@ -96,7 +96,7 @@ def test_delivery_log_records_a_retried_success(engine: Engine, topic_id: int) -
 
 def test_email_reaches_a_local_smtp_server() -> None:
     with smtp_server() as (port, envelopes):
-        sink = EmailSink(SmtpConfig("127.0.0.1", port, sender="alerts@sentimon.test"))
+        sink = EmailChannel(SmtpConfig("127.0.0.1", port, sender="alerts@sentimon.test"))
         sink.send(PAYLOAD, Route("email", "ops@example.com,pr@example.com"))
         wait_until(lambda: envelopes, timeout=5)
     envelope = envelopes[0]
@@ -111,7 +111,7 @@ def test_email_reaches_a_local_smtp_server() -> None:
 def test_email_to_a_closed_port_is_a_transient_failure() -> None:
     from tests.alerting.servers import free_port
 
-    sink = EmailSink(SmtpConfig("127.0.0.1", free_port(), timeout_s=2))
+    sink = EmailChannel(SmtpConfig("127.0.0.1", free_port(), timeout_s=2))
     with pytest.raises(DeliveryError) as info:
         sink.send(PAYLOAD, Route("email", "ops@example.com"))
     assert info.value.transient
@@ -123,7 +123,7 @@ def test_alert_reaches_the_dashboard_over_redis_pubsub(redis_db: str) -> None:
     client = redis.Redis.from_url(redis_db)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(ALERTS_CHANNEL)
-    sink = RedisSink(redis_db)
+    sink = RedisAlertChannel(redis_db)
     try:
         wait_until(lambda: client.pubsub_numsub(ALERTS_CHANNEL)[0][1] >= 1, timeout=5)
         sink.send(PAYLOAD, Route("redis"))
@@ -138,7 +138,7 @@ def test_alert_reaches_the_dashboard_over_redis_pubsub(redis_db: str) -> None:
 def test_alert_lands_on_the_kafka_alerts_topic(kafka_topics) -> None:  # type: ignore[no-untyped-def]
     from kafka import KafkaConsumer
 
-    sink = KafkaSink(kafka_topics.bootstrap, kafka_topics.alerts)
+    sink = KafkaAlertChannel(kafka_topics.bootstrap, kafka_topics.alerts)
     try:
         sink.send(PAYLOAD, Route("kafka"))
     finally:

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from infra.procs import free_port
-from ingest.backoff import Backoff
 from ingest.base import BadURLError, SourceError
 from ingest.bluesky import JetstreamSource
 from ingest.edits import event_kind
 from ingest.pipeline import make_pipeline
 from ingest.runner import Runner, RunOptions
+from sentimon.retry import Backoff
 from tests.ingest.servers import DATA, Jetstream, serve
 from tests.ingest.topics import read_topic
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from ingest.backoff import Backoff
 from ingest.base import BadURLError
 from ingest.edits import event_kind
 from ingest.hackernews import HackerNewsSource
 from ingest.pipeline import make_pipeline
 from ingest.runner import Runner, RunOptions
+from sentimon.retry import Backoff
 from tests.ingest.servers import Feeds, HackerNews, load_json, serve
 from tests.ingest.topics import read_topic
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from ingest.cli import SOURCES, app
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE = ["base", "backoff", "text", "sse", "pipeline", "cursors", "post_producer", "formats", "files",
-        "runner", "bluesky", "mastodon", "reddit", "hackernews", "rss"]  # fmt: skip
+CORE = ["base", "text", "sse", "pipeline", "cursors", "post_producer", "formats", "files", "runner",
+        "bluesky", "mastodon", "reddit", "hackernews", "rss"]  # fmt: skip
 IO_LIBRARIES = ["kafka", "aiokafka", "faust", "sqlalchemy", "redis", "streamlit", "aiohttp", "httpx",
                 "websockets", "requests", "urllib3"]  # fmt: skip
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ingest.backoff import Backoff, retry_after_seconds
 from ingest.pipeline import Deduper, IngestStats, KeywordFilter, lang_matches, make_pipeline
+from sentimon.retry import Backoff, retry_after_seconds
 from sentimon.schema import Post
 
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from ingest.backoff import Backoff
 from ingest.base import Event, RateLimited, SourceError, TransientError
 from ingest.cursors import CursorStore
 from ingest.post_producer import ProducerError, as_producer
 from ingest.runner import Runner, RunOptions
+from sentimon.retry import Backoff
 from sentimon.schema import Post
 
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from ingest.backoff import Backoff
 from ingest.base import AuthError, BadURLError
 from ingest.edits import event_kind
 from ingest.pipeline import make_pipeline
 from ingest.reddit import RedditSource
 from ingest.runner import Runner, RunOptions
+from sentimon.retry import Backoff
 from tests.ingest.servers import Reddit, load_json, serve
 from tests.ingest.topics import read_topic
 

@@ -38,8 +38,9 @@ class Stream:
     stop_feeding: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> Stream:
-        from stream_processor.embedded.runner import EmbeddedRunner, RunOptions
+        from stream_processor.embedded.runner import EmbeddedRunner
         from stream_processor.hotswap import start_hot_swap
+        from stream_processor.options import ProcessOptions
         from stream_processor.pipeline import Processor
         from stream_processor.rulebook import RuleBook
         from stream_processor.sinks.sql import SqlStore
@@ -47,7 +48,7 @@ class Stream:
         self.swap = start_hot_swap(self.settings, self.engine, poll_s=self.poll_s)
         processor = Processor(self.swap.classifier, SqlStore(self.engine), [])
         self.runner = EmbeddedRunner(
-            processor, RuleBook(self.engine), self.q, RunOptions(batch_size=8, latency_s=0.02)
+            processor, RuleBook(self.engine), self.q, ProcessOptions(batch_size=8, latency_s=0.02)
         )
         self.swap.follow(self.runner.health)
         self.summary = None

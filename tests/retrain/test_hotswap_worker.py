@@ -84,7 +84,7 @@ def test_embedded_runner_starts_with_the_registry_live_model(
     from model.registry import update_card
     from sentimon.settings import get_settings
     from stream_processor.embedded.app import EmbeddedOptions, run_embedded
-    from stream_processor.embedded.runner import RunOptions
+    from stream_processor.options import ProcessOptions
 
     url = f"sqlite:///{tmp_path / 'embedded.db'}"
     sentimon_env(url)
@@ -99,8 +99,8 @@ def test_embedded_runner_starts_with_the_registry_live_model(
     replay.write_bytes(b"\n".join(orjson.dumps(orjson.loads(post_json(i, TEXTS[i]))) for i in range(30)))
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        options = EmbeddedOptions(replay=replay, speed=0.0, dashboard=False)
-        summary = run_embedded(get_settings(), RunOptions(batch_size=8, latency_s=0.05), options)
+        options = EmbeddedOptions(replay=replay, speed=0.0)
+        summary = run_embedded(get_settings(), ProcessOptions(batch_size=8, latency_s=0.05), options)
     finally:  # run_embedded installs its own Ctrl-C handling; give pytest its own back
         for sig, handler in handlers.items():
             signal.signal(sig, handler)

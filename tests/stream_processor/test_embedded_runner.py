@@ -21,7 +21,8 @@ from sentimon.storage.db import make_engine, migrate
 from stream_processor.batch import RawMessage
 from stream_processor.embedded.app import EmbeddedOptions, run_embedded
 from stream_processor.embedded.demo import DEMO_TOPICS
-from stream_processor.embedded.runner import END, EmbeddedRunner, RunOptions, take
+from stream_processor.embedded.runner import END, EmbeddedRunner, take
+from stream_processor.options import ProcessOptions
 from stream_processor.pipeline import Processor
 from stream_processor.rulebook import RuleBook
 from stream_processor.sinks.memory import MemoryLiveView
@@ -69,8 +70,8 @@ def test_replay_gives_exact_counts_and_stores_dead_letters(
     path, good = _file(tmp_path, 80)
     url = _db(tmp_path)
     settings = Settings(database_url=url, data_dir=tmp_path / "emb")
-    summary = run_embedded(settings, RunOptions(batch_size=16, latency_s=0.05),
-                           EmbeddedOptions(replay=path, speed=0, dashboard=False), classifier)  # fmt: skip
+    summary = run_embedded(settings, ProcessOptions(batch_size=16, latency_s=0.05),
+                           EmbeddedOptions(replay=path, speed=0), classifier)  # fmt: skip
     assert summary.source_done and summary.received == len(good) + len(BAD_LINES) + 2
     assert (summary.inserted, summary.dead) == (len(good), len(BAD_LINES))
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("dead letter")]
@@ -87,7 +88,7 @@ def test_replay_gives_exact_counts_and_stores_dead_letters(
         assert posts.get_post(conn, "test", "2").topic_ids == ()  # "#AcmeAir is hiring" is excluded
 
 
-def _runner(classifier, url: str, options: RunOptions) -> tuple[EmbeddedRunner, queue.Queue]:  # type: ignore[no-untyped-def]
+def _runner(classifier, url: str, options: ProcessOptions) -> tuple[EmbeddedRunner, queue.Queue]:  # type: ignore[no-untyped-def]
     engine = make_engine(url)
     q: queue.Queue = queue.Queue()
     processor = Processor(classifier, SqlStore(engine), [MemoryLiveView()])
@@ -95,7 +96,7 @@ def _runner(classifier, url: str, options: RunOptions) -> tuple[EmbeddedRunner, 
 
 
 def test_until_n_stops_after_that_many_messages(classifier, tmp_path: Path) -> None:
-    runner, q = _runner(classifier, _db(tmp_path), RunOptions(batch_size=5, latency_s=0.01, until_n=10))
+    runner, q = _runner(classifier, _db(tmp_path), ProcessOptions(batch_size=5, latency_s=0.01, until_n=10))
     for i in range(30):
         q.put(RawMessage(post_json(i, "acme air")))
     summary = runner.run()
@@ -103,14 +104,14 @@ def test_until_n_stops_after_that_many_messages(classifier, tmp_path: Path) -> N
 
 
 def test_seconds_bound_ends_an_idle_run(classifier, tmp_path: Path) -> None:
-    runner, _ = _runner(classifier, _db(tmp_path), RunOptions(seconds=0.5))
+    runner, _ = _runner(classifier, _db(tmp_path), ProcessOptions(seconds=0.5))
     assert runner.run().received == 0
 
 
 def test_periodic_callbacks_run_and_rule_changes_apply_between_batches(classifier, tmp_path: Path) -> None:
     url = _db(tmp_path)
     calls: list[int] = []
-    runner, q = _runner(classifier, url, RunOptions(batch_size=5, latency_s=0.01, rules_poll_s=0.05,
+    runner, q = _runner(classifier, url, ProcessOptions(batch_size=5, latency_s=0.01, rules_poll_s=0.05,
                                                     periodic=[(0.05, lambda: calls.append(1))]))  # fmt: skip
     thread = threading.Thread(target=runner.run)
     thread.start()
@@ -133,6 +134,28 @@ def test_periodic_callbacks_run_and_rule_changes_apply_between_batches(classifie
         thread.join(timeout=10)
 
 
+def test_a_database_away_at_start_is_waited_for_and_a_stop_ends_the_wait(classifier) -> None:  # type: ignore[no-untyped-def]
+    """The first rule load is protected like every later one: the runner waits (degraded) instead of
+    dying, and a stop while it waits ends the run without a traceback."""
+    away = make_engine(
+        f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none", connect_args={"connect_timeout": 1}
+    )
+    processor = Processor(classifier, SqlStore(away), [MemoryLiveView()])
+    q: queue.Queue = queue.Queue()
+    q.put(RawMessage(post_json(1, "acme air")))
+    runner = EmbeddedRunner(processor, RuleBook(away), q, ProcessOptions(batch_size=5, latency_s=0.01))
+    done: list = []
+    thread = threading.Thread(target=lambda: done.append(runner.run()))
+    thread.start()
+    try:
+        wait_until(lambda: not runner.health.db_ok, timeout=20, message="the runner to see the database away")
+        assert thread.is_alive() and q.qsize() == 1  # waiting, nothing taken
+    finally:
+        runner.stop_event.set()
+        thread.join(timeout=20)
+    assert not thread.is_alive() and done and done[0].received == 0
+
+
 def test_take_bounds_batches_by_size_and_latency() -> None:
     q: queue.Queue = queue.Queue()
     for i in range(7):
@@ -147,8 +170,8 @@ def test_take_bounds_batches_by_size_and_latency() -> None:
 def test_demo_seeds_topics_and_scores_posts(classifier, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     settings = Settings(database_url=url, data_dir=tmp_path)
-    summary = run_embedded(settings, RunOptions(batch_size=64, latency_s=0.05, seconds=2.0),
-                           EmbeddedOptions(speed=20, dashboard=False), classifier)  # fmt: skip
+    summary = run_embedded(settings, ProcessOptions(batch_size=64, latency_s=0.05, seconds=2.0),
+                           EmbeddedOptions(speed=20), classifier)  # fmt: skip
     engine = make_engine(url)
     with engine.connect() as conn:
         assert {t.name for t in topics.list_topics(conn)} == set(DEMO_TOPICS)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from sentimon.retry import ServiceUnavailable
 from sentimon.schema import Post
 from stream_processor.batch import RawMessage
 from stream_processor.matcher import TopicMatcher
 from stream_processor.pipeline import Processor
-from stream_processor.sinks.base import Batch, SinkUnavailable
+from stream_processor.sinks.base import Batch
 from stream_processor.sinks.memory import MemoryLiveView
 from stream_processor.windows import WindowState
 from tests.stream_processor.fakes import WordClassifier
@@ -61,7 +62,7 @@ class RefusingStore(ListStore):
     def flush(self) -> list[WindowState]:
         self.flushes += 1
         if self.down:
-            raise SinkUnavailable("connection refused")
+            raise ServiceUnavailable("connection refused")
         batches = self.staged
         if self.broken or any("refuse" in sp.post.text for b in batches for sp in b.scored):
             raise RecursionError("maximum recursion depth exceeded while encoding a JSON object")
@@ -75,7 +76,7 @@ class DownView(MemoryLiveView):
     name = "down"
 
     def flush(self) -> list[WindowState]:
-        raise SinkUnavailable("no route to host")
+        raise ServiceUnavailable("no route to host")
 
 
 def _raw(pid: str, text: str) -> RawMessage:
@@ -138,7 +139,7 @@ def test_an_outage_in_the_middle_of_isolating_resumes_where_it_stopped() -> None
         return original_flush()
 
     store.flush = fail_on_third  # type: ignore[method-assign]
-    with pytest.raises(SinkUnavailable):
+    with pytest.raises(ServiceUnavailable):
         proc.commit(result)
     store.flush, store.down = original_flush, False  # type: ignore[method-assign]
     proc.commit()
@@ -180,7 +181,7 @@ class FlakyView(MemoryLiveView):
     def flush(self) -> list[WindowState]:
         self.attempts += 1
         if self.down:
-            raise SinkUnavailable("connection refused")
+            raise ServiceUnavailable("connection refused")
         return super().flush()
 
 

@@ -13,10 +13,11 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import Engine
 
+from sentimon.retry import ServiceUnavailable
 from sentimon.schema import Post, ScoredPost
 from sentimon.storage import topics, windows
 from sentimon.storage.db import make_engine, migrate
-from stream_processor.sinks.base import Batch, Sink, SinkUnavailable
+from stream_processor.sinks.base import AggregateSink, Batch
 from stream_processor.sinks.memory import MemoryLiveView
 from stream_processor.sinks.redis_live import RedisLiveView, read_latest
 from stream_processor.sinks.sql import SqlStore
@@ -29,7 +30,7 @@ T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 class Harness:
     """How to feed one implementation, read what it holds, and cut it off from its backend."""
 
-    sink: Sink
+    sink: AggregateSink
     topic_ids: list[int]
     read: Callable[[int], tuple[int, int] | None]  # topic -> (n of its newest window, n_neg) or None
     cut: Callable[[], None] | None
@@ -169,7 +170,7 @@ def test_outage_keeps_staged_input_and_a_later_flush_applies_it_once(harness: Ha
     harness.sink.flush()
     harness.cut()
     harness.sink.add(harness.batch(posts[3:], posts[:3]))
-    with pytest.raises(SinkUnavailable):
+    with pytest.raises(ServiceUnavailable):
         harness.sink.flush()
     assert harness.sink.pending() > 0
     harness.restore()

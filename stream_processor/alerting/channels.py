@@ -1,6 +1,6 @@
 """Where alerts go: webhook (Slack-compatible, HMAC-signed), email over SMTP, Kafka, Redis pub/sub.
 
-Every sink has one method, send(payload, route), that raises DeliveryError on failure, saying
+Every channel has one method, send(payload, route), that raises DeliveryError on failure, saying
 whether trying again could help; retries, backoff and the delivery log live in delivery.py.
 """
 
@@ -11,11 +11,13 @@ import hmac
 import os
 import smtplib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
 
+from sentimon.settings import Settings
 from sentimon.storage.redis_keys import ALERTS_CHANNEL
 from stream_processor.alerting.config import Route
 from stream_processor.alerting.messages import email_message, slack_body
@@ -32,7 +34,9 @@ class DeliveryError(RuntimeError):
         self.transient = transient
 
 
-class Sink(Protocol):
+class AlertChannel(Protocol):
+    """Where one alert message goes (a route in a topic's alert_config names the channel)."""
+
     name: str
 
     def send(self, payload: dict[str, Any], route: Route) -> None: ...
@@ -54,7 +58,7 @@ def route_secret(route: Route) -> str | None:
     return route.secret
 
 
-class WebhookSink:
+class WebhookChannel:
     """POSTs JSON: a Slack incoming-webhook message by default, or the bare payload (format: json)."""
 
     name = "webhook"
@@ -93,7 +97,7 @@ class SmtpConfig:
     timeout_s: float = 10.0
 
 
-class EmailSink:
+class EmailChannel:
     name = "email"
 
     def __init__(self, config: SmtpConfig):
@@ -116,7 +120,7 @@ class EmailSink:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
 
 
-class KafkaSink:
+class KafkaAlertChannel:
     """Publishes to the `alerts` topic, keyed by topic id so one topic's events stay in order."""
 
     name = "kafka"
@@ -144,7 +148,7 @@ class KafkaSink:
             self._producer = None
 
 
-class RedisSink:
+class RedisAlertChannel:
     """Publishes on the dashboard's alerts channel (no subscriber is not an error)."""
 
     name = "redis"
@@ -169,38 +173,32 @@ class RedisSink:
             self._client = None
 
 
-def build_sinks(settings: Any, smtp: SmtpConfig | None = None) -> dict[str, Sink]:
-    """The sinks this deployment can reach: webhook always, the rest when configured."""
-    sinks: dict[str, Sink] = {"webhook": WebhookSink()}
+def build_channels(settings: Settings, smtp: SmtpConfig | None = None) -> dict[str, AlertChannel]:
+    """The channels this deployment can reach: webhook always, the rest when configured."""
+    channels: dict[str, AlertChannel] = {"webhook": WebhookChannel()}
     smtp = smtp or smtp_from_settings(settings)
     if smtp:
-        sinks["email"] = EmailSink(smtp)
-    if getattr(settings, "kafka_bootstrap", None):
-        sinks["kafka"] = KafkaSink(settings.kafka_bootstrap, getattr(settings, "topic_alerts", "alerts"))
-    if getattr(settings, "redis_url", None):
-        sinks["redis"] = RedisSink(settings.redis_url)
-    return sinks
+        channels["email"] = EmailChannel(smtp)
+    if settings.kafka_bootstrap:
+        channels["kafka"] = KafkaAlertChannel(settings.kafka_bootstrap, settings.topic_alerts)
+    if settings.redis_url:
+        channels["redis"] = RedisAlertChannel(settings.redis_url)
+    return channels
 
 
-def smtp_from_settings(settings: Any) -> SmtpConfig | None:
-    """SMTP from settings fields smtp_host, smtp_port, smtp_from, smtp_user, smtp_password,
-    smtp_starttls (None when no host is set)."""
-    host = getattr(settings, "smtp_host", None)
-    if not host:
+def smtp_from_settings(settings: Settings) -> SmtpConfig | None:
+    """SMTP from the smtp_* settings (None when no host is set)."""
+    if not settings.smtp_host:
         return None
-    password = getattr(settings, "smtp_password", None)
-    if hasattr(password, "get_secret_value"):
-        password = password.get_secret_value()
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     return SmtpConfig(
-        host=host, port=int(getattr(settings, "smtp_port", 25) or 25),
-        sender=getattr(settings, "smtp_from", None) or "sentimon@localhost",
-        user=getattr(settings, "smtp_user", None), password=password,
-        starttls=bool(getattr(settings, "smtp_starttls", False)),
+        host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
+        user=settings.smtp_user, password=password, starttls=settings.smtp_starttls,
     )  # fmt: skip
 
 
-def close_sinks(sinks: dict[str, Sink]) -> None:
-    for sink in sinks.values():
-        close = getattr(sink, "close", None)
+def close_channels(channels: Mapping[str, AlertChannel]) -> None:
+    for channel in channels.values():
+        close = getattr(channel, "close", None)
         if close:
             close()
