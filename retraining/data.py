@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.data import SEMEVAL_DIR, VAL_FILES, read_labelled, read_semeval, semeval_split
+from model.data import DEFAULT_DATA_DIR, SEMEVAL_DIR, VAL_FILES, read_labelled, read_semeval, semeval_split
 from sentimon.sentiment import LABELS
 
 VALIDATION_FILE = "twitter-2016devtest-A.tsv"  # the fixed gate set; the benchmark file is never used
@@ -54,8 +54,6 @@ def as_labelled(rows: Sequence[LabelledText]) -> Labelled:
 
 def default_base_dir() -> Path:
     """``<repo>/../shared/data``: where the SemEval training data lives when it is available."""
-    from model.data import DEFAULT_DATA_DIR
-
     return DEFAULT_DATA_DIR
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from model.inference import load
+from model.metrics import scores
 from retraining.data import Labelled
 from sentimon.sentiment import LABELS
 
@@ -24,9 +26,6 @@ def evaluate_pair(
     old: Path, new: Path, sets: dict[str, Labelled], threads: int | None
 ) -> tuple[dict[str, dict], Outputs]:
     """Both models on each set exactly as served (calibrated labels, int8 when the card says so)."""
-    from model.inference import load
-    from model.metrics import scores
-
     models = {"old": load(old, threads=threads), "new": load(new, threads=threads)}
     out: dict[str, dict] = {}
     outputs = Outputs()

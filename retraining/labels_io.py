@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from model.data import FORMATS, DataError, guess_format, label_id, semeval_lines
 from sentimon.sentiment import LABELS
@@ -101,7 +102,7 @@ def export_record(label: object) -> dict:
     return out
 
 
-def write_labels(records: Iterable[dict], fh, fmt: str = "jsonl") -> int:  # type: ignore[no-untyped-def]
+def write_labels(records: Iterable[dict], fh: TextIO, fmt: str = "jsonl") -> int:
     """Write export records as JSONL or CSV to an open text file; returns how many."""
     count = 0
     if fmt == "csv":

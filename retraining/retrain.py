@@ -12,10 +12,15 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from model.finetune import finetune
 from model.gains import gains
+from model.registry import read_card, update_card
+from model.train import TrainConfig
 from retraining import data as rd
+from retraining.evaluate import evaluate_pair
 from retraining.gate import Comparison, Decision, decide
 from retraining.promotion import ensure_live, promote_version
+from retraining.vocab_grow import grow
 from sentimon.settings import Settings
 from sentimon.storage import labels, models
 from sentimon.storage.db import make_engine
@@ -137,9 +142,6 @@ def judge(parent: str, parent_path: Path, final: Path, plan: Plan, options: Retr
           data_card: dict, say: Say = print) -> tuple[Decision, dict]:  # fmt: skip
     """Old and new on the held-back labels and the validation set → the gate's decision, the metrics
     for model_versions, and the new model's card updated with both (and refitted quantification)."""
-    from model.registry import read_card, update_card
-    from retraining.evaluate import evaluate_pair
-
     serving = read_card(parent_path).get("serving")
     if serving:  # same architecture, same speed trade-off: served (and so judged) as the parent is
         update_card(final, serving=serving)
@@ -157,11 +159,10 @@ def judge(parent: str, parent_path: Path, final: Path, plan: Plan, options: Retr
 def _refit_quantification(folder: Path, probs: list, preds: list[int], labels: list[int], say: Say) -> None:
     """Refit the new version's quantification correction statistics from its calibrated outputs on
     data it was not trained on (held-back labels + validation), so per-topic shares stay right
-    across a promotion. ``model.quantstats`` is the lead's (merged in main, not on this branch yet)."""
-    try:
-        from model.quantstats import fit_correction, write_quantification
-    except ImportError:
-        return
+    across a promotion."""
+    # Looked up at each run, so that a test can stand in for the statistics.
+    from model.quantstats import fit_correction, write_quantification
+
     try:
         stats = fit_correction(probs, preds, labels, source="retrain: held-back labels + validation")
     except ValueError as exc:  # e.g. a class without any labelled example: no correction is better
@@ -174,10 +175,6 @@ def train_candidate(
     parent: Path, slices: rd.Slices, base_dir: Path | None, options: RetrainOptions, work: Path, say: Say
 ) -> tuple[Path, dict]:
     """Write the mixed training and tune sets, grow the vocabulary, fine-tune from ``parent``."""
-    from model.finetune import finetune
-    from model.registry import read_card
-    from retraining.vocab_grow import grow
-
     empty: rd.Labelled = ([], [])
     base = (
         rd.base_train(base_dir, options.base_max, options.seed) if base_dir and options.base_train else empty
@@ -212,10 +209,8 @@ def train_candidate(
     return folder, data_card
 
 
-def _config(card: dict, start: Path, work: Path, options: RetrainOptions):  # type: ignore[no-untyped-def]
+def _config(card: dict, start: Path, work: Path, options: RetrainOptions) -> TrainConfig:
     """The live model's own training settings, started from it, with the retraining overrides."""
-    from model.train import TrainConfig
-
     base = {**card.get("hyperparameters", {}).get("train", {}), **RETRAIN_BASE}
     overrides = {
         "init_from": str(start),
@@ -234,8 +229,6 @@ def _config(card: dict, start: Path, work: Path, options: RetrainOptions):  # ty
 
 def _place(folder: Path, root: Path) -> tuple[str | None, Path]:
     """Move the trained folder to <root>/<version>; (None, existing) when that version already exists."""
-    from model.registry import read_card
-
     version = read_card(folder)["version"]
     final = root / version
     if final.exists():
@@ -273,8 +266,6 @@ def _metrics(
 def _write_card(folder: Path, metrics: dict, data_card: dict) -> None:
     """Both models' figures and the retraining facts in the new card (its reproduce list already
     ends with this run's command: fine-tuning wrote it)."""
-    from model.registry import update_card
-
     sections = {f"{name} (parent)": r["old"] for name, r in metrics["evaluation"].items() if r["n"]}
     sections.update({f"{name} (this model)": r["new"] for name, r in metrics["evaluation"].items() if r["n"]})
     update_card(folder, metrics=sections, data={"retrain": data_card}, retrain=metrics)

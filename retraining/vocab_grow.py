@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from model.lexicon import valence_vector
 from model.nets import SentimentNet
 from model.registry import ModelError, load_model, save_model
 from model.text import SPECIALS, tokenize
@@ -29,8 +30,6 @@ def _unk_rows(old: torch.Tensor, vocab: Vocab, extra: int) -> torch.Tensor:
 
 def _lexicon_rows(old: torch.Tensor, vocab: Vocab, extra: int) -> torch.Tensor:
     """The lexicon's valence of the new words, as a model built with this vocabulary would hold it."""
-    from model.lexicon import valence_vector
-
     tail = Vocab(itos=vocab.itos[-extra:], max_tokens=vocab.max_tokens)
     return valence_vector(tail).to(old.dtype)
 

@@ -31,7 +31,7 @@ def base_model(trained_base: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cli_app() -> typer.Typer:
-    """The commands wired exactly as sentimon/cli.py wires them."""
+    """The commands wired exactly as sentimon/cli/ wires them."""
     from retraining.cli import labels_app, models_app, retrain
 
     app = typer.Typer()

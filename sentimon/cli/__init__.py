@@ -1,4 +1,5 @@
-"""The `sentimon` command: one entry point that reaches every job."""
+"""The `sentimon` command: one entry point that reaches every job. This package is the wiring: the
+only part of the core that imports the packages standing on it (tests/core/test_core_imports.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from infra.stack import app as stack_app
 from ingest.cli import app as ingest_app
 from model.cli import app as model_app
 from retraining.cli import labels_app, models_app, retrain
+from sentimon.cli.users import app as users_app
+from sentimon.cli.users import cli_actor
 from sentimon.refusal import RefusingTyper
 from sentimon.settings import get_settings
-from sentimon.users_cli import app as users_app
-from sentimon.users_cli import cli_actor
 from stream_processor.cli import run, worker
 
 app = RefusingTyper(help="Sentimon: a streaming social-media sentiment monitor.", no_args_is_help=True)
