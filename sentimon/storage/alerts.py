@@ -68,10 +68,6 @@ class Alert:
     resolved_by: str | None = None
     notified_at: datetime | None = None
 
-    @property
-    def is_open(self) -> bool:
-        return self.state != RESOLVED
-
 
 @dataclass(frozen=True, slots=True)
 class Delivery:

@@ -219,13 +219,6 @@ def get_post(conn: Connection, source: str, post_id: str) -> PostRow | None:
     return _to_row(row) if row else None
 
 
-def get_posts_by_ids(conn: Connection, row_ids: Sequence[int]) -> dict[int, PostRow]:
-    """Rows by primary key (e.g. the representative posts a window points to)."""
-    if not row_ids:
-        return {}
-    return {int(r.id): _to_row(r) for r in conn.execute(select(posts).where(posts.c.id.in_(list(row_ids))))}
-
-
 def count_posts(conn: Connection, source: str | None = None) -> int:
     query = select(func.count()).select_from(posts)
     if source is not None:
@@ -237,11 +230,3 @@ def stored_times(conn: Connection, source: str) -> list[tuple[datetime, dict[str
     """(scored_at, metadata) of every post of a source: when each was stored, for latency figures."""
     query = select(posts.c.scored_at, posts.c.meta).where(posts.c.source == source)
     return [(as_utc(r.scored_at), r.meta or {}) for r in conn.execute(query)]
-
-
-def label_counts(conn: Connection) -> dict[str, int]:
-    """How many stored posts carry each label (all topics)."""
-    rows = conn.execute(select(posts.c.label, func.count()).group_by(posts.c.label))
-    counts = dict.fromkeys(LABELS, 0)
-    counts.update({label: int(n) for label, n in rows})
-    return counts
