@@ -59,6 +59,14 @@ class WindowState(WindowAggregate):
         if pos.beats(self.top_pos):
             self.top_pos = pos
 
+    def merge(self, other: WindowState) -> None:
+        """Add another increment of the same window (or of a window inside the same roll-up bucket)."""
+        self.add(other)
+        if other.top_neg is not None and other.top_neg.beats(self.top_neg):
+            self.top_neg = other.top_neg
+        if other.top_pos is not None and other.top_pos.beats(self.top_pos):
+            self.top_pos = other.top_pos
+
     def copy(self) -> WindowState:
         return replace(self)
 

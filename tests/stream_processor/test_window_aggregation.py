@@ -37,6 +37,15 @@ def test_representative_ties_pick_the_same_post_whatever_the_order() -> None:
     assert aggregate([a, b])[(1, T0)].top_neg == aggregate([b, a])[(1, T0)].top_neg
 
 
+def test_merge_of_increments_equals_aggregate_of_all() -> None:
+    posts = [_sp(str(i), "neutral", (0.3, 0.4, 0.3), [1], T0 + timedelta(seconds=i)) for i in range(10)]
+    whole = aggregate(posts)[(1, T0)]
+    part = aggregate(posts[:4])[(1, T0)]
+    part.merge(aggregate(posts[4:])[(1, T0)])
+    assert (part.n, part.n_neu) == (whole.n, whole.n_neu)
+    assert abs(part.sum_neu - whole.sum_neu) < 1e-9
+
+
 def test_supersedes_only_moves_forward() -> None:
     old = WindowState(1, T0, n=5)
     assert supersedes(WindowState(1, T0, n=6), old)
