@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import CursorResult, Engine, create_engine, event
 
 from sentimon.schema import as_utc
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -92,3 +98,16 @@ def inserted_id(result: CursorResult[Any]) -> int:
     if key is None:
         raise RuntimeError("the insert reported no primary key")
     return int(key[0])
+
+
+def record(kind: type[R], row: Any, **values: Any) -> R:
+    """A dataclass from a row: each field from the column of its name, unless given in `values`
+    (where a column needs converting); fields with no such column keep their defaults."""
+    columns = row._mapping
+    names = [f.name for f in dataclasses.fields(kind) if f.name not in values and f.name in columns]
+    return kind(**{name: columns[name] for name in names}, **values)
+
+
+def topic_id_tuple(value: Any) -> tuple[int, ...]:
+    """A stored JSON list of topic ids (or NULL) as a tuple of ints."""
+    return tuple(int(t) for t in (value or []))
