@@ -6,7 +6,7 @@ import dataclasses
 import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -76,20 +76,29 @@ def utc(value: datetime | None) -> datetime | None:
     return None if value is None else as_utc(value)
 
 
-def pg_conninfo(url: str, database: str | None = None) -> dict[str, object]:
+class PgConnInfo(TypedDict, total=False):
+    """psycopg.connect's keyword arguments for one server and database."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+
+def pg_conninfo(url: str, database: str | None = None) -> PgConnInfo:
     """psycopg keyword arguments for a SQLAlchemy Postgres URL (optionally another database), for the
     few statements that must run outside SQLAlchemy, such as CREATE/DROP DATABASE."""
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
-    info = {
-        "host": u.host or "127.0.0.1",
-        "port": u.port or 5432,
-        "user": u.username,
-        "password": u.password,
-        "dbname": database or u.database or "postgres",
-    }
-    return {k: v for k, v in info.items() if v is not None}
+    info: PgConnInfo = {"host": u.host or "127.0.0.1", "port": u.port or 5432}
+    if u.username is not None:
+        info["user"] = u.username
+    if u.password is not None:
+        info["password"] = u.password
+    info["dbname"] = database or u.database or "postgres"
+    return info
 
 
 def inserted_id(result: CursorResult[Any]) -> int:
