@@ -53,6 +53,13 @@ def credentials_from(admin_password: str, viewer_password: str, rounds: int = 12
     return Credentials(to_hash(admin_password, rounds), to_hash(viewer_password, rounds))
 
 
+def as_role(value: str | None) -> Role | None:
+    """A role read from storage as a Role; None for anything that is not one."""
+    if value == "admin":
+        return "admin"
+    return "viewer" if value == "viewer" else None
+
+
 def role_for(password: str, creds: Credentials) -> Role | None:
     """The role a password opens, admin first; None when it opens nothing."""
     raw = password.encode()

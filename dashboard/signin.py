@@ -13,6 +13,7 @@ from dashboard import data, oidc
 from dashboard.auth import (
     Role,
     User,
+    as_role,
     check_password,
     new_session_id,
     session_digest,
@@ -48,7 +49,8 @@ def authenticate(name: str, password: str) -> User | None:
         account = accounts.get_user(conn, clean) if clean else None
     if account is not None:
         ok = check_password(password, account.password_hash)
-        return User(account.name, account.role) if ok else None  # type: ignore[arg-type]
+        role = as_role(account.role)
+        return User(account.name, role) if ok and role else None
     if data.settings().auth_mode == "passwords":
         return sign_in(name, password, data.credentials())
     check_password(password, _decoy_hash())  # as slow as a real check: names cannot be probed
@@ -115,7 +117,8 @@ def user_for_token(token: str) -> User | None:
         found = accounts.session_user(conn, session_digest(session_id), data.now())
         if found and data.settings().auth_mode != "passwords" and not accounts.get_user(conn, found[0]):
             found = None  # outside the shared-password mode only named accounts hold sessions
-    return User(found[0], found[1]) if found and found[1] in ("admin", "viewer") else None  # type: ignore[arg-type]
+    role = as_role(found[1]) if found else None
+    return User(found[0], role) if found and role else None
 
 
 def sign_out(user: User, token: str | None) -> None:
@@ -134,7 +137,7 @@ def sign_out(user: User, token: str | None) -> None:
 def _account_role(name: str) -> Role | None:
     with data.engine().connect() as conn:
         account = accounts.get_user(conn, name)
-    return account.role if account else None  # type: ignore[return-value]
+    return as_role(account.role) if account else None
 
 
 def oidc_user(claims: dict[str, Any]) -> User | None:

@@ -10,9 +10,13 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from infra import tools
 from infra.procs import Handle, ServiceError, ensure_port_free, spawn, stop, wait_ready
+
+if TYPE_CHECKING:
+    from sentimon.storage.db import PgConnInfo
 
 START_TIMEOUT = 60.0
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes; the socket name itself is ".s.PGSQL.<port>"
@@ -90,7 +94,7 @@ def answers(handle: PgHandle) -> bool:
         return False
 
 
-def _conninfo(port: int) -> dict[str, object]:
+def _conninfo(port: int) -> PgConnInfo:
     return {"host": "127.0.0.1", "port": port, "user": "postgres", "dbname": "postgres"}
 
 

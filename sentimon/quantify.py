@@ -88,9 +88,6 @@ class Estimate:
         }  # fmt: skip
 
 
-EMPTY = Estimate("none", 0, 0.0, 0.0, 0.0, 0.0, 1.0)
-
-
 @dataclass(frozen=True, slots=True)
 class Correction:
     """A model version's correction statistics in the form the streaming path needs."""

@@ -192,10 +192,6 @@ class ScoredPost:
     # when it matched no topic, since only topic windows add these up.
     quant: tuple[float, ...] = ()
 
-    @property
-    def negativity(self) -> float:
-        return self.probs[0]
-
     def to_json(self) -> bytes:
         return orjson.dumps(
             {

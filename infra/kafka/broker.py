@@ -7,12 +7,16 @@ import contextlib
 import string
 import subprocess
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from infra import tools
 from infra.kafka.jars import ensure_jars
 from infra.procs import Handle, ServiceError, ensure_port_free, poll, port_in_use, spawn, stop, wait_ready
+
+if TYPE_CHECKING:
+    from kafka.admin import KafkaAdminClient  # imported for real only when a topic is created
 
 HERE = Path(__file__).parent
 START_TIMEOUT = 90.0
@@ -100,7 +104,7 @@ def topic_partitions(bootstrap: str, names: Iterable[str]) -> dict[str, int]:
 
 
 @contextlib.contextmanager
-def _admin(bootstrap: str):  # type: ignore[no-untyped-def]
+def _admin(bootstrap: str) -> Iterator[KafkaAdminClient]:
     from kafka.admin import KafkaAdminClient
 
     admin = KafkaAdminClient(
@@ -112,7 +116,7 @@ def _admin(bootstrap: str):  # type: ignore[no-untyped-def]
         admin.close()
 
 
-def _partition_counts(admin, names: Iterable[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _partition_counts(admin: KafkaAdminClient, names: Iterable[str]) -> dict[str, int]:
     wanted = set(names) & set(admin.list_topics())
     if not wanted:
         return {}
@@ -120,7 +124,7 @@ def _partition_counts(admin, names: Iterable[str]) -> dict[str, int]:  # type: i
     return {_name(t): len(t["partitions"]) for t in described if not t["error_code"]}
 
 
-def _all_led(admin, partitions: Mapping[str, int]) -> bool:  # type: ignore[no-untyped-def]
+def _all_led(admin: KafkaAdminClient, partitions: Mapping[str, int]) -> bool:
     if not set(partitions) <= set(admin.list_topics()):
         return False
     described = admin.describe_topics(sorted(partitions))

@@ -56,10 +56,6 @@ def list_users(conn: Connection) -> list[Account]:
     return [_account(r) for r in conn.execute(select(users).order_by(users.c.name))]
 
 
-def has_users(conn: Connection) -> bool:
-    return conn.execute(select(users.c.name).limit(1)).first() is not None
-
-
 def set_password(conn: Connection, name: str, password_hash: str, now: datetime) -> bool:
     """Change a user's password and end their sessions; False when there is no such user."""
     done = conn.execute(

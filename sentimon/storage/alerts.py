@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from sentimon.schema import WindowAggregate, as_utc
-from sentimon.storage.db import inserted_id, utc
+from sentimon.storage.db import inserted_id, record, utc
 from sentimon.storage.tables import (
     alert_deliveries,
     alert_detector_state,
@@ -68,10 +68,6 @@ class Alert:
     resolved_by: str | None = None
     notified_at: datetime | None = None
 
-    @property
-    def is_open(self) -> bool:
-        return self.state != RESOLVED
-
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
@@ -99,10 +95,7 @@ def _alert_query() -> Any:
 def _row_to_alert(row: Any) -> Alert:
     m = row._mapping
     times = ("window_start", "opened_at", "fired_at", "resolved_at", "acked_at", "notified_at")
-    values = {k: m[k] for k in Alert.__dataclass_fields__ if k in m}
-    values.update({k: utc(m[k]) for k in times})
-    values["explanation"] = dict(m["explanation"] or {})
-    return Alert(**values)
+    return record(Alert, row, explanation=dict(m["explanation"] or {}), **{k: utc(m[k]) for k in times})
 
 
 # --- the dashboard's API -------------------------------------------------------------------------

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import CursorResult, Engine, create_engine, event
 
 from sentimon.schema import as_utc
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -70,20 +76,29 @@ def utc(value: datetime | None) -> datetime | None:
     return None if value is None else as_utc(value)
 
 
-def pg_conninfo(url: str, database: str | None = None) -> dict[str, object]:
+class PgConnInfo(TypedDict, total=False):
+    """psycopg.connect's keyword arguments for one server and database."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+
+def pg_conninfo(url: str, database: str | None = None) -> PgConnInfo:
     """psycopg keyword arguments for a SQLAlchemy Postgres URL (optionally another database), for the
     few statements that must run outside SQLAlchemy, such as CREATE/DROP DATABASE."""
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
-    info = {
-        "host": u.host or "127.0.0.1",
-        "port": u.port or 5432,
-        "user": u.username,
-        "password": u.password,
-        "dbname": database or u.database or "postgres",
-    }
-    return {k: v for k, v in info.items() if v is not None}
+    info: PgConnInfo = {"host": u.host or "127.0.0.1", "port": u.port or 5432}
+    if u.username is not None:
+        info["user"] = u.username
+    if u.password is not None:
+        info["password"] = u.password
+    info["dbname"] = database or u.database or "postgres"
+    return info
 
 
 def inserted_id(result: CursorResult[Any]) -> int:
@@ -92,3 +107,16 @@ def inserted_id(result: CursorResult[Any]) -> int:
     if key is None:
         raise RuntimeError("the insert reported no primary key")
     return int(key[0])
+
+
+def record(kind: type[R], row: Any, **values: Any) -> R:
+    """A dataclass from a row: each field from the column of its name, unless given in `values`
+    (where a column needs converting); fields with no such column keep their defaults."""
+    columns = row._mapping
+    names = [f.name for f in dataclasses.fields(kind) if f.name not in values and f.name in columns]
+    return kind(**{name: columns[name] for name in names}, **values)
+
+
+def topic_id_tuple(value: Any) -> tuple[int, ...]:
+    """A stored JSON list of topic ids (or NULL) as a tuple of ints."""
+    return tuple(int(t) for t in (value or []))

@@ -14,8 +14,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from sentimon.schema import as_utc
 from sentimon.sentiment import LABELS
-from sentimon.storage.db import inserted_id
-from sentimon.storage.posts import has_topic
+from sentimon.storage.db import inserted_id, record
+from sentimon.storage.posts import has_topic, post_row
 from sentimon.storage.tables import labels, posts
 
 
@@ -230,29 +230,12 @@ def _interleave_by_topic(items: list[QueueItem]) -> list[QueueItem]:
 
 
 def _row_to_label(row: Any) -> Label:
-    return Label(
-        id=int(row.id),
-        source=row.source,
-        post_id=row.post_id,
-        text=row.text,
-        label=row.label,
-        labelled_by=row.labelled_by,
-        origin=row.origin,
-        created_at=as_utc(row.created_at),
-        used_by_model=row.used_by_model,
-    )
+    return record(Label, row, id=int(row.id), created_at=as_utc(row.created_at))
 
 
 def _row_to_item(row: Any) -> QueueItem:
+    p = post_row(row)
+    probs = (p.p_neg, p.p_neu, p.p_pos)
     return QueueItem(
-        row_id=int(row.id),
-        source=row.source,
-        post_id=row.post_id,
-        text=row.text,
-        author=row.author,
-        url=row.url,
-        created_at=as_utc(row.created_at),
-        predicted=row.label,
-        probs=(float(row.p_neg), float(row.p_neu), float(row.p_pos)),
-        topic_ids=tuple(int(t) for t in (row.topic_ids or [])),
+        p.id, p.source, p.post_id, p.text, p.author, p.url, p.created_at, p.label, probs, p.topic_ids
     )

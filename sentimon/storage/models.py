@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from sentimon.schema import as_utc
-from sentimon.storage.db import utc
+from sentimon.storage.db import record, utc
 from sentimon.storage.tables import model_versions
 
 # A version's life: candidate → live → retired, or candidate → rejected.
@@ -187,12 +187,7 @@ def _check_status(status: str) -> None:
 
 
 def _row_to_version(row: Any) -> ModelVersion:
-    return ModelVersion(
-        version=row.version,
-        path=row.path,
-        status=row.status,
-        metrics=dict(row.metrics or {}),
-        note=row.note,
-        created_at=as_utc(row.created_at),
+    return record(
+        ModelVersion, row, metrics=dict(row.metrics or {}), created_at=as_utc(row.created_at),
         promoted_at=utc(row.promoted_at),
-    )
+    )  # fmt: skip

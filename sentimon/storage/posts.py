@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from sentimon.schema import ScoredPost, as_utc
 from sentimon.sentiment import LABELS
+from sentimon.storage.db import record, topic_id_tuple
 from sentimon.storage.tables import posts
 
 
@@ -148,22 +149,12 @@ def has_topic(conn: Connection, topic_id: int) -> ColumnElement[bool]:
     return exists().select_from(each).where(each.c.value == int(topic_id))
 
 
-def _to_row(r: Any) -> PostRow:
-    return PostRow(
-        id=int(r.id),
-        source=r.source,
-        post_id=r.post_id,
-        text=r.text,
-        author=r.author,
-        url=r.url,
-        created_at=as_utc(r.created_at),
-        label=r.label,
-        p_neg=float(r.p_neg),
-        p_neu=float(r.p_neu),
-        p_pos=float(r.p_pos),
-        model_version=r.model_version,
-        topic_ids=tuple(int(t) for t in (r.topic_ids or [])),
-    )
+def post_row(r: Any) -> PostRow:
+    """A stored post from a row of the posts table."""
+    return record(
+        PostRow, r, id=int(r.id), created_at=as_utc(r.created_at), topic_ids=topic_id_tuple(r.topic_ids),
+        p_neg=float(r.p_neg), p_neu=float(r.p_neu), p_pos=float(r.p_pos),
+    )  # fmt: skip
 
 
 def recent_posts(
@@ -191,7 +182,7 @@ def recent_posts(
     if until is not None:
         query = query.where(posts.c.created_at < until)
     query = query.order_by(posts.c.created_at.desc(), posts.c.id.desc()).limit(limit)
-    return [_to_row(r) for r in conn.execute(query)]
+    return [post_row(r) for r in conn.execute(query)]
 
 
 def top_posts(
@@ -212,19 +203,12 @@ def top_posts(
         .order_by(column.desc(), posts.c.id)
         .limit(limit)
     )
-    return [_to_row(r) for r in conn.execute(query)]
+    return [post_row(r) for r in conn.execute(query)]
 
 
 def get_post(conn: Connection, source: str, post_id: str) -> PostRow | None:
     row = conn.execute(select(posts).where(posts.c.source == source, posts.c.post_id == post_id)).first()
-    return _to_row(row) if row else None
-
-
-def get_posts_by_ids(conn: Connection, row_ids: Sequence[int]) -> dict[int, PostRow]:
-    """Rows by primary key (e.g. the representative posts a window points to)."""
-    if not row_ids:
-        return {}
-    return {int(r.id): _to_row(r) for r in conn.execute(select(posts).where(posts.c.id.in_(list(row_ids))))}
+    return post_row(row) if row else None
 
 
 def count_posts(conn: Connection, source: str | None = None) -> int:
@@ -238,11 +222,3 @@ def stored_times(conn: Connection, source: str) -> list[tuple[datetime, dict[str
     """(scored_at, metadata) of every post of a source: when each was stored, for latency figures."""
     query = select(posts.c.scored_at, posts.c.meta).where(posts.c.source == source)
     return [(as_utc(r.scored_at), r.meta or {}) for r in conn.execute(query)]
-
-
-def label_counts(conn: Connection) -> dict[str, int]:
-    """How many stored posts carry each label (all topics)."""
-    rows = conn.execute(select(posts.c.label, func.count()).group_by(posts.c.label))
-    counts = dict.fromkeys(LABELS, 0)
-    counts.update({label: int(n) for label, n in rows})
-    return counts

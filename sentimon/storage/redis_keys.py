@@ -7,7 +7,6 @@ PREFIX = "sentimon"
 UPDATES_CHANNEL = f"{PREFIX}:updates"
 ALERTS_CHANNEL = f"{PREFIX}:alerts"
 MODEL_CHANNEL = f"{PREFIX}:model"
-TOPICS_CHANNEL = f"{PREFIX}:topics"
 
 
 def topic_latest(topic_id: int) -> str:
@@ -28,7 +27,3 @@ def live_filled() -> str:
 def live_model() -> str:
     """String: the version of the model that workers should serve."""
     return f"{PREFIX}:model:live"
-
-
-def worker_heartbeat(worker_id: str) -> str:
-    return f"{PREFIX}:worker:{worker_id}:heartbeat"

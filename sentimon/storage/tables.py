@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -27,6 +29,17 @@ from sentimon.quantify import QUANT_SUMS
 # Integer on SQLite so that primary keys autoincrement there too.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 TZ = DateTime(timezone=True)
+
+
+def _post_columns() -> list[Column[Any]]:
+    """A row id and a post's identity and text, alike wherever a post is kept (posts, labels)."""
+    return [
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("source", String(32), nullable=False),
+        Column("post_id", String(256), nullable=False),
+        Column("text", Text, nullable=False),
+    ]
+
 
 metadata = MetaData(
     naming_convention={
@@ -54,10 +67,7 @@ topics = Table(
 posts = Table(
     "posts",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("source", String(32), nullable=False),
-    Column("post_id", String(256), nullable=False),
-    Column("text", Text, nullable=False),
+    *_post_columns(),
     Column("author", String(256)),
     Column("url", String(2048)),
     Column("lang", String(16)),
@@ -153,10 +163,7 @@ alert_detector_state = Table(
 labels = Table(
     "labels",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("source", String(32), nullable=False),
-    Column("post_id", String(256), nullable=False),
-    Column("text", Text, nullable=False),
+    *_post_columns(),
     Column("label", String(8), nullable=False),
     Column("labelled_by", String(64), nullable=False),
     Column("origin", String(16), nullable=False, server_default="dashboard"),

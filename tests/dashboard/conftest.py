@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine
@@ -15,6 +16,9 @@ from sqlalchemy import Engine
 from dashboard.cli import child_env, streamlit_command
 from sentimon.storage.db import make_engine, migrate
 from tests.helpers import wait_until
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -124,7 +128,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(20_000)
     page = context.new_page()
@@ -132,7 +136,7 @@ def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
     context.close()
 
 
-def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+def shot(page: Page, name: str) -> Path:
     """Save the whole page as a test artifact (Streamlit scrolls inside its main area, so the
     viewport is stretched to that area's height for the shot)."""
     from playwright.sync_api import expect
@@ -141,6 +145,7 @@ def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = SCREENSHOTS / f"{name}.png"
     settle(page)
     size = page.viewport_size
+    assert size is not None, "the page fixture sets a viewport"
     height = page.evaluate("document.querySelector('[data-testid=stMain]')?.scrollHeight ?? 0")
     page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 5000)})
     settle(page)  # a live fragment may have started a run meanwhile
@@ -150,20 +155,20 @@ def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     return path
 
 
-def settle(page) -> None:  # type: ignore[no-untyped-def]
+def settle(page: Page) -> None:
     """Wait until the app has finished its current run (no half-updated, faded elements)."""
     from playwright.sync_api import expect
 
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
 
 
-def tile(page, topic_id: int):  # type: ignore[no-untyped-def]
+def tile(page: Page, topic_id: int) -> Locator:
     """A topic's Overview tile. While the live fragment reruns, Streamlit briefly keeps the stale tile
     beside the new one (same key); the newest is the last."""
     return page.locator(f".st-key-tile-{topic_id}").last
 
 
-def sign_in(page, base_url: str, password: str = ADMIN_PASSWORD, name: str = "tester") -> None:  # type: ignore[no-untyped-def]
+def sign_in(page: Page, base_url: str, password: str = ADMIN_PASSWORD, name: str = "tester") -> None:
     from playwright.sync_api import expect
 
     page.goto(base_url)
@@ -173,7 +178,7 @@ def sign_in(page, base_url: str, password: str = ADMIN_PASSWORD, name: str = "te
     expect(page.get_by_text("Signed in as")).to_be_visible()
 
 
-def go(page, base_url: str, path: str) -> None:  # type: ignore[no-untyped-def]
+def go(page: Page, base_url: str, path: str) -> None:
     """Open a page through the sidebar (a fresh URL would start a new, signed-out session)."""
     from playwright.sync_api import expect
 
@@ -182,7 +187,7 @@ def go(page, base_url: str, path: str) -> None:  # type: ignore[no-untyped-def]
     settle(page)
 
 
-def pick(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
+def pick(page: Page, label: str, option: str) -> None:
     """Choose an option of a select box by typing it (long option lists are virtualised)."""
     box = page.get_by_label(label, exact=True)
     box.click()

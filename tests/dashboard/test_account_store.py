@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -17,7 +18,7 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
-def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     url = (
         f"sqlite:///{tmp_path / 'acc.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
     )
@@ -109,7 +110,9 @@ def test_the_audit_log_keeps_who_what_when_newest_first(engine: Engine) -> None:
         assert [e.actor for e in audit.list_entries(conn, actions=("sign_in_failed",))] == ["mallory"]
 
 
-def test_users_command_adds_lists_changes_and_removes(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_users_command_adds_lists_changes_and_removes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sentimon.cli import app
     from sentimon.settings import get_settings
 

@@ -64,7 +64,8 @@ def test_dashboard_on_postgres_with_the_redis_live_view(
         page.locator(f".st-key-alert-{alert_id}").get_by_role("button", name="Acknowledge").click()
         expect(page.locator(f".st-key-alert-{alert_id}")).to_contain_text("acknowledged by Cy")
         with engine.connect() as conn:
-            assert alert_store.get_alert(conn, alert_id).acked_by == "Cy"  # type: ignore[union-attr]
+            acked = alert_store.get_alert(conn, alert_id)
+        assert acked is not None and acked.acked_by == "Cy"
 
         go(page, url, "Topic detail")
         expect(page.get_by_test_id("stText").filter(has_text="initech is down again")).to_be_visible()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from infra.kafka.broker import topic_partitions
-from infra.postgres import start_postgres, stop_postgres
+from infra.postgres import PgHandle, start_postgres, stop_postgres
+from infra.procs import Handle
 from infra.redis_server import start_redis, stop_redis
+from sentimon.storage.db import PgConnInfo
 from tests.fixtures.services import KafkaTopics
 from tests.helpers import wait_until
 
@@ -48,11 +52,11 @@ def test_redis_db_is_empty_and_never_db_zero(redis_db: str) -> None:
         assert client.get("k") == b"v"
 
 
-def test_private_postgres_restarts_with_its_data(private_postgres) -> None:  # type: ignore[no-untyped-def]
+def test_private_postgres_restarts_with_its_data(private_postgres: Callable[[], PgHandle]) -> None:
     import psycopg
 
     pg = private_postgres()
-    conninfo = {"host": "127.0.0.1", "port": pg.port, "user": "postgres", "dbname": "postgres"}
+    conninfo: PgConnInfo = {"host": "127.0.0.1", "port": pg.port, "user": "postgres", "dbname": "postgres"}
     with psycopg.connect(**conninfo, autocommit=True) as conn:
         conn.execute("CREATE TABLE kept (x int)")
         conn.execute("INSERT INTO kept VALUES (7)")
@@ -64,7 +68,7 @@ def test_private_postgres_restarts_with_its_data(private_postgres) -> None:  # t
         assert conn.execute("SELECT x FROM kept").fetchone() == (7,)
 
 
-def test_private_redis_stops_and_restarts(private_redis) -> None:  # type: ignore[no-untyped-def]
+def test_private_redis_stops_and_restarts(private_redis: Callable[[], Handle]) -> None:
     import redis
 
     server = private_redis()

@@ -6,6 +6,7 @@ import itertools
 import os
 import re
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -70,20 +71,22 @@ def test_a_taken_port_is_refused_with_a_clear_error(tmp_path: Path) -> None:
         (tools.redis_server, "apt-get install -y redis-server"),
     ],
 )
-def test_missing_programs_name_their_install_command(finder, install, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_programs_name_their_install_command(
+    finder: Callable[[], str], install: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(tools.MissingTool, match=install):
         finder()
 
 
-def test_missing_postgres_names_its_install_command(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_postgres_names_its_install_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(tools, "PG_BIN_GLOB", str(tmp_path / "nowhere/*/bin"))
     with pytest.raises(tools.MissingTool, match="apt-get install -y postgresql"):
         tools.pg_bindir()
 
 
-def test_a_java_older_than_17_is_refused(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_java_older_than_17_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     fake = tmp_path / "java"
     fake.write_text("#!/bin/sh\necho 'openjdk version \"11.0.2\" 2019-01-15' >&2\n")
     fake.chmod(0o755)

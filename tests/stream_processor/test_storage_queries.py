@@ -34,7 +34,7 @@ def test_insert_scored_returns_only_new_rows(engine: Engine) -> None:
         again = posts.insert_scored(conn, [_sp("2", (0.1, 0.1, 0.8), []), _sp("3", (0.3, 0.4, 0.3), [])])
         assert set(first) == {"s:1", "s:2"} and set(again) == {"s:3"}
         assert posts.count_posts(conn) == 3
-        assert posts.label_counts(conn) == {"negative": 1, "neutral": 1, "positive": 1}
+        assert sorted(p.label for p in posts.recent_posts(conn)) == ["negative", "neutral", "positive"]
 
 
 def test_increments_add_up_and_keep_the_best_representative(engine: Engine) -> None:
@@ -104,7 +104,6 @@ def test_post_reads_by_topic_label_text_and_range(engine: Engine) -> None:
         ]
         row = posts.get_post(conn, "s", "2")
         assert row is not None and row.topic_ids == (a, b) and row.created_at == T0 + timedelta(minutes=1)
-        assert posts.get_posts_by_ids(conn, [row.id])[row.id].key == "s:2"
 
 
 def test_dead_letters_from_one_origin_are_stored_once(engine: Engine) -> None:
