@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -201,6 +203,26 @@ def model_summary() -> tuple[
     """(the live version, registered versions, retraining requests)."""
     with engine().connect() as conn:
         return models.live_version(conn), models.list_versions(conn), models.retrain_history(conn)
+
+
+def serving_card() -> tuple[str, str, dict[str, Any]]:
+    """(folder, why it serves, its card.json) of the model serving now: the live version, else
+    SENTIMON_MODEL_PATH, else the shipped default."""
+    live = model_summary()[0]
+    if live is not None:
+        return _card(live.path, "the live version")
+    why = "SENTIMON_MODEL_PATH" if settings().model_path else "the shipped default (nothing promoted)"
+    return _card(str(settings().resolved_model_path), why)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _card(folder: str, why: str) -> tuple[str, str, dict[str, Any]]:
+    """A model folder's card.json, read as JSON (the page loads no torch); {} when it has none."""
+    try:
+        card = json.loads((Path(folder) / "card.json").read_text())
+    except (OSError, ValueError):
+        card = {}
+    return folder, why, card
 
 
 def retrained_versions() -> list[models.ModelVersion]:

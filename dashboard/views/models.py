@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, model_charts, session, widgets
+from dashboard import data, model_card, model_charts, session, widgets
 from dashboard.auth import User
 from dashboard.safe import escape_markdown, plain
 from model.gains import one_line
@@ -37,6 +37,7 @@ if live:
         col.metric(label, f"{float(value):.3f}")
 else:
     st.info("No model has been promoted yet: workers serve the shipped default model.")
+model_card.show(*data.serving_card())
 
 st.subheader("What the labels bought", anchor=False)
 retrained = data.retrained_versions()

@@ -26,6 +26,7 @@ from sentimon.storage.topics import create_topic, get_topic_by_name
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["Overview", "Topic detail", "Topics", "Alerts", "Labelling", "Models"]
 HOSTILE = (
     'zorblax <script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2"> '
@@ -314,6 +315,27 @@ def _current_text(current, name: str) -> str:  # type: ignore[no-untyped-def]
 def _next_text(current, name: str, before: str) -> str:  # type: ignore[no-untyped-def]
     expect(current).not_to_contain_text(before)
     return _current_text(current, name)
+
+
+def test_the_models_page_shows_the_shipped_default_serving_when_nothing_is_promoted(
+    page: Page, dashboard: Dashboard
+) -> None:
+    with dashboard.engine.connect() as conn:
+        assert live_version(conn) is None  # the promotion test below runs later
+    card = orjson.loads((ROOT / "model" / "default" / "card.json").read_bytes())
+    served = card["metrics"]["benchmark-int8"]
+    sign_in(page, dashboard.url, name="Newcomer")
+    go(page, dashboard.url, "Models")
+    expect(page.get_by_role("heading", name="Serving now")).to_be_visible()
+    expect(page.get_by_text(card["version"])).to_be_visible()
+    expect(page.get_by_text("the shipped default (nothing promoted)")).to_be_visible()
+    for value in (served["avgrec"], served["f1pn"], served["acc"]):
+        expect(page.get_by_test_id("stMetricValue").filter(has_text=f"{value:.3f}")).to_be_visible()
+    expect(page.get_by_text("Confusion on benchmark, int8 as served")).to_be_visible()
+    expect(page.get_by_role("cell", name=str(served["confusion"][0][0]), exact=True)).to_be_visible()
+    expect(page.get_by_text("Training curves")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Speed \(cpu int8"))).to_be_visible()
+    no_errors(page)
 
 
 def test_admin_promotes_rolls_back_and_requests_retraining(
