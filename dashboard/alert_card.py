@@ -62,12 +62,7 @@ def explanation(a: Alert) -> None:
         if not quoted:
             start = a.window_start - timedelta(minutes=10)
             found = data.top_posts(a.topic_id, start, a.window_start + timedelta(minutes=2), "negative")
-            if not found:
-                st.caption("No stored posts around this window.")
-            for stored, similar in found:
-                widgets.stored_post(stored)
-                if similar > 1:
-                    st.caption(f"and {similar - 1} more like it")
+            widgets.stored_posts(found, "No stored posts around this window.")
     figures = {k: v for k, v in details.items() if k not in ("terms", "posts")}
     if figures:
         with st.expander("Figures"):

@@ -31,41 +31,14 @@ def series_figure(
     if len(topics) <= 1:
         _band(fig, frame, COLORS["negative"], "negative 90% interval")
         for share, color in COLORS.items():
-            fig.add_trace(
-                go.Scatter(x=frame["bucket_start"], y=frame[share], name=share, line={"color": color}),
-                row=1,
-                col=1,
-            )
-        fig.add_trace(
-            go.Bar(
-                x=frame["bucket_start"],
-                y=frame["volume"],
-                name="volume",
-                marker_color="#7f7f7f",
-                width=bar_ms,
-            ),
-            row=2,
-            col=1,
-        )
+            _share(fig, frame, share, share, color)
+        _volume(fig, frame, "volume", bar_ms, color="#7f7f7f")
     else:
         for topic in topics:
             part = frame[frame["topic"] == topic]
             _band(fig, part, "#888888", html_text(f"{topic} 90% interval"))
-            fig.add_trace(
-                go.Scatter(x=part["bucket_start"], y=part["negative"], name=html_text(f"{topic} negative")),
-                row=1,
-                col=1,
-            )
-            fig.add_trace(
-                go.Bar(
-                    x=part["bucket_start"],
-                    y=part["volume"],
-                    name=html_text(f"{topic} volume"),
-                    width=bar_ms / len(topics),
-                ),
-                row=2,
-                col=1,
-            )
+            _share(fig, part, "negative", html_text(f"{topic} negative"))
+            _volume(fig, part, html_text(f"{topic} volume"), bar_ms / len(topics))
     if alerts:
         fig.add_trace(
             go.Scatter(
@@ -87,6 +60,20 @@ def series_figure(
         height=520, margin={"l": 10, "r": 10, "t": 30, "b": 10}, barmode="group", hovermode="x unified"
     )
     return fig
+
+
+def _share(fig: go.Figure, frame: pd.DataFrame, share: str, name: str, color: str | None = None) -> None:
+    """One share's line on the top panel."""
+    line = {"color": color} if color else None
+    fig.add_trace(go.Scatter(x=frame["bucket_start"], y=frame[share], name=name, line=line), row=1, col=1)
+
+
+def _volume(
+    fig: go.Figure, frame: pd.DataFrame, name: str, width_ms: float, color: str | None = None
+) -> None:
+    """Posts per bucket as bars on the bottom panel."""
+    bar = go.Bar(x=frame["bucket_start"], y=frame["volume"], name=name, width=width_ms, marker_color=color)
+    fig.add_trace(bar, row=2, col=1)
 
 
 def _band(fig: go.Figure, frame: pd.DataFrame, color: str, name: str) -> None:

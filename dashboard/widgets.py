@@ -109,6 +109,24 @@ def post_card(
         st.caption(" · ".join(parts))
 
 
+def stored_posts(found: list[tuple[PostRow, int]], none: str) -> None:
+    """Posts from the store as cards, each near-duplicate group once with its count; `none` when empty."""
+    if not found:
+        st.caption(none)
+    for post, similar in found:
+        stored_post(post)
+        if similar > 1:
+            st.caption(f"and {similar - 1} more like it")
+
+
+def table_or(rows: list[dict[str, object]], none: str, key: str) -> None:
+    """Rows as a table, or one line saying there are none yet."""
+    if rows:
+        st.dataframe(rows, hide_index=True, key=key)
+    else:
+        st.caption(none)
+
+
 def stored_post(post: PostRow) -> None:
     """A post from the store, as a card."""
     post_card(

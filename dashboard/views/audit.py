@@ -18,22 +18,19 @@ if not session.admin_only(user, "audit", "see who signed in and changed what"):
 
 only_sign_ins = st.toggle("Only sign-ins and sign-outs", key="audit_sign_ins")
 entries = data.audit_entries(300, SIGN_IN if only_sign_ins else ())
-if not entries:
-    st.caption("Nothing logged yet.")
-else:
-    st.dataframe(
-        [
-            {
-                "when": widgets.when(e.at),
-                "who": plain(e.actor),
-                "role": e.role or "",
-                "action": e.action,
-                "target": plain(e.target or ""),
-                "client": e.client or "",
-                "detail": plain(json.dumps(e.detail, ensure_ascii=False)) if e.detail else "",
-            }
-            for e in entries
-        ],
-        hide_index=True,
-        key="audit_table",
-    )
+widgets.table_or(
+    [
+        {
+            "when": widgets.when(e.at),
+            "who": plain(e.actor),
+            "role": e.role or "",
+            "action": e.action,
+            "target": plain(e.target or ""),
+            "client": e.client or "",
+            "detail": plain(json.dumps(e.detail, ensure_ascii=False)) if e.detail else "",
+        }
+        for e in entries
+    ],
+    "Nothing logged yet.",
+    key="audit_table",
+)

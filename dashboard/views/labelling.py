@@ -102,20 +102,17 @@ if per_person:
             border="horizontal",
             hide_index=True,
         )
-if not recent:
-    st.caption("No labels yet.")
-else:
-    st.dataframe(
-        [
-            {
-                "when": widgets.when(x.created_at),
-                "who": plain(x.labelled_by),
-                "label": x.label,
-                "post": one_line(x.text, 160),
-                "used by model": x.used_by_model or "waiting",
-            }
-            for x in recent
-        ],
-        hide_index=True,
-        key="label_recent",
-    )
+widgets.table_or(
+    [
+        {
+            "when": widgets.when(x.created_at),
+            "who": plain(x.labelled_by),
+            "label": x.label,
+            "post": one_line(x.text, 160),
+            "used by model": x.used_by_model or "waiting",
+        }
+        for x in recent
+    ],
+    "No labels yet.",
+    key="label_recent",
+)

@@ -126,14 +126,11 @@ if session.admin_only(user, "models", "request a retraining or change the live m
         request_id = data.request_retrain(user, note)
         st.success(f"Requested ({request_id}); the retrain job picks it up on its next run.")
         requests = data.model_summary()[2]
-if requests:
-    st.dataframe(
-        [
-            {"requested": widgets.when(r.created_at), "by": plain(r.metrics.get("requested_by", "")),
-             "status": r.status, "note": plain(r.note or "")}
-            for r in requests
-        ],
-        hide_index=True, key="retrain_history",
-    )  # fmt: skip
-else:
-    st.caption("No retraining requested yet.")
+widgets.table_or(
+    [
+        {"requested": widgets.when(r.created_at), "by": plain(r.metrics.get("requested_by", "")),
+         "status": r.status, "note": plain(r.note or "")}
+        for r in requests
+    ],
+    "No retraining requested yet.", key="retrain_history",
+)  # fmt: skip

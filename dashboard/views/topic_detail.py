@@ -95,13 +95,7 @@ neg_col, pos_col = st.columns(2)
 for column, order, title in ((neg_col, "negative", "Most negative"), (pos_col, "positive", "Most positive")):
     with column:
         st.markdown(f"**{title}**")
-        found = data.top_posts(focus, start, end, order)
-        if not found:
-            st.caption("None in this range.")
-        for post, similar in found:
-            widgets.stored_post(post)
-            if similar > 1:
-                st.caption(f"and {similar - 1} more like it")
+        widgets.stored_posts(data.top_posts(focus, start, end, order), "None in this range.")
 
 st.subheader("What drives the negativity", anchor=False)
 recent_start = max(start, end - timedelta(hours=1))
