@@ -29,6 +29,7 @@ def window_to_dict(w: WindowState) -> dict[str, Any]:
         "method": est.method,
         "top_neg": _rep_dict(w.top_neg),
         "top_pos": _rep_dict(w.top_pos),
+        "rev": w.rev,
     }
 
 
@@ -44,6 +45,7 @@ def window_from_json(raw: bytes | str) -> WindowState:
         **{name: (int if name in _INTS else float)(d.get(name) or 0) for name in WINDOW_SUMS},
         top_neg=_rep_from(d.get("top_neg")),
         top_pos=_rep_from(d.get("top_pos")),
+        rev=int(d.get("rev") or 0),
     )
 
 
