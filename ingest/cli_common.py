@@ -34,7 +34,7 @@ Edits = Annotated[
     bool,
     typer.Option(
         "--edits/--no-edits",
-        help="Send edits and deletions at the source as update/delete events (off: counted and skipped).",
+        help="Send edits and deletions at the source as update/delete events (--no-edits: counted, skipped).",
     ),
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every reconnect and skipped payload.")]

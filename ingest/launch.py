@@ -40,7 +40,7 @@ class Common:
     stats_every_s: float = 30.0
     kafka_timeout_s: float = 15.0
     metrics_port: int | None = None  # serve Prometheus /metrics here while running
-    edits: bool = False  # send edits and deletions at the source as events (see edits.py)
+    edits: bool = True  # send edits and deletions at the source as events (see edits.py)
 
 
 def make_sink(settings: Settings, common: Common) -> Sink:
