@@ -120,7 +120,7 @@ class WorkerCore:
         records that failed are sent again; one Kafka refuses for itself (too large) is logged, not sent
         again."""
         outage = self.health.stage("produce")
-        todo = [(send_dead, (letter,)) for letter in result.dead]
+        todo: list[tuple[Send, tuple[Any, ...]]] = [(send_dead, (letter,)) for letter in result.dead]
         todo += [
             (send_scored, (sp, result.encoded.get(sp.post.event_key) or sp.to_json())) for sp in result.scored
         ]
