@@ -50,7 +50,7 @@ Edits = Annotated[
     bool,
     typer.Option(
         "--edits/--no-edits",
-        help="Send edits and deletions at the source as update/delete events (off: counted and skipped).",
+        help="Send edits and deletions at the source as update/delete events (--no-edits: counted, skipped).",
     ),
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every reconnect and skipped payload.")]
@@ -62,7 +62,7 @@ SHARED: dict[str, tuple[Any, Any, str]] = {
     "max_posts": (MaxPosts, None, "max_posts"),
     "from_start": (FromStart, False, "from_start"),
     "cursor_name": (CursorName, None, "cursor_name"),
-    "edits": (Edits, False, "edits"),
+    "edits": (Edits, True, "edits"),
     "dry_run": (DryRun, False, "dry_run"),
     "bootstrap": (Bootstrap, None, "bootstrap"),
     "topic": (Topic, None, "topic"),

@@ -1,6 +1,6 @@
 """Edits and deletions at the source, as Posts with the original's key and `metadata.event` saying which.
 
-The shape (read by the stream processor once it honours them):
+The shape (sentimon.schema names it; the stream processor honours it):
 - an edit is the post as it is now, with `metadata.event == "update"` and `metadata.version` (what
   changed at the source: Mastodon's edited_at, the Bluesky record's cid, Reddit's edited time, a digest
   of the HN text);
@@ -9,7 +9,7 @@ The shape (read by the stream processor once it honours them):
   wants a text): it must never be scored as an opinion.
 A plain post has no `event` in its metadata. An event may name a post the processor never stored
 (filtered here, or sent before its memory): an update or deletion then changes nothing.
-Adapters make them; the pipeline sends them only with `forward_edits` (`--edits`).
+Adapters make them; the pipeline sends them with `forward_edits` (the CLI's `--edits`, on by default).
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sentimon.schema import Post
+from sentimon.schema import DELETE, EVENT, UPDATE, Post
 
 from .text import make_post
 
-EVENT = "event"
-UPDATE, DELETE = "update", "delete"
 DELETED_TEXT = "[deleted]"
 
 
@@ -47,14 +45,10 @@ def deletion(source: str, post_id: str, when: datetime | None = None, **metadata
 
 def event_kind(post: Post) -> str | None:
     """'update', 'delete', or None for a new post."""
-    kind = post.metadata.get(EVENT)
-    return kind if kind in (UPDATE, DELETE) else None
+    return post.event
 
 
 def dedupe_key(post: Post) -> str:
     """What de-duplication remembers: the key for a post; key, event and version for an edit or
     deletion, so a post's edit is not dropped as a duplicate of the post, nor sent twice."""
-    kind = event_kind(post)
-    if kind is None:
-        return post.key
-    return f"{post.key}#{kind}" + (f":{post.metadata.get('version')}" if kind == UPDATE else "")
+    return post.event_key

@@ -19,5 +19,5 @@ class IngestOptions:
     topic: str | None = None
     kafka_timeout_s: float = 15.0
     metrics_port: int | None = None  # serve Prometheus /metrics here while running
-    edits: bool = False  # send edits and deletions at the source as events (see edits.py)
+    edits: bool = True  # send edits and deletions at the source as events (see edits.py)
     verbose: bool = False  # log every reconnect and skipped payload

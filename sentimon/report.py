@@ -71,7 +71,7 @@ def model_versions(conn: Connection, start: datetime, end: datetime) -> dict[str
     """Posts per model version over the span (every topic shares the live model of its time)."""
     query = (
         select(posts.c.model_version, func.count())
-        .where(posts.c.created_at >= start, posts.c.created_at < end)
+        .where(posts.c.created_at >= start, posts.c.created_at < end, posts.c.deleted_at.is_(None))
         .group_by(posts.c.model_version)
     )
     return {str(v): int(n) for v, n in conn.execute(query)}
@@ -81,7 +81,7 @@ def _emq_estimate(
     conn: Connection, topic_id: int, start: datetime, end: datetime, prior: list[float]
 ) -> Estimate:
     query = select(posts.c.p_neg, posts.c.p_neu, posts.c.p_pos, posts.c.topic_ids).where(
-        posts.c.created_at >= start, posts.c.created_at < end
+        posts.c.created_at >= start, posts.c.created_at < end, posts.c.deleted_at.is_(None)
     )
     probs = [(r.p_neg, r.p_neu, r.p_pos) for r in conn.execute(query) if topic_id in (r.topic_ids or [])]
     if not probs:

@@ -77,7 +77,7 @@ class Backoff:
         if self._wait is None:
             self._wait = Policy(self.initial_s, self.max_s, self.jitter).wait()
         self.attempt += 1
-        state = RetryCallState(None, None, (), {})
+        state = RetryCallState(_COUNTER, None, (), {})
         state.attempt_number = self.attempt
         return float(self._wait(state))
 
@@ -101,6 +101,9 @@ def retry_after_seconds(value: str | None, now: datetime | None = None, default:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+_COUNTER = Retrying()  # what a RetryCallState belongs to; Backoff only reads the wait from it
 
 
 def _error(state: RetryCallState) -> BaseException:

@@ -19,6 +19,8 @@ MAX_METADATA_BYTES = 64 * 1024
 EARLIEST_POST = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST_POST_AHEAD = timedelta(days=1)
 _ID_PATTERN = r"^[^\x00-\x1f]{1,256}$"
+# An edit or deletion at the source travels as a Post with the original's key and metadata.event.
+EVENT, UPDATE, DELETE = "event", "update", "delete"
 
 
 class PostError(ValueError):
@@ -104,6 +106,26 @@ class Post(BaseModel):
     def key(self) -> str:
         """The Kafka key and dedupe key: one post per (source, id)."""
         return f"{self.source}:{self.id}"
+
+    @property
+    def event(self) -> str | None:
+        """'update' (the post as it is now), 'delete', or None for a new post."""
+        kind = self.metadata.get(EVENT)
+        return kind if kind in (UPDATE, DELETE) else None
+
+    @property
+    def version(self) -> str | None:
+        """The source's version of this text (an edit's `metadata.version`), if it says one."""
+        version = self.metadata.get("version")
+        return None if version is None else str(version)[:128]
+
+    @property
+    def event_key(self) -> str:
+        """The key of this message's effect: a post, one version of its text, or its deletion."""
+        kind = self.event
+        if kind is None:
+            return self.key
+        return f"{self.key}#{kind}" + (f":{self.version}" if kind == UPDATE else "")
 
     def to_json(self) -> bytes:
         return orjson.dumps(self.model_dump(mode="json"))

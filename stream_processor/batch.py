@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from sentimon.schema import Post, PostError, ScoredPost
+from sentimon.schema import DELETE, Post, PostError, ScoredPost
 from sentimon.sentiment import LABELS
 from stream_processor.classifier import PostClassifier, checked, correction_of
 from stream_processor.matcher import TopicMatcher
@@ -54,9 +54,18 @@ def guess_key(raw: bytes) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """A post deleted at the source: taken out of its windows once, never scored (its text is a
+    placeholder)."""
+
+    post: Post
+
+
 @dataclass(slots=True)
 class BatchResult:
-    """What one batch produced: scored posts (deduplicated by key) and dead letters."""
+    """What one batch produced: scored posts and edits (deduplicated by their effect's key,
+    `Post.event_key`), deletions and dead letters. `origins`, `raws` and `encoded` are keyed the same."""
 
     scored: list[ScoredPost] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
@@ -65,6 +74,7 @@ class BatchResult:
     received: int = 0
     raws: dict[str, bytes] = field(default_factory=dict)
     encoded: dict[str, bytes] = field(default_factory=dict)
+    deletes: list[Deletion] = field(default_factory=list)
 
 
 def validate(
@@ -95,10 +105,10 @@ def validate(
                 DeadLetter(reason, message.value[:DLQ_RAW_LIMIT], message.origin, post.key, message.key)
             )
             continue
-        if post.key in seen:
+        if post.event_key in seen:
             repeats += 1
             continue
-        seen.add(post.key)
+        seen.add(post.event_key)
         posts.append((post, message.origin))
     return posts, dead, repeats
 
@@ -121,10 +131,12 @@ def score(posts: Sequence[Post], classifier: PostClassifier, matcher: TopicMatch
 def process_batch(
     messages: Sequence[RawMessage], classifier: PostClassifier, matcher: TopicMatcher
 ) -> BatchResult:
-    """validate → classify once → match; no I/O, so the Faust worker and the embedded runner share it."""
+    """validate → classify once → match (deletions are not classified); no I/O, so the Faust worker and
+    the embedded runner share it."""
     valid, dead, repeats = validate(messages)
-    scored = score([p for p, _ in valid], classifier, matcher)
-    origins = {p.key: origin for p, origin in valid}
+    scored = score([p for p, _ in valid if p.event != DELETE], classifier, matcher)
+    deletes = [Deletion(p) for p, _ in valid if p.event == DELETE]
+    origins = {p.event_key: origin for p, origin in valid}
     by_origin = {m.origin: m.value for m in messages if m.origin and m.value}
     raws = {key: by_origin[origin] for key, origin in origins.items() if origin in by_origin}
-    return BatchResult(scored, dead, origins, repeats, len(messages), raws)
+    return BatchResult(scored, dead, origins, repeats, len(messages), raws, deletes=deletes)

@@ -27,6 +27,7 @@ def window_to_dict(w: WindowState) -> dict[str, Any]:
         "method": est.method,
         "top_neg": _rep_dict(w.top_neg),
         "top_pos": _rep_dict(w.top_pos),
+        "rev": w.rev,
     }
 
 
@@ -38,6 +39,7 @@ def window_from_json(raw: bytes | str) -> WindowState:
     d = orjson.loads(raw)
     window = WindowState.from_sums(int(d["topic_id"]), datetime.fromtimestamp(int(d["ts"]), UTC), d)
     window.top_neg, window.top_pos = _rep_from(d.get("top_neg")), _rep_from(d.get("top_pos"))
+    window.rev = int(d.get("rev") or 0)
     return window
 
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 from sentimon.retry import ServiceUnavailable
 from sentimon.schema import ScoredPost
-from stream_processor.batch import BatchResult, DeadLetter, dead_letter_reason
+from stream_processor.batch import BatchResult, DeadLetter, Deletion, dead_letter_reason
 from stream_processor.sinks.base import Batch, Store
 from stream_processor.windows import WindowState, supersedes
 
 log = logging.getLogger(__name__)
-Unit = ScoredPost | DeadLetter
+Unit = ScoredPost | Deletion | DeadLetter
 
 
 @dataclass
@@ -31,10 +31,10 @@ class StoreCommit:
     totals: dict[tuple[int, object], WindowState] = field(default_factory=dict)
     inserted: int = 0
     duplicates: int = 0
-    rejected: dict[int, ScoredPost] = field(default_factory=dict)
+    rejected: dict[int, ScoredPost | Deletion] = field(default_factory=dict)
 
     def stage(self, result: BatchResult) -> None:
-        self.result, self.todo = result, [*result.scored, *result.dead]
+        self.result, self.todo = result, [*result.scored, *result.deletes, *result.dead]
         self.totals, self.inserted, self.duplicates, self.rejected = {}, 0, 0, {}
         self.store.add(_batch(self.todo))
 
@@ -93,12 +93,15 @@ class StoreCommit:
         self.store.add(_batch(units))
 
     def _reject(self, unit: Unit, exc: Exception) -> DeadLetter:
-        """Turn a post the store refused into a dead letter, in the batch result the caller produces."""
-        assert isinstance(unit, ScoredPost) and self.result is not None
-        key = unit.post.key
-        letter = DeadLetter(dead_letter_reason("database write failed", exc), self.result.raws.get(key, b""),
-                            self.result.origins.get(key), key, key.encode())  # fmt: skip
-        self.result.scored = [sp for sp in self.result.scored if sp.post.key != key]
+        """Turn a post (or deletion) the store refused into a dead letter, in the batch result the
+        caller produces."""
+        assert not isinstance(unit, DeadLetter) and self.result is not None
+        key, event_key = unit.post.key, unit.post.event_key
+        letter = DeadLetter(dead_letter_reason("database write failed", exc),
+                            self.result.raws.get(event_key, b""), self.result.origins.get(event_key), key,
+                            key.encode())  # fmt: skip
+        self.result.scored = [sp for sp in self.result.scored if sp is not unit]
+        self.result.deletes = [d for d in self.result.deletes if d is not unit]
         self.result.dead.append(letter)
         self.rejected[id(letter)] = unit
         log.warning("post %s cannot be stored, dead-lettered: %s", key, letter.reason)
@@ -110,7 +113,10 @@ class StoreCommit:
         if post is None or self.result is None:
             return letter
         self.result.dead = [d for d in self.result.dead if d is not letter]
-        self.result.scored.append(post)
+        if isinstance(post, Deletion):
+            self.result.deletes.append(post)
+        else:
+            self.result.scored.append(post)
         return post
 
 
@@ -124,4 +130,5 @@ def _batch(units: list[Unit]) -> Batch:
     return Batch(
         scored=[u for u in units if isinstance(u, ScoredPost)],
         dead=[u for u in units if isinstance(u, DeadLetter)],
+        deletes=[u for u in units if isinstance(u, Deletion)],
     )

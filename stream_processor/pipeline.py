@@ -95,8 +95,9 @@ class Processor:
                                               guess_key(message.value or b""), message.key))  # fmt: skip
                 continue
             known = set(merged.origins)
-            merged.scored += [sp for sp in part.scored if sp.post.key not in known]
-            merged.duplicates += part.duplicates + sum(sp.post.key in known for sp in part.scored)
+            merged.scored += [sp for sp in part.scored if sp.post.event_key not in known]
+            merged.deletes += [d for d in part.deletes if d.post.event_key not in known]
+            merged.duplicates += part.duplicates + sum(sp.post.event_key in known for sp in part.scored)
             merged.origins.update(part.origins)
             merged.raws.update(part.raws)
             merged.dead += part.dead
@@ -197,11 +198,11 @@ def _encode(result: BatchResult) -> None:
     """Encode each scored post for the output topic now, in the CPU thread: one that cannot be encoded
     becomes a dead letter before it is stored, so the produce step never meets it."""
     for sp in list(result.scored):
-        key = sp.post.key
+        key, post_key = sp.post.event_key, sp.post.key
         try:
             result.encoded[key] = sp.to_json()
         except Exception as exc:
             reason = dead_letter_reason("cannot encode the scored post", exc)
-            result.dead.append(DeadLetter(reason, result.raws.get(key, b""), result.origins.get(key), key,
-                                          key.encode()))  # fmt: skip
-            result.scored = [s for s in result.scored if s.post.key != key]
+            raw, origin = result.raws.get(key, b""), result.origins.get(key)
+            result.dead.append(DeadLetter(reason, raw, origin, post_key, post_key.encode()))
+            result.scored = [s for s in result.scored if s.post.event_key != key]

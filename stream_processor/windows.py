@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sentimon.quantify import QUANT_SUMS
-from sentimon.schema import ScoredPost, WindowAggregate, window_start
+from sentimon.schema import WINDOW_SUMS, ScoredPost, WindowAggregate, window_start
 from sentimon.sentiment import LABELS
 
 
@@ -29,10 +29,12 @@ class Representative:
 
 @dataclass(slots=True)
 class WindowState(WindowAggregate):
-    """A window aggregate with its most negative and most positive post."""
+    """A window aggregate with its most negative and most positive post, and `rev`: how many changes
+    (a post added, taken back or moved) made it, so that a smaller total can still be the newer one."""
 
     top_neg: Representative | None = field(default=None)
     top_pos: Representative | None = field(default=None)
+    rev: int = 0
 
     @property
     def key(self) -> tuple[int, datetime]:
@@ -40,6 +42,7 @@ class WindowState(WindowAggregate):
 
     def add_post(self, post: ScoredPost) -> None:
         label_index = LABELS.index(post.label)
+        self.rev += 1
         self.n += 1
         if label_index == 0:
             self.n_neg += 1
@@ -63,6 +66,7 @@ class WindowState(WindowAggregate):
     def merge(self, other: WindowState) -> None:
         """Add another increment of the same window (or of a window inside the same roll-up bucket)."""
         self.add(other)
+        self.rev += other.rev
         if other.top_neg is not None and other.top_neg.beats(self.top_neg):
             self.top_neg = other.top_neg
         if other.top_pos is not None and other.top_pos.beats(self.top_pos):
@@ -85,13 +89,25 @@ def aggregate(scored: Iterable[ScoredPost]) -> dict[tuple[int, datetime], Window
     return out
 
 
-def supersedes(new: WindowState, old: WindowState | None) -> bool:
-    """For live views holding absolute totals: a later window, or the same window with more posts.
+def taken_back(increment: WindowState) -> WindowState:
+    """The increment that takes these posts back out of their window (an edit or a deletion at the
+    source): every sum negated, no representative, as many changes as it undoes."""
+    sums = {name: -getattr(increment, name) for name in WINDOW_SUMS}
+    return WindowState(increment.topic_id, increment.window_start, **sums, rev=increment.rev)
 
-    Totals only grow, so this makes out-of-order and repeated updates harmless.
+
+def supersedes(new: WindowState, old: WindowState | None) -> bool:
+    """For live views holding absolute totals: a later window, or the same window after more changes.
+
+    Changes only grow (a deletion is a change too), so out-of-order and repeated updates are harmless.
+    A total without a count of changes (stored before edits were honoured) counts its posts.
     """
     if old is None:
         return True
     if new.window_start != old.window_start:
         return new.window_start > old.window_start
-    return new.n > old.n
+    return changes(new) > changes(old)
+
+
+def changes(window: WindowState) -> int:
+    return window.rev or window.n

@@ -307,7 +307,7 @@ def topic_posts(
         in_topic = exists(select(ids.c.value).where(ids.c.value == topic_id))
     query = (
         select(posts.c.id, posts.c.text, posts.c.p_neg, posts.c.created_at, posts.c.url)
-        .where(posts.c.created_at >= start, posts.c.created_at < end, in_topic)
+        .where(posts.c.created_at >= start, posts.c.created_at < end, in_topic, posts.c.deleted_at.is_(None))
         .order_by(posts.c.created_at.desc())
         .limit(limit)
     )

@@ -192,7 +192,7 @@ def uncertainty_queue(
     pool_size = max(limit * 10, 200) + len(skip)
     query = (
         select(posts)
-        .where(posts.c.created_at >= datetime.now(UTC) - since)
+        .where(posts.c.created_at >= datetime.now(UTC) - since, posts.c.deleted_at.is_(None))
         .where(~exists().where(and_(labels.c.source == posts.c.source, labels.c.post_id == posts.c.post_id)))
         .order_by(_top_probability().asc(), posts.c.created_at.desc())
         .limit(pool_size)

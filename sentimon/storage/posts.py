@@ -13,9 +13,9 @@ from sqlalchemy import Connection, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
-from sentimon.schema import ScoredPost, as_utc
+from sentimon.schema import Post, ScoredPost, as_utc
 from sentimon.sentiment import LABELS
-from sentimon.storage.db import record, topic_id_tuple
+from sentimon.storage.db import record, topic_id_tuple, utc
 from sentimon.storage.tables import posts
 
 
@@ -68,6 +68,8 @@ def _row(sp: ScoredPost) -> dict[str, Any]:
         "model_version": sp.model_version,
         "topic_ids": list(sp.topics),
         "meta": post.metadata,
+        "quant": list(sp.quant),
+        "version": post.version,
     }
 
 
@@ -107,6 +109,8 @@ _ARRAY_TYPES = {
     "model_version": "varchar",
     "topic_ids": "json",
     "meta": "json",
+    "quant": "json",
+    "version": "varchar",
 }
 _UNNEST_INSERT = (
     f"INSERT INTO {posts.name} ({', '.join(_ARRAY_TYPES)}) "
@@ -119,11 +123,64 @@ def _insert_scored_unnest(conn: Connection, scored: Sequence[ScoredPost]) -> dic
     columns: dict[str, list[Any]] = {c: [] for c in _ARRAY_TYPES}
     for sp in scored:
         row = _row(sp)
-        row["topic_ids"], row["meta"] = _json(row["topic_ids"]), _json(row["meta"])
+        row["topic_ids"], row["meta"], row["quant"] = (
+            _json(row["topic_ids"]),
+            _json(row["meta"]),
+            _json(row["quant"]),
+        )
         for c, values in columns.items():
             values.append(row[c])
     result = conn.exec_driver_sql(_UNNEST_INSERT, columns)
     return {f"{source}:{post_id}": int(row_id) for row_id, source, post_id in result}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVote:
+    """What a stored post added to its windows (its verdict, topics, time and corrected sums), read
+    back to take it out again; `quant` is None for posts stored before edits were honoured."""
+
+    row_id: int
+    scored: ScoredPost
+    has_quant: bool
+
+
+def replace_scored(conn: Connection, sp: ScoredPost) -> StoredVote | None:
+    """An edit at the source: store the post's new text and verdict (its time stays the first one)
+    and return what the old version had added, or None when nothing changes: no such post, a
+    deleted one, or this version (or text) already stored, as after a replay. The row is locked
+    until the transaction ends, so the caller moves its windows exactly once."""
+    old = _live_row(conn, sp.post.source, sp.post.id)
+    if old is None or old.text == sp.post.text or (sp.post.version and old.version == sp.post.version):
+        return None
+    new = {k: v for k, v in _row(sp).items() if k not in ("source", "post_id", "created_at")}
+    conn.execute(posts.update().where(posts.c.id == old.id).values(**new, scored_at=func.now()))
+    return _vote(old)
+
+
+def mark_deleted(conn: Connection, source: str, post_id: str, text: str) -> StoredVote | None:
+    """A deletion at the source: mark the post deleted (its text, author and link replaced) and
+    return what it had added to its windows, or None if it is unknown or already deleted."""
+    old = _live_row(conn, source, post_id)
+    if old is None:
+        return None
+    gone = {"deleted_at": func.now(), "text": text, "author": None, "url": None}
+    conn.execute(posts.update().where(posts.c.id == old.id).values(gone))
+    return _vote(old)
+
+
+def _live_row(conn: Connection, source: str, post_id: str) -> Any:
+    query = select(posts).where(
+        posts.c.source == source, posts.c.post_id == post_id, posts.c.deleted_at.is_(None)
+    )
+    return conn.execute(query.with_for_update()).first()
+
+
+def _vote(r: Any) -> StoredVote:
+    post = Post.model_construct(source=r.source, id=r.post_id, text=r.text, created_at=utc(r.created_at))
+    quant = tuple(float(q) for q in r.quant) if r.quant is not None else ()
+    scored = ScoredPost(post, r.label, (float(r.p_neg), float(r.p_neu), float(r.p_pos)), r.model_version,
+                        [int(t) for t in (r.topic_ids or [])], quant)  # fmt: skip
+    return StoredVote(int(r.id), scored, r.quant is not None)
 
 
 def _json(value: Any) -> str:
@@ -167,8 +224,9 @@ def recent_posts(
     until: datetime | None = None,
     limit: int = 50,
 ) -> list[PostRow]:
-    """Newest posts first, optionally of one topic, one label, a time range or containing some text."""
-    query = select(posts)
+    """Newest posts first, optionally of one topic, one label, a time range or containing some text;
+    never one deleted at the source."""
+    query = select(posts).where(posts.c.deleted_at.is_(None))
     if topic_id is not None:
         query = query.where(has_topic(conn, topic_id))
     if label is not None:
@@ -193,13 +251,14 @@ def top_posts(
     polarity: str = "negative",
     limit: int = 5,
 ) -> list[PostRow]:
-    """The most negative (or positive) posts of a topic with created_at in [start, end)."""
+    """The most negative (or positive) posts of a topic with created_at in [start, end), none deleted."""
     column = {"negative": posts.c.p_neg, "positive": posts.c.p_pos}.get(polarity)
     if column is None:
         raise ValueError("polarity must be 'negative' or 'positive'")
     query = (
         select(posts)
         .where(has_topic(conn, topic_id), posts.c.created_at >= start, posts.c.created_at < end)
+        .where(posts.c.deleted_at.is_(None))
         .order_by(column.desc(), posts.c.id)
         .limit(limit)
     )

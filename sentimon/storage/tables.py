@@ -80,6 +80,10 @@ posts = Table(
     Column("model_version", String(64), nullable=False),
     Column("topic_ids", JSON, nullable=False, default=list),
     Column("meta", JSON, nullable=False, default=dict),
+    # What an edit or deletion at the source needs to take the post back out of its windows exactly.
+    Column("quant", JSON),  # its corrected sums, in sentimon.quantify.QUANT_SUMS order
+    Column("version", String(128)),  # the source's version of the text it was scored on
+    Column("deleted_at", TZ),  # deleted at the source: out of every window and every list
     UniqueConstraint("source", "post_id", name="uq_posts_source_post_id"),
     Index("ix_posts_created_at", "created_at"),
 )
@@ -102,6 +106,7 @@ topic_windows = Table(
     Column("top_neg_score", Float),
     Column("top_pos_post", BigId, ForeignKey("posts.id", ondelete="SET NULL")),
     Column("top_pos_score", Float),
+    Column("rev", BigInteger, nullable=False, default=0, server_default="0"),  # changes applied so far
 )
 
 alerts = Table(

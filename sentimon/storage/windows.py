@@ -9,11 +9,13 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from sentimon.schema import WINDOW_SUMS, WindowAggregate, as_utc, rollup, window_start
-from sentimon.storage.posts import upsert_insert
-from sentimon.storage.tables import topic_windows, topics
+from sentimon.schema import WINDOW, WINDOW_SUMS, WindowAggregate, as_utc, rollup, window_start
+from sentimon.storage.posts import has_topic, upsert_insert
+from sentimon.storage.tables import posts, topic_windows, topics
 
 _COUNTS = WINDOW_SUMS
+_INTS = {"n", "n_neg", "n_neu", "n_pos"}
+_REPS = ("top_neg_post", "top_neg_score", "top_pos_post", "top_pos_score")
 tw = topic_windows
 
 
@@ -26,6 +28,7 @@ class WindowRow:
     top_neg_score: float | None
     top_pos_post: int | None
     top_pos_score: float | None
+    rev: int = 0  # changes applied so far (posts added, taken back or moved)
 
 
 def _agg(r: Any) -> WindowAggregate:
@@ -33,7 +36,9 @@ def _agg(r: Any) -> WindowAggregate:
 
 
 def _window_row(r: Any) -> WindowRow:
-    return WindowRow(_agg(r), r.top_neg_post, r.top_neg_score, r.top_pos_post, r.top_pos_score)
+    return WindowRow(
+        _agg(r), r.top_neg_post, r.top_neg_score, r.top_pos_post, r.top_pos_score, int(r.rev or 0)
+    )
 
 
 def existing_topic_ids(conn: Connection, topic_ids: Iterable[int]) -> set[int]:
@@ -50,8 +55,9 @@ def existing_topic_ids(conn: Connection, topic_ids: Iterable[int]) -> set[int]:
 def add_increments(conn: Connection, increments: Sequence[dict[str, Any]]) -> list[WindowRow]:
     """Add increments to their windows (creating them), returning the windows' new totals.
 
-    Each increment holds topic_id, window_start, the counts and sums, and optionally top_neg_post /
-    top_neg_score / top_pos_post / top_pos_score; a representative is replaced only by a higher score.
+    Each increment holds topic_id, window_start, the counts and sums (negative ones take posts back),
+    `rev` (how many changes it makes; default n), and optionally top_neg_post / top_neg_score /
+    top_pos_post / top_pos_score; a representative is replaced only by a higher score.
     Rows are written in key order so that concurrent workers lock windows in the same order.
     """
     if not increments:
@@ -62,7 +68,8 @@ def add_increments(conn: Connection, increments: Sequence[dict[str, Any]]) -> li
                 "topic_id": int(inc["topic_id"]),
                 "window_start": inc["window_start"],
                 **{c: inc.get(c, 0) for c in _COUNTS},
-                **{c: inc.get(c) for c in ("top_neg_post", "top_neg_score", "top_pos_post", "top_pos_score")},
+                "rev": inc.get("rev", inc.get("n", 0)),
+                **{c: inc.get(c) for c in _REPS},
             }
             for inc in increments
         ),
@@ -76,6 +83,7 @@ def add_increments(conn: Connection, increments: Sequence[dict[str, Any]]) -> li
         index_elements=[tw.c.topic_id, tw.c.window_start],
         set_={
             **{c: tw.c[c] + ex[c] for c in _COUNTS},
+            "rev": tw.c.rev + ex.rev,
             "top_neg_post": case((better_neg, ex.top_neg_post), else_=tw.c.top_neg_post),
             "top_neg_score": case((better_neg, ex.top_neg_score), else_=tw.c.top_neg_score),
             "top_pos_post": case((better_pos, ex.top_pos_post), else_=tw.c.top_pos_post),
@@ -83,6 +91,43 @@ def add_increments(conn: Connection, increments: Sequence[dict[str, Any]]) -> li
         },
     ).returning(*tw.c)
     return [_window_row(r) for r in conn.execute(stmt, rows)]
+
+
+def settle(conn: Connection, rows: Sequence[WindowRow], edited: set[int]) -> list[WindowRow]:
+    """After posts were taken back (edited or deleted at the source): a window left with no post is
+    set to exact zeros (what float sums kept of the posts taken back is rounding; the row stays, with
+    its count of changes), and representatives that were one of the `edited` post rows are chosen
+    again."""
+    out: list[WindowRow] = []
+    for row in rows:
+        key = (tw.c.topic_id == row.agg.topic_id) & (tw.c.window_start == row.agg.window_start)
+        if row.agg.n <= 0:
+            empty = WindowAggregate(row.agg.topic_id, row.agg.window_start)
+            values = {c: getattr(empty, c) for c in _COUNTS} | dict.fromkeys(_REPS)
+            conn.execute(tw.update().where(key, tw.c.n <= 0).values(values))
+            out.append(WindowRow(empty, None, None, None, None, row.rev))
+            continue
+        if {row.top_neg_post, row.top_pos_post} & edited:
+            neg, pos = _best(conn, row.agg, posts.c.p_neg), _best(conn, row.agg, posts.c.p_pos)
+            values = {"top_neg_post": neg[0], "top_neg_score": neg[1], "top_pos_post": pos[0],
+                      "top_pos_score": pos[1]}  # fmt: skip
+            conn.execute(tw.update().where(key).values(values))
+            row = WindowRow(row.agg, *neg, *pos, row.rev)
+        out.append(row)
+    return out
+
+
+def _best(conn: Connection, agg: WindowAggregate, score: Any) -> tuple[int | None, float | None]:
+    """The window's live post with the highest `score` (ties: the smaller key), as (row id, score)."""
+    query = (
+        select(posts.c.id, score)
+        .where(has_topic(conn, agg.topic_id), posts.c.deleted_at.is_(None))
+        .where(posts.c.created_at >= agg.window_start, posts.c.created_at < agg.window_start + WINDOW)
+        .order_by(score.desc(), posts.c.source, posts.c.post_id)
+        .limit(1)
+    )
+    found = conn.execute(query).first()
+    return (int(found[0]), float(found[1])) if found else (None, None)
 
 
 def get_windows(

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from sentimon.schema import ScoredPost
-from stream_processor.batch import DeadLetter
+from stream_processor.batch import DeadLetter, Deletion
 from stream_processor.windows import WindowState
 
 
 @dataclass(slots=True)
 class Batch:
-    """What a sink is given. The store reads `scored` and `dead`; live views read `windows`.
+    """What a sink is given. The store reads `scored` (new posts and edits), `deletes` and `dead`; live
+    views read `windows`.
 
     `windows` holds absolute window totals, as the store reported them after its commit, so that
     applying a batch twice (a replay) leaves a live view unchanged.
@@ -21,6 +22,7 @@ class Batch:
     scored: list[ScoredPost] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
     windows: list[WindowState] = field(default_factory=list)
+    deletes: list[Deletion] = field(default_factory=list)
 
 
 class AggregateSink(Protocol):

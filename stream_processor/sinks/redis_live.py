@@ -13,26 +13,32 @@ from sentimon.retry import ServiceUnavailable
 from sentimon.storage import redis_keys
 from stream_processor.codec import window_from_json, window_to_json
 from stream_processor.sinks.base import Batch
-from stream_processor.windows import WindowState, supersedes
+from stream_processor.windows import WindowState, changes, supersedes
 
 log = logging.getLogger(__name__)
 
-# Totals only grow, so an update is applied only when it is for a newer window or has more posts:
-# replays and out-of-order writes from several workers can never move a number backwards.
+# An update is applied only when it is for a newer window or has more changes (`rev`, which a
+# deletion raises too, though it lowers the totals): replays and out-of-order writes from several
+# workers can never move a number backwards. Totals written before `rev` existed count their posts.
 _UPDATE = """
 local ws = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
+local rev = tonumber(ARGV[2])
 local existing = redis.call('ZRANGEBYSCORE', KEYS[2], ws, ws)
-if #existing > 0 and tonumber(cjson.decode(existing[1])['n']) >= n then
-  return 0
+if #existing > 0 then
+  local old = cjson.decode(existing[1])
+  local old_rev = tonumber(old['rev'] or 0)
+  if old_rev == 0 then old_rev = tonumber(old['n']) end
+  if old_rev >= rev then
+    return 0
+  end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], ws, ws)
 redis.call('ZADD', KEYS[2], ws, ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. tostring(ws - tonumber(ARGV[5])))
 local cur_ws = tonumber(redis.call('HGET', KEYS[1], 'ts') or '-1')
-local cur_n = tonumber(redis.call('HGET', KEYS[1], 'n') or '-1')
-if ws > cur_ws or (ws == cur_ws and n > cur_n) then
-  redis.call('HSET', KEYS[1], 'ts', ARGV[1], 'n', ARGV[2], 'data', ARGV[3])
+local cur_rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or redis.call('HGET', KEYS[1], 'n') or '-1')
+if ws > cur_ws or (ws == cur_ws and rev > cur_rev) then
+  redis.call('HSET', KEYS[1], 'ts', ARGV[1], 'n', ARGV[6], 'rev', ARGV[2], 'data', ARGV[3])
 end
 redis.call('PUBLISH', ARGV[4], ARGV[3])
 return 1
@@ -96,8 +102,8 @@ class RedisLiveView:
         pipe = self.client.pipeline(transaction=False)
         for w in windows:
             keys = [redis_keys.topic_latest(w.topic_id), redis_keys.topic_series(w.topic_id)]
-            args = [int(w.window_start.timestamp()), w.n, window_to_json(w), redis_keys.UPDATES_CHANNEL,
-                    self.keep_seconds]  # fmt: skip
+            ts = int(w.window_start.timestamp())
+            args = [ts, changes(w), window_to_json(w), redis_keys.UPDATES_CHANNEL, self.keep_seconds, w.n]
             self._script(keys=keys, args=args, client=pipe)
         try:
             results = pipe.execute()

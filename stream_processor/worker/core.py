@@ -120,8 +120,10 @@ class WorkerCore:
         records that failed are sent again; one Kafka refuses for itself (too large) is logged, not sent
         again."""
         outage = self.health.stage("produce")
-        todo = [(send_dead, (letter,)) for letter in result.dead]
-        todo += [(send_scored, (sp, result.encoded.get(sp.post.key) or sp.to_json())) for sp in result.scored]
+        todo: list[tuple[Send, tuple[Any, ...]]] = [(send_dead, (letter,)) for letter in result.dead]
+        todo += [
+            (send_scored, (sp, result.encoded.get(sp.post.event_key) or sp.to_json())) for sp in result.scored
+        ]
         policy = self.driver.options.produce_retry
         delays = Backoff(policy.initial_s, policy.max_s, policy.jitter)
         while todo:
