@@ -12,7 +12,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, Program
 
 from sentimon.quantify import QUANT_SUMS
 from sentimon.retry import ServiceUnavailable
-from sentimon.schema import LABELS, UPDATE, WINDOW_SUMS, ScoredPost
+from sentimon.schema import UPDATE, WINDOW_SUMS, ScoredPost
+from sentimon.sentiment import LABELS
 from sentimon.storage import dead_letters, posts, windows
 from stream_processor.batch import DeadLetter, Deletion
 from stream_processor.sinks.base import Batch
