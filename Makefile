@@ -32,7 +32,7 @@ lint: install
 	ruff check .
 	ruff format --check .
 
-## mypy on the packages pyproject.toml's [tool.mypy] names (cold: about a minute; then seconds).
+## mypy on the packages pyproject.toml's [tool.mypy] names (cold: a minute or two on 2 cores; then seconds).
 typecheck: install
 	$(PYTHON) -m mypy
 
