@@ -9,8 +9,8 @@ from typing import Any
 import streamlit as st
 
 from dashboard.safe import escape_markdown
+from sentimon.sentiment import LABELS
 
-LABELS = ("negative", "neutral", "positive")
 SCORED_ON = ("benchmark-int8", "benchmark", "val")  # the first one the card has: as served, else fp32
 HEADLINE = (("AvgRec", "avgrec"), ("F1 PN", "f1pn"), ("Accuracy", "acc"))
 NAMES = {"benchmark-int8": "benchmark, int8 as served", "benchmark": "benchmark", "val": "validation"}
