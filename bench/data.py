@@ -18,8 +18,8 @@ from model.data import (
     DataError,
     label_id,
     read_semeval,
+    tab_lines,
 )
-from model.text import undo_semeval_escapes
 
 BENCHMARK_PATH = DEFAULT_DATA_DIR / SEMEVAL_DIR / BENCHMARK_FILE
 TOPICS_PATH = DEFAULT_DATA_DIR / "semeval2017-task4/subtask_bd/twitter-2016test-BD.tsv"
@@ -43,16 +43,10 @@ class Scored:
 def read_topics(path: Path) -> tuple[list[str], list[int], list[str]]:
     """A SemEval Task 4B/D file (``id<TAB>topic<TAB>label<TAB>text``) → texts, label ids, topics."""
     texts, labels, topics = [], [], []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            parts = line.rstrip("\r\n").split("\t")
-            if len(parts) < 4:
-                if line.strip():
-                    raise DataError(f"{path}:{n}: expected id<TAB>topic<TAB>label<TAB>text")
-                continue
-            topics.append(parts[1])
-            labels.append(label_id(parts[2], f"{path}:{n}"))
-            texts.append(undo_semeval_escapes("\t".join(parts[3:])))
+    for where, (_, topic, label), text in tab_lines(path, ("id", "topic", "label")):
+        topics.append(topic)
+        labels.append(label_id(label, where))
+        texts.append(text)
     return texts, labels, topics
 
 

@@ -54,17 +54,25 @@ def label_id(raw: str, where: str) -> int:
     return _ALIASES[key]
 
 
-def semeval_lines(path: Path) -> Iterator[tuple[str, str, str, str]]:
-    """(where, id, raw label, text) of each ``id<TAB>label<TAB>text[<TAB>]`` line, escapes and wrapping
-    quotes undone; blank lines skipped, a line without three fields is a DataError."""
+def tab_lines(path: Path, fields: tuple[str, ...]) -> Iterator[tuple[str, list[str], str]]:
+    """(where, leading fields, text) of each ``<fields…><TAB>text[<TAB>]`` line of a SemEval file,
+    escapes and wrapping quotes undone; blank lines skipped, a line too short is a DataError."""
+    shape = "<TAB>".join((*fields, "text"))
     with open(path, encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             parts = line.rstrip("\r\n").split("\t")
-            if len(parts) < 3:
+            if len(parts) <= len(fields):
                 if line.strip():
-                    raise DataError(f"{path}:{n}: expected id<TAB>label<TAB>text")
+                    raise DataError(f"{path}:{n}: expected {shape}")
                 continue
-            yield f"{path}:{n}", parts[0], parts[1], undo_semeval_escapes("\t".join(parts[2:]))
+            k = len(fields)
+            yield f"{path}:{n}", parts[:k], undo_semeval_escapes("\t".join(parts[k:]))
+
+
+def semeval_lines(path: Path) -> Iterator[tuple[str, str, str, str]]:
+    """(where, id, raw label, text) of each task 4A line (``id<TAB>label<TAB>text``)."""
+    for where, (post_id, label), text in tab_lines(path, ("id", "label")):
+        yield where, post_id, label, text
 
 
 def read_semeval(path: Path) -> Labelled:
