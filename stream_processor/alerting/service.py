@@ -90,9 +90,16 @@ class AlertCycle:
         except Exception:
             log.exception("alert cycle failed; the next one retries")
             return []
+        names = self._topic_names() if events else {}
         for event in events:
-            log.info("alert %s %s: topic %s, %s", event.alert_id, event.event, event.topic_id, event.severity)
+            topic = names.get(event.topic_id, f"topic {event.topic_id}")
+            log.info("alert %s %s: %s, %s", event.alert_id, event.event, topic, event.severity)
         return events
+
+    def _topic_names(self) -> dict[int, str]:
+        """Topic names by id, so the console's alert lines say which topic a person knows."""
+        with self.engine.connect() as conn:
+            return {t.id: t.name for t in topic_store.list_topics(conn)}
 
     def close(self) -> None:
         close_channels(self.channels)

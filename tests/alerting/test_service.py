@@ -227,3 +227,19 @@ def test_periodic_task_runs_a_cycle_in_the_background(tmp_path) -> None:  # type
         task()  # now (real time) is long after these windows: the first cycle rebuilds silently
         wait_until(lambda: not task._thread.is_alive(), timeout=30)
         assert task.run_once() == [] and received.requests == []
+
+
+def test_the_cycle_logs_alerts_by_topic_name(engine: Engine, caplog) -> None:  # type: ignore[no-untyped-def]
+    from stream_processor.alerting.service import AlertCycle
+
+    with webhook_server() as (url, _received):
+        topic_id = _topic(engine, url)
+        cycle = AlertCycle(engine, {"webhook": WebhookChannel()})
+        with caplog.at_level("INFO", logger="stream_processor.alerting.service"):
+            for minute in range(99, 125):
+                cycle.run_once(now=_now(minute))
+    with engine.connect() as conn:
+        topic = topics.get_topic(conn, topic_id)
+    assert topic is not None
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("alert ")]
+    assert said and all(f": {topic.name}, " in line for line in said), said
