@@ -174,7 +174,8 @@ def print_status(view: MemoryLiveView, health: Health, engine: Engine) -> None:
             else f"{est.negative:.0%} negative ({est.negative_low:.0%}–{est.negative_high:.0%})"
         )
         parts.append(f"{escape(names.get(topic_id, f'topic {topic_id}'))}: {w.n} posts, {shown}")
-    console.print(f"[dim]{health.processed} processed, {health.dead} dead letters · {' · '.join(parts)}[/]")
+    line = f"[dim]{health.processed} processed, {health.dead} dead letters · {' · '.join(parts)}[/]"
+    console.print(line, soft_wrap=not console.is_terminal)  # a log file gets one line, not 80 columns
 
 
 def _on_signals(stop: Callable[[], object]) -> None:

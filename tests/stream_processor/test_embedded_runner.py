@@ -252,3 +252,29 @@ def test_replay_file_keeps_bad_lines_raw(tmp_path: Path) -> None:
     assert [due for due, _, _ in items] == [0.0, None, 30.0]
     assert [where for _, _, where in items] == ["f.jsonl:1", "f.jsonl:3", "f.jsonl:4"]  # file lines
     assert items[1][1] == b"broken" and orjson.loads(items[2][1])["id"] == "2"
+
+
+def test_status_line_off_a_terminal_is_one_unwrapped_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from stream_processor.embedded.app import print_status
+    from stream_processor.metrics import Health
+    from stream_processor.sinks.base import Batch
+    from stream_processor.windows import WindowState
+
+    url = f"sqlite:///{tmp_path / 'status.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    names = ["Nimbus / Phone", "Acme Air / Support", "Globex / Checkout"]
+    with engine.begin() as conn:
+        ids = [topics.create_topic(conn, name, name.split()[0].lower()) for name in names]
+    view = MemoryLiveView()
+    at = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    view.add(Batch(windows=[WindowState(i, at, n=3, n_neg=1, n_neu=1, n_pos=1) for i in ids]))
+    view.flush()
+    print_status(view, Health(processed=9), engine)
+    engine.dispose()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and all(name in lines[0] for name in names), lines
