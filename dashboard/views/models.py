@@ -35,8 +35,6 @@ if live:
     shown = [(label, live.metrics[key]) for key, label in HEADLINE.items() if key in live.metrics]
     for col, (label, value) in zip(st.columns(max(1, len(shown))), shown, strict=False):
         col.metric(label, f"{float(value):.3f}")
-else:
-    st.info("No model has been promoted yet: workers serve the shipped default model.")
 model_card.show(*data.serving_card())
 
 st.subheader("What the labels bought", anchor=False)
