@@ -35,18 +35,24 @@ def when(t: datetime | None) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if t else "—"
 
 
+def tile_badges(t: Tile) -> str:
+    """A tile's state badges, on their own line under the title (beside it they wrap a long name)."""
+    badges = [] if t.active else [":gray-badge[paused]"]
+    if t.open_alerts:
+        badges.append(f":red-badge[{t.open_alerts} open alert{'s' if t.open_alerts > 1 else ''}]")
+    return " ".join(badges)
+
+
 def tile(t: Tile) -> None:
     """One topic on the overview: shares now with their 90% interval, sparkline, volume, change
     against the usual, alerts. Shares are corrected for the topic's own mix (sentimon.quantify)."""
     est = t.current
     change = t.neg_change
     with st.container(border=True, key=f"tile-{t.topic_id}"):
-        head = escape_markdown(t.name)
-        if not t.active:
-            head += " · :gray[paused]"
-        if t.open_alerts:
-            head += f" · :red-background[{t.open_alerts} open alert{'s' if t.open_alerts > 1 else ''}]"
-        st.markdown(f"#### {head}")
+        st.markdown(f"#### {escape_markdown(t.name)}")
+        badges = tile_badges(t)
+        if badges:
+            st.markdown(badges)
         delta: str | None = None
         color: Literal["inverse", "off"] = "inverse"
         arrow: Literal["auto", "off"] = "auto"

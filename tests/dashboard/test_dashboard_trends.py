@@ -105,3 +105,14 @@ def test_near_duplicate_posts_collapse_into_one_with_a_count() -> None:
     got = collapse_similar(texts, lambda t: t, limit=5)
     assert got == [("@AcmeAir lost my bag!! https://t.co/a", 3), ("Late again", 1)]
     assert collapse_similar(texts, lambda t: t, limit=1) == [("@AcmeAir lost my bag!! https://t.co/a", 3)]
+
+
+def test_tile_badges_go_on_their_own_line_not_beside_the_title() -> None:
+    from dashboard.widgets import tile_badges
+
+    alerted = Tile(1, "Nimbus / Phone", False, est(10, 0.5), est(100, 0.2), open_alerts=1)
+    assert tile_badges(alerted) == ":gray-badge[paused] :red-badge[1 open alert]"
+    assert tile_badges(Tile(2, "calm", True, est(10, 0.5), est(100, 0.2), open_alerts=2)).endswith(
+        "2 open alerts]"
+    )
+    assert tile_badges(Tile(3, "calm", True, est(10, 0.5), est(100, 0.2))) == ""
