@@ -23,6 +23,7 @@ SPARK = timedelta(hours=1)
 MIN_VOLUME = 5  # below this a share is too noisy to rank a topic by
 BUCKETS = {"1 min": "1m", "5 min": "5m", "1 hour": "1h", "1 day": "1d"}  # labels → storage roll-ups
 BUCKET_SIZES = {label: bucket_size(code) for label, code in BUCKETS.items()}
+RANGES = {"Last hour": timedelta(hours=1), "Last day": timedelta(days=1), "Last week": timedelta(days=7)}
 SERIES_COLUMNS = ["bucket_start", "topic", "volume", "negative", "neutral", "positive",
                   "negative_low", "negative_high", "method"]  # fmt: skip
 
@@ -157,3 +158,15 @@ def collapse_similar(items: Iterable[T], text: Callable[[T], str], limit: int) -
         counts[key] = counts.get(key, 0) + 1
         firsts.setdefault(key, item)
     return [(item, counts[key]) for key, item in firsts.items()][:limit]
+
+
+def fitting_range(oldest: datetime | None, now: datetime) -> str:
+    """The shortest named range that holds data going back to `oldest`."""
+    age = now - oldest if oldest is not None else timedelta(0)
+    return next((name for name, size in RANGES.items() if age <= size), "Last week")
+
+
+def chart_span(start: datetime, end: datetime, oldest: datetime | None) -> tuple[datetime, datetime]:
+    """The chart's time axis: the range, cut to where the data begins, so data younger than the range
+    fills the chart instead of a sliver at its right edge."""
+    return (start if oldest is None else min(end, max(start, window_start(oldest))), end)

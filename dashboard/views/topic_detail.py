@@ -10,15 +10,13 @@ from dashboard import charts, data, session, trends, widgets
 from dashboard.safe import escape_markdown, plain
 from sentimon.schema import WINDOW, window_start
 
-RANGES = {"Last hour": timedelta(hours=1), "Last day": timedelta(days=1), "Last week": timedelta(days=7)}
+RANGES = trends.RANGES
 DEFAULT_BUCKET = {"Last hour": "1 min", "Last day": "5 min", "Last week": "1 hour", "Custom": "1 hour"}
 
 
 def fitting_range(topic_id: int) -> str:
     """The shortest range that holds all of a topic's data, so a young topic fills the chart."""
-    oldest = data.first_window((topic_id,))
-    age = data.now() - oldest if oldest is not None else timedelta(0)
-    return next((name for name, size in RANGES.items() if age <= size), "Last week")
+    return trends.fitting_range(data.first_window((topic_id,)), data.now())
 
 
 session.require_user()
@@ -74,7 +72,13 @@ if frame.empty:
     st.info("No posts for these topics in this range yet.")
 else:
     st.plotly_chart(
-        charts.series_figure(frame, markers, (start, end), trends.BUCKET_SIZES[bucket]), key="detail_chart"
+        charts.series_figure(
+            frame,
+            markers,
+            trends.chart_span(start, end, data.first_window(tuple(chosen))),
+            trends.BUCKET_SIZES[bucket],
+        ),
+        key="detail_chart",
     )
     st.download_button(
         "Download series as CSV",

@@ -116,3 +116,19 @@ def test_tile_badges_go_on_their_own_line_not_beside_the_title() -> None:
         "2 open alerts]"
     )
     assert tile_badges(Tile(3, "calm", True, est(10, 0.5), est(100, 0.2))) == ""
+
+
+def test_a_young_topic_opens_on_the_last_hour_and_its_data_fills_the_chart() -> None:
+    from dashboard.trends import chart_span, fitting_range
+
+    now = datetime(2026, 1, 5, 12, 0, 30, tzinfo=UTC)
+    assert fitting_range(now - timedelta(minutes=6), now) == "Last hour"
+    assert fitting_range(now - timedelta(hours=3), now) == "Last day"
+    assert fitting_range(now - timedelta(days=30), now) == "Last week"
+    assert fitting_range(None, now) == "Last hour"
+    end = now.replace(second=0) + timedelta(minutes=1)
+    day = end - timedelta(days=1)
+    oldest = now - timedelta(hours=3, seconds=10)
+    assert chart_span(day, end, oldest) == (oldest.replace(second=0), end)  # not a sliver of a day
+    assert chart_span(day, end, now - timedelta(days=3)) == (day, end)
+    assert chart_span(day, end, None) == (day, end)
