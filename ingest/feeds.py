@@ -119,7 +119,8 @@ def parse_json_feed(body: bytes, feed_url: str) -> Feed:
         raise BadURLError(f"rss: {feed_url} is not a feed (JSON, but not readable: {exc})") from None
     if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(JSON_FEED_VERSION):
         raise BadURLError(f"rss: {feed_url} is JSON but not a JSON Feed (no jsonfeed.org version)")
-    items = doc.get("items") if isinstance(doc.get("items"), list) else []
+    raw_items = doc.get("items")
+    items = raw_items if isinstance(raw_items, list) else []
     base = doc.get("home_page_url") or feed_url
     entries = [_json_entry(item, base) for item in items if isinstance(item, dict)]
     return Feed(entries, doc.get("language"), None)
@@ -128,7 +129,8 @@ def parse_json_feed(body: bytes, feed_url: str) -> Feed:
 def _json_entry(item: dict[str, Any], base: str) -> Entry:
     link = item.get("url") if isinstance(item.get("url"), str) else None
     text = item.get("content_text") or html_to_text(item.get("content_html")) or item.get("summary") or ""
-    authors = item.get("authors") if isinstance(item.get("authors"), list) else [item.get("author")]
+    listed = item.get("authors")
+    authors = listed if isinstance(listed, list) else [item.get("author")]
     names = [a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
     return Entry(
         id=str(item["id"]) if item.get("id") not in (None, "") else None,

@@ -80,7 +80,7 @@ class ColumnMap:
             raise ValueError(f"CSV has no column {self.text!r} for the text (columns: {', '.join(header)})")
 
 
-def parse_csv_row(row: dict[str, str], columns: ColumnMap, fallback_id: str, source: str) -> Post:
+def parse_csv_row(row: dict[str | None, str], columns: ColumnMap, fallback_id: str, source: str) -> Post:
     """One CSV row as a Post; columns not mapped go to metadata."""
     used = {
         c
@@ -102,7 +102,7 @@ def parse_csv_row(row: dict[str, str], columns: ColumnMap, fallback_id: str, sou
     return make_post(data)
 
 
-def _cell(row: dict[str, str], column: str | None) -> str | None:
+def _cell(row: dict[str | None, str], column: str | None) -> str | None:
     if not column:
         return None
     value = row.get(column)

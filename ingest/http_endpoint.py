@@ -85,7 +85,10 @@ def authorized(header: str | None, token: str) -> bool:
 
 
 def _error(
-    status: int, reason: str, problems: list[dict[str, Any]] | None = None, **headers: str
+    status: int,
+    reason: str,
+    problems: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> web.Response:
     body: dict[str, Any] = {"error": reason}
     if problems:
@@ -119,7 +122,7 @@ async def post_posts(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         return _error(413, f"body is over the limit of {config.max_body_bytes} bytes")
     except BadRequest as exc:
-        config.stats.malformed += len(exc.problems or [None])
+        config.stats.malformed += len(exc.problems) if exc.problems else 1
         return _error(exc.status, exc.reason, exc.problems)
     fresh = _fresh(posts, deduper)
     config.stats.received += len(posts)
@@ -127,9 +130,9 @@ async def post_posts(request: web.Request) -> web.Response:
     try:
         await _deliver(request.app[_SINK], fresh, config.ack_timeout_s)  # type: ignore[arg-type]
     except (ProducerError, TimeoutError) as exc:
-        log.error("http: %d posts not stored: %s", len(fresh), exc or "timed out")
+        log.error("http: %d posts not stored: %s", len(fresh), str(exc) or "timed out")
         reason = str(exc) or "Kafka did not acknowledge in time"
-        return _error(503, f"posts not stored, retry later: {reason}", **{"Retry-After": "5"})
+        return _error(503, f"posts not stored, retry later: {reason}", headers={"Retry-After": "5"})
     for post in fresh:
         deduper.add(post.key)  # only once stored, so a retried batch is not dropped as a duplicate
     config.stats.sent += len(fresh)
@@ -139,7 +142,8 @@ async def post_posts(request: web.Request) -> web.Response:
 def _check_request(request: web.Request, config: EndpointConfig) -> web.Response | None:
     """401/415/413 before reading the body; None when the request may go on."""
     if not authorized(request.headers.get("Authorization"), config.token):
-        return _error(401, "missing or wrong bearer token", **{"WWW-Authenticate": 'Bearer realm="sentimon"'})
+        challenge = {"WWW-Authenticate": 'Bearer realm="sentimon"'}
+        return _error(401, "missing or wrong bearer token", headers=challenge)
     if request.content_type != "application/json":
         return _error(415, f"Content-Type must be application/json, got {request.content_type or 'none'}")
     if (request.content_length or 0) > config.max_body_bytes:

@@ -53,9 +53,7 @@ async def network_errors(what: str) -> AsyncIterator[None]:
     except aiohttp.InvalidURL as exc:
         raise BadURLError(f"{what}: invalid URL {exc}") from None
     except aiohttp.ClientConnectorError as exc:
-        raise TransientError(
-            f"{what}: cannot connect to {exc.host}:{exc.port}: {exc.os_error or exc}"
-        ) from None
+        raise TransientError(f"{what}: cannot connect to {exc.host}:{exc.port}: {exc.os_error}") from None
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise TransientError(f"{what}: {type(exc).__name__} {exc}") from None
 

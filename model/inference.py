@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,11 +33,13 @@ class ServedModel:
     card: dict = field(default_factory=dict, repr=False)
     quantification: dict | None = field(default=None, repr=False)  # see model/quantstats.py
 
-    def logits(self, texts: list[str], progress: Callable[[int], None] | None = None) -> torch.Tensor:
+    def logits(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> torch.Tensor:
         clean = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
         return batch_logits(self.net, self.vocab, clean, self.batch_size, self.device, progress)
 
-    def classify(self, texts: list[str], progress: Callable[[int], None] | None = None) -> list[Prediction]:
+    def classify(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> list[Prediction]:
         """(label, (p_negative, p_neutral, p_positive)) per text, in input order; ``progress(n)``
         after each batch of n texts."""
         if not texts:

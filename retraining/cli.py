@@ -40,7 +40,9 @@ def labels_import(
     file: Path = typer.Argument(
         ..., help="Labelled file: CSV (text,label[,source,post_id]), JSONL or SemEval TSV"
     ),
-    fmt: str = typer.Option(None, "--format", help="csv, jsonl or semeval (default: from the file name)"),
+    fmt: str | None = typer.Option(
+        None, "--format", help="csv, jsonl or semeval (default: from the file name)"
+    ),
     by: str = typer.Option("import", "--by", help="Who gave these labels (recorded with each label)"),
 ) -> None:
     """Add the labels of a file to the label store (importing the same file again changes nothing)."""
@@ -64,8 +66,8 @@ def labels_import(
 
 @labels_app.command("export")
 def labels_export(
-    out: Path = typer.Option(None, "--out", help="File to write (default: standard output)"),
-    fmt: str = typer.Option(None, "--format", help="jsonl or csv (default: from --out, else jsonl)"),
+    out: Path | None = typer.Option(None, "--out", help="File to write (default: standard output)"),
+    fmt: str | None = typer.Option(None, "--format", help="jsonl or csv (default: from --out, else jsonl)"),
     latest: bool = typer.Option(
         False, "--latest", help="Only the newest label of each post (what training uses)"
     ),
@@ -185,7 +187,7 @@ def models_rollback() -> None:
 
 
 def retrain(
-    min_new_labels: int = typer.Option(
+    min_new_labels: int | None = typer.Option(
         None,
         help="Retrain only when at least this many new labels wait (default: none for one run, "
         "SENTIMON_RETRAIN_MIN_LABELS (200) with --every)",
@@ -198,12 +200,14 @@ def retrain(
     ),
     force: bool = typer.Option(False, "--force", help="Retrain even without new labels"),
     tolerance: float = typer.Option(0.01, help="Largest AvgRec drop (per set) still promoted"),
-    epochs: int = typer.Option(None, help="Fine-tuning epochs (default 3)"),
-    lr: float = typer.Option(None, help="Learning rate (default: the live model's)"),
-    batch_size: int = typer.Option(None, help="Batch size (default: the live model's)"),
-    threads: int = typer.Option(None, help="CPU threads for torch"),
+    epochs: int | None = typer.Option(None, help="Fine-tuning epochs (default 3)"),
+    lr: float | None = typer.Option(None, help="Learning rate (default: the live model's)"),
+    batch_size: int | None = typer.Option(None, help="Batch size (default: the live model's)"),
+    threads: int | None = typer.Option(None, help="CPU threads for torch"),
     seed: int = typer.Option(0),
-    base_data: Path = typer.Option(None, help="Shared data folder with SemEval (default ../shared/data)"),
+    base_data: Path | None = typer.Option(
+        None, help="Shared data folder with SemEval (default ../shared/data)"
+    ),
     no_base: bool = typer.Option(False, "--no-base", help="Train on the labels only (no base data mixed in)"),
     base_max: int = typer.Option(10_000, help="Base training texts mixed in (0 = all)"),
     validation: Path = typer.Option(

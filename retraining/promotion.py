@@ -84,7 +84,7 @@ def rollback(engine: Engine, redis_url: str | None = None) -> Promotion:
 def card_metrics(card: dict) -> dict:
     """Headline validation figures of a model card, under the names the dashboard shows."""
     val = card.get("metrics", {}).get("val", {})
-    out = {"kind": "baseline"}
+    out: dict[str, str | float] = {"kind": "baseline"}
     for ours, theirs in (("avg_recall", "avgrec"), ("f1_pn", "f1pn"), ("accuracy", "acc")):
         if isinstance(val.get(theirs), int | float):
             out[ours] = float(val[theirs])

@@ -186,7 +186,7 @@ def train_candidate(
         tune, tune_note = rd.as_labelled(slices.train), "training labels (too few labels for a tune slice)"
     rd.write_jsonl(work / "train.jsonl", train)
     rd.write_jsonl(work / "tune.jsonl", tune)
-    start, added = parent, []
+    start, added = parent, list[str]()
     if options.grow_vocab > 0:
         texts = [r.text for r in slices.train + slices.tune]
         start, added = grow(parent, work / "grown", texts, options.grow_min_count, options.grow_vocab)

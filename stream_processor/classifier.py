@@ -26,7 +26,8 @@ class PostClassifier(Protocol):
     """What the processing step needs to score a batch of posts (`model.inference.ServedModel`, which
     `load()` returns, is one): one call per batch, labels with (p_neg, p_neu, p_pos)."""
 
-    version: str
+    @property
+    def version(self) -> str: ...
 
     def classify(self, texts: Sequence[str]) -> list[Prediction]: ...
 

@@ -76,6 +76,7 @@ def run_embedded(
     feeder = Feeder(items, q, opts.speed, "replay" if opts.replay else "demo")
     span = _Span()  # the post time this run touched, for a replay's closing summary
     view.subscribe(span.add)
+    runner: EmbeddedRunner  # made below; the status line reads its health once it runs
     status = (opts.status_every_s, lambda: print_status(view, runner.health, engine))
     cycle = alerts(engine) if alerts is not None else None
     runner = EmbeddedRunner(processor, RuleBook(engine), q, replace(run, periodic=[*run.periodic, status]),

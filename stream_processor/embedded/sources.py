@@ -80,7 +80,7 @@ class Feeder(threading.Thread):
                 if self.stop_event.is_set():
                     return
                 raw = payload if isinstance(payload, bytes) else _stamp(payload)
-                origin = item[2] if len(item) > 2 else f"{self.source}/0/{self.sent}"  # type: ignore[misc]
+                origin = item[2] if len(item) > 2 else f"{self.source}/0/{self.sent}"
                 self._put(RawMessage(raw, origin))
                 self.sent += 1
         except Exception:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import cast
 
 import redis
 from redis.backoff import NoBackoff
@@ -103,7 +104,8 @@ class RedisLiveView:
         for w in windows:
             keys = [redis_keys.topic_latest(w.topic_id), redis_keys.topic_series(w.topic_id)]
             ts = int(w.window_start.timestamp())
-            args = [ts, changes(w), window_to_json(w), redis_keys.UPDATES_CHANNEL, self.keep_seconds, w.n]
+            channel, keep = redis_keys.UPDATES_CHANNEL, self.keep_seconds
+            args: list[bytes | str | int] = [ts, changes(w), window_to_json(w), channel, keep, w.n]
             self._script(keys=keys, args=args, client=pipe)
         try:
             results = pipe.execute()
@@ -139,4 +141,6 @@ def read_latest(client: redis.Redis, topic_id: int) -> WindowState | None:
 
 def read_series(client: redis.Redis, topic_id: int) -> list[WindowState]:
     """The recent windows of a topic, oldest first."""
-    return [window_from_json(m) for m in client.zrange(redis_keys.topic_series(topic_id), 0, -1)]
+    # redis-py types a sync client's replies as a union with the async one's (and with scores).
+    members = cast(list[bytes], client.zrange(redis_keys.topic_series(topic_id), 0, -1))
+    return [window_from_json(m) for m in members]

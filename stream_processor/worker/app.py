@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faust
 
@@ -102,7 +102,7 @@ def _add_agent(
     async def process(stream: faust.StreamT) -> None:
         pending: asyncio.Future | None = None
 
-        async def finish(events: list[Any], computed: Any, began: float) -> None:
+        async def finish(events: Sequence[Any], computed: Any, began: float) -> None:
             await core.finish(computed, began, send_dead, send_scored)
             for event in events:
                 await stream.ack(event)
@@ -110,7 +110,9 @@ def _add_agent(
             _observe_lag(app, events)
 
         try:
-            async for events in stream.noack_take(options.batch_size, within=options.latency_s):
+            # An agent is handed a faust.Stream; faust's StreamT interface omits noack_take.
+            batches = cast(faust.Stream, stream).noack_take(options.batch_size, within=options.latency_s)
+            async for events in batches:
                 began = time.perf_counter()
                 core.health.taken()
                 computed = await core.compute([_raw(e) for e in events])
@@ -129,7 +131,7 @@ def _raw(event: Any) -> RawMessage:
     return RawMessage(event.value, f"{msg.topic}/{msg.partition}/{msg.offset}", event.key)
 
 
-def _observe_lag(app: faust.App, events: list[Any]) -> None:
+def _observe_lag(app: faust.App, events: Sequence[Any]) -> None:
     last: dict[Any, int] = {}
     for event in events:
         last[event.message.tp] = max(last.get(event.message.tp, -1), event.message.offset)

@@ -85,7 +85,7 @@ def _worker_class(base: type, core: WorkerCore, stop_timeout_s: float) -> type:
     """faust.Worker that, on SIGTERM/SIGINT, makes every retry loop give up its batch (unacknowledged,
     so it is replayed) and exits for sure within `stop_timeout_s`, whatever the worker is stuck on."""
 
-    class BoundedStopWorker(base):  # type: ignore[misc, valid-type]
+    class BoundedStopWorker(base):
         def _schedule_shutdown(self, signal: Any) -> None:
             if not core.stopping:
                 core.stop()
