@@ -97,6 +97,7 @@ def ingest_command(
             picked = {SHARED[n][2]: values.pop(n) for n in shared}
             func(make_options(ctx, **picked), **values)
 
+        # typer reads the options from __signature__, which a plain function does not declare.
         command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in params}
         app.command(name)(command)

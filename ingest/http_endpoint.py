@@ -96,7 +96,7 @@ def _error(
     return web.json_response(body, status=status, headers=headers or None)
 
 
-_SINK = web.AppKey("sink", object)
+_SINK: web.AppKey[PostProducer] = web.AppKey("sink")
 _CONFIG = web.AppKey("config", EndpointConfig)
 _DEDUPER = web.AppKey("deduper", Deduper)
 
@@ -128,7 +128,7 @@ async def post_posts(request: web.Request) -> web.Response:
     config.stats.received += len(posts)
     config.stats.duplicates += len(posts) - len(fresh)
     try:
-        await _deliver(request.app[_SINK], fresh, config.ack_timeout_s)  # type: ignore[arg-type]
+        await _deliver(request.app[_SINK], fresh, config.ack_timeout_s)
     except (ProducerError, TimeoutError) as exc:
         log.error("http: %d posts not stored: %s", len(fresh), str(exc) or "timed out")
         reason = str(exc) or "Kafka did not acknowledge in time"

@@ -71,6 +71,7 @@ class CallableProducer:
 def as_producer(target: Any) -> PostProducer:
     """The given producer as is when it already acknowledges; otherwise wrapped as a CallableProducer."""
     if isinstance(target, AckingProducer | CallableProducer):
+        # The marker base declares no `send`; its subclasses (the Kafka producer) define one.
         return target  # type: ignore[return-value]
     if callable(target) or callable(getattr(target, "send", None)):
         return CallableProducer(target)

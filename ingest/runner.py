@@ -182,6 +182,7 @@ class Runner:
                     return
                 await self._maybe_checkpoint()
         finally:
+            # Every source's stream() is an async generator; the contract promises only AsyncIterator.
             await stream.aclose()  # type: ignore[attr-defined]
 
     def _handle(self, event: Event) -> None:
