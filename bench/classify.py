@@ -9,8 +9,12 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from model.data import DEFAULT_DATA_DIR, iter_lines
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 _WORDS = (
     "love",
@@ -105,7 +109,7 @@ def throughput(
     return max(rates), statistics.median(rates)
 
 
-def _runs(repeats: int):  # type: ignore[no-untyped-def]
+def _runs(repeats: int) -> Progress:
     """Progress over both systems' warm-up and timed runs, on stderr (stdout stays clean for --json)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

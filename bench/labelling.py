@@ -10,6 +10,7 @@ import math
 import random
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -66,7 +67,7 @@ def run(
     test_share: float = 0.3,
     threads: int | None = None,
     seed: int = 0,
-    say=print,  # type: ignore[no-untyped-def]
+    say: Callable[[str], object] = print,
     base_data: Path | None = None,
 ) -> dict:
     """Baseline on the test slice, then per policy and budget the retrained model's gain over it."""

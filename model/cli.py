@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from retraining.serving import Choice
 
 app = typer.Typer(help="Train, fine-tune and evaluate the RNN sentiment model.", no_args_is_help=True)
 
@@ -167,7 +173,7 @@ def finetune(
     typer.echo(f"classifier saved to {folder}")
 
 
-def _progress(what: str):  # type: ignore[no-untyped-def]
+def _progress(what: str) -> Progress:
     """A rich progress bar on stderr (stdout stays clean for --json)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -182,7 +188,7 @@ def _progress(what: str):  # type: ignore[no-untyped-def]
     )
 
 
-def _chosen(model_path: Path | None):  # type: ignore[no-untyped-def]
+def _chosen(model_path: Path | None) -> Choice:
     """The model to use (explicit, else the serving one) and a line on stderr saying which and why."""
     from retraining.serving import choose
 
