@@ -109,7 +109,7 @@ def run(
     return result
 
 
-def _retrain_gain(base: Path, chosen, test, options, base_dir, train_candidate, evaluate_pair) -> dict:  # type: ignore[no-untyped-def]
+def _retrain_gain(base: Path, chosen, test, options, base_dir, train_candidate, evaluate_pair) -> dict:
     slices = split_labels(chosen, holdout=0.0, tune=0.2)
     with (
         tempfile.TemporaryDirectory(prefix="sentimon-bench-labelling-") as work,

@@ -131,8 +131,8 @@ def _score_spike(scenario: Scenario, run: Replay, spike: Spike, fired: int | Non
         counts[0], counts[1], counts[2], counts[3] = (
             counts[0] + 1, counts[1] + hit, counts[2] + visible, counts[3] + (hit and visible)
         )  # fmt: skip
-        if hit and target is MAIN:
-            tally.delays.append(delay)  # type: ignore[arg-type]
+        if hit and target is MAIN and delay is not None:
+            tally.delays.append(delay)
         elif not hit:
             what = "missed" if delay is None else f"late by {delay} windows"
             tally.misses.append(
@@ -209,7 +209,7 @@ def bench_alerts(
         from bench.alerts.textpool import load_pool
 
         pool = load_pool(quiet=json_out)
-    source = "synthetic (Beta)" if synthetic else f"real text, model {pool.version}"  # type: ignore[union-attr]
+    source = "synthetic (Beta)" if synthetic or pool is None else f"real text, model {pool.version}"
     plan = [item for s in range(seed, seed + seeds) for item in all_scenarios(s)]
     tally, example = Tally(), None
     for family, index, s in track(plan, description="alert scenarios", disable=json_out, transient=True):

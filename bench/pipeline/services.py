@@ -139,7 +139,7 @@ def _pg_admin(url: str, statement: str) -> None:
     from sentimon.storage.db import pg_conninfo
 
     with psycopg.connect(**pg_conninfo(url, "postgres"), autocommit=True) as conn:
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
 
 
 def _redis_db(url: str, db: int) -> str:

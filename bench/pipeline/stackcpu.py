@@ -8,14 +8,16 @@ import os
 
 import psutil
 
+from sentimon.settings import Settings
 
-def server_pids(settings: object, urls: dict[str, str]) -> dict[str, int]:
+
+def server_pids(settings: Settings, urls: dict[str, str]) -> dict[str, int]:
     """The local stack's server processes behind `urls` (kafka, postgres, redis), when it runs them."""
     from infra import stack
 
     found: dict[str, int] = {}
     with contextlib.suppress(Exception):
-        for name, handle in stack.handles(settings).by_name().items():  # type: ignore[arg-type]
+        for name, handle in stack.handles(settings).by_name().items():
             pid = handle.pid()
             if pid and f":{handle.port}" in urls.get(name, ""):
                 found[name] = pid
