@@ -61,6 +61,11 @@ class Deletion:
 
     post: Post
 
+    def to_json(self) -> bytes:
+        """What posts.scored carries for it: the scored posts' envelope with the post alone (its
+        metadata.event says "delete"), so a consumer reads every record one way."""
+        return orjson.dumps({"post": self.post.model_dump(mode="json")})
+
 
 @dataclass(slots=True)
 class BatchResult:

@@ -11,7 +11,6 @@ from typing import Any, cast
 
 import faust
 
-from sentimon.schema import ScoredPost
 from sentimon.settings import Settings
 from stream_processor import metrics
 from stream_processor.batch import DeadLetter, RawMessage
@@ -60,9 +59,9 @@ def create_app(settings: Settings, core: WorkerCore, options: ProcessOptions) ->
         }
         return await dlq.send(key=letter.key, value=letter.raw, headers=headers, force=True)
 
-    async def send_scored(sp: ScoredPost, value: bytes) -> Any:
+    async def send_scored(key: str, value: bytes) -> Any:
         # Straight to the producer: Faust's topic/channel layer cost as much as the produce itself.
-        return await app.producer.send(scored.get_topic_name(), sp.post.key.encode(), value, None, None, None)
+        return await app.producer.send(scored.get_topic_name(), key.encode(), value, None, None, None)
 
     _add_agent(app, raw, core, options, send_dead, send_scored)
 

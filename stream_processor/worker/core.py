@@ -116,14 +116,18 @@ class WorkerCore:
         await asyncio.sleep(delay)
 
     async def _produce(self, result: BatchResult, send_dead: Send, send_scored: Send) -> None:
-        """Dead letters to the DLQ and scored posts downstream; awaited, so an outage blocks the ack. Only
-        records that failed are sent again; one Kafka refuses for itself (too large) is logged, not sent
-        again."""
+        """Dead letters to the DLQ, scored posts and deletions downstream; awaited, so an outage blocks
+        the ack. Only records that failed are sent again; one Kafka refuses for itself (too large) is
+        logged, not sent again."""
         outage = self.health.stage("produce")
         todo: list[tuple[Send, tuple[Any, ...]]] = [(send_dead, (letter,)) for letter in result.dead]
         todo += [
-            (send_scored, (sp, result.encoded.get(sp.post.event_key) or sp.to_json())) for sp in result.scored
+            (send_scored, (sp.post.key, result.encoded.get(sp.post.event_key) or sp.to_json()))
+            for sp in result.scored
         ]
+        # A deletion goes downstream too, as the Post it arrived as (metadata.event = "delete", same key),
+        # so a consumer of posts.scored can drop what it holds of the post.
+        todo += [(send_scored, (gone.post.key, gone.to_json())) for gone in result.deletes]
         policy = self.driver.options.produce_retry
         delays = Backoff(policy.initial_s, policy.max_s, policy.jitter)
         while todo:

@@ -31,6 +31,7 @@ from tests.stream_processor.worker_helpers import (
     live_equals_db,
     post_json,
     produce,
+    read_topic,
     rewind_group,
     start_worker,
 )
@@ -179,6 +180,11 @@ def test_update_then_delete_through_kafka_and_the_worker_replayed_twice(
                    message="the deletion applied")  # fmt: skip
         got = assert_windows_exact(engine)
         wait_until(lambda: live_equals_db(engine, client), timeout=20, message="Redis to agree")
+        downstream = read_topic(kafka_topics.bootstrap, kafka_topics.scored, len(originals) + 2)
+        events = [
+            orjson.loads(r.value)["post"]["metadata"].get("event") for r in downstream if r.key == b"test:e"
+        ]
+        assert events[-2:] == ["update", "delete"], "the edit and the deletion go down posts.scored"
         for run in ("again", "and-again"):
             worker.stop()
             rewind_group(kafka_topics.bootstrap, kafka_topics.raw, kafka_topics.group)
