@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from model.teacher_cli import app as teacher_app
+
 if TYPE_CHECKING:
     from rich.progress import Progress
 
@@ -363,10 +365,4 @@ if __name__ == "__main__":
     app()
 
 
-def _add_teacher() -> None:
-    from model.teacher_cli import app as teacher_app
-
-    app.add_typer(teacher_app, name="teacher")
-
-
-_add_teacher()
+app.add_typer(teacher_app, name="teacher")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import bcrypt
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from dashboard.safe import cli_text
 from sentimon.secret_policy import password_problem
@@ -96,18 +98,9 @@ def users_list() -> None:
 @app.command("rm")
 def users_rm(name: str) -> None:
     """Remove a user; their sessions end at once."""
-    from datetime import UTC, datetime
+    from sentimon.storage import accounts
 
-    from sentimon.storage import accounts, audit
-
-    with _engine().begin() as conn:
-        done = accounts.remove_user(conn, name, datetime.now(UTC))
-        if done:
-            audit.record(conn, cli_actor(), "user_remove", target=accounts.clean_name(name))
-    if not done:
-        console.print(cli_text(f"no user called {accounts.clean_name(name)}", "red"))
-        raise typer.Exit(1)
-    console.print(cli_text(f"user {accounts.clean_name(name)} removed"))
+    _change_user(name, accounts.remove_user, "user_remove", "user {name} removed")
 
 
 @app.command("passwd")
@@ -116,16 +109,28 @@ def users_passwd(
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
 ) -> None:
     """Set a user's password; their sessions end at once."""
-    from datetime import UTC, datetime
-
-    from sentimon.storage import accounts, audit
+    from sentimon.storage import accounts
 
     hashed = _hash(_read_password(password_stdin))
+    _change_user(
+        name,
+        lambda conn, name, now: accounts.set_password(conn, name, hashed, now),
+        "user_password",
+        "password of {name} changed; their sessions ended",
+    )
+
+
+def _change_user(
+    name: str, change: Callable[[Connection, str, datetime], bool], action: str, done_text: str
+) -> None:
+    """Apply ``change`` to one user and audit it in the same transaction; exit 1 when no such user."""
+    from sentimon.storage import accounts, audit
+
     with _engine().begin() as conn:
-        done = accounts.set_password(conn, name, hashed, datetime.now(UTC))
+        done = change(conn, name, datetime.now(UTC))
         if done:
-            audit.record(conn, cli_actor(), "user_password", target=accounts.clean_name(name))
+            audit.record(conn, cli_actor(), action, target=accounts.clean_name(name))
     if not done:
         console.print(cli_text(f"no user called {accounts.clean_name(name)}", "red"))
         raise typer.Exit(1)
-    console.print(cli_text(f"password of {accounts.clean_name(name)} changed; their sessions ended"))
+    console.print(cli_text(done_text.format(name=accounts.clean_name(name))))
