@@ -93,14 +93,15 @@ def _batches(texts: list[str], batch_size: int, shuffle: bool, rng: random.Rando
 
 
 def logits_of(
-    net: TeacherNet, tokenizer, texts: list[str], max_len: int, batch_size: int = 128
+    net: TeacherNet, tokenizer, texts: list[str], max_len: int, batch_size: int = 128, quiet: bool = False
 ) -> torch.Tensor:
     """Raw teacher logits for ``texts`` (in their order), with a progress bar for long inputs."""
     net.eval()
     out = torch.zeros(len(texts), 3)
     batches = _batches(texts, batch_size, False, random.Random(0))
     with torch.inference_mode():
-        for idx in tqdm(batches, desc="teacher", unit="batch", mininterval=5.0, disable=len(batches) < 20):
+        quiet = quiet or len(batches) < 20
+        for idx in tqdm(batches, desc="teacher", unit="batch", mininterval=5.0, disable=quiet):
             enc = tokenizer(
                 [normalise(texts[i]) for i in idx],
                 padding=True,
@@ -209,19 +210,36 @@ def load_teacher(path: Path) -> tuple[TeacherNet, object, dict]:
     return net, tokenizer, meta
 
 
-def teacher_probs(path: Path, texts: list[str], batch_size: int = 128) -> torch.Tensor:
-    """The teacher's calibrated probabilities for ``texts``, cached beside it by a hash of the texts
-    (labelling 100k+ texts on a CPU takes tens of minutes; a resumed distillation reuses them)."""
+CHUNK = 4096  # texts per cached slice of labels: a cut-off labelling run resumes at its last slice
+
+
+def chunk_cache(path: Path, texts: list[str]) -> Path:
+    """Where the probabilities of one slice of texts are cached, named by a hash of the slice."""
     digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
-    cache = Path(path) / f"probs-{digest}.pt"
-    if cache.exists():
-        return torch.load(cache, weights_only=True)
-    net, tokenizer, meta = load_teacher(Path(path))
-    cal = meta["calibration"]
-    logits = logits_of(net, tokenizer, texts, meta["config"]["max_len"], batch_size)
-    probs = F.softmax(logits / cal["temperature"] + torch.tensor(cal["bias"]), dim=1)
-    torch.save(probs, cache)
-    return probs
+    return Path(path) / "probs" / f"{digest}.pt"
+
+
+def teacher_probs(path: Path, texts: list[str], batch_size: int = 128) -> torch.Tensor:
+    """The teacher's calibrated probabilities for ``texts``, cached beside it slice by slice (labelling
+    100k+ texts on a CPU takes tens of minutes; a resumed or repeated distillation reuses them)."""
+    slices = [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]
+    todo = [s for s in slices if not chunk_cache(path, s).exists()]
+    model = load_teacher(Path(path)) if todo else None
+    out = []
+    with tqdm(total=len(todo) * CHUNK, desc="teacher labels", unit="text", disable=not todo) as bar:
+        for piece in slices:
+            cache = chunk_cache(path, piece)
+            if not cache.exists():
+                net, tokenizer, meta = model
+                cal = meta["calibration"]
+                logits = logits_of(net, tokenizer, piece, meta["config"]["max_len"], batch_size, quiet=True)
+                cache.parent.mkdir(exist_ok=True)
+                tmp = cache.with_suffix(".tmp")
+                torch.save(F.softmax(logits / cal["temperature"] + torch.tensor(cal["bias"]), dim=1), tmp)
+                tmp.replace(cache)
+                bar.update(CHUNK)
+            out.append(torch.load(cache, weights_only=True))
+    return torch.cat(out) if out else torch.zeros(0, 3)
 
 
 def evaluate_teacher(path: Path, data_dir: Path, which: str = "benchmark") -> dict:

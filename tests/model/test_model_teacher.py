@@ -3,7 +3,6 @@ join the transfer texts, and a student always gets an RNN's vocabulary (no `teac
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import shutil
@@ -14,6 +13,7 @@ import torch
 
 from model.distill import is_transformer, soft_targets, student_texts
 from model.registry import ModelError
+from model.teacher import chunk_cache
 from model.train import TrainConfig
 
 
@@ -21,8 +21,9 @@ def _fake_teacher(folder, texts, probs):
     """A teacher folder whose probabilities for ``texts`` are already cached (as a real run leaves it)."""
     folder.mkdir()
     (folder / "teacher.json").write_text(json.dumps({"config": {"max_len": 64, "dropout": 0.1}}))
-    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
-    torch.save(torch.tensor(probs), folder / f"probs-{digest}.pt")
+    cache = chunk_cache(folder, texts)
+    cache.parent.mkdir()
+    torch.save(torch.tensor(probs), cache)
     return folder
 
 
@@ -57,3 +58,18 @@ def test_distillation_refuses_a_transformer_only_ensemble(tmp_path, data_dir):
     teacher = _fake_teacher(tmp_path / "t", ["x"], [[0.2, 0.5, 0.3]])
     with pytest.raises(ModelError, match="RNN teacher or --init-from"):
         distill(TrainConfig(data_dir=str(data_dir), out=str(tmp_path / "s")), [teacher], n_unlabelled=5)
+
+
+def test_teacher_labels_are_cached_slice_by_slice(tmp_path, monkeypatch):
+    """A cut-off labelling run keeps the slices it finished; the next run reads them back in order."""
+    import model.teacher as teacher
+
+    monkeypatch.setattr(teacher, "CHUNK", 2)
+    texts = ["a", "b", "c"]
+    folder = tmp_path / "t"
+    folder.mkdir()
+    (folder / "probs").mkdir()
+    torch.save(torch.tensor([[1.0, 0, 0], [0, 1.0, 0]]), teacher.chunk_cache(folder, ["a", "b"]))
+    torch.save(torch.tensor([[0, 0, 1.0]]), teacher.chunk_cache(folder, ["c"]))
+    probs = teacher.teacher_probs(folder, texts)
+    assert probs.argmax(dim=1).tolist() == [0, 1, 2]
