@@ -141,12 +141,14 @@ def pct(share: float) -> str:
     return f"{100 * share:.0f}%"
 
 
-_NOISE = re.compile(r"https?://\S+|[@#$]\w+|\d+|[^\w\s]")
+_LINKS = re.compile(r"https?://\S+|www\.\S+|^\s*rt\s+@\w+:?")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def similar_key(text: str) -> str:
-    """What near-duplicates share: the words, without links, handles, tags, numbers and punctuation."""
-    return " ".join(_NOISE.sub(" ", text.casefold()).split())
+    """What near-duplicates share: their letters, run together. Links, a retweet's "RT @who:", numbers,
+    punctuation and spacing drop out, so "#AcmeAir", "@acmeair" and "Acme Air" read the same."""
+    return "".join(_LETTERS.findall(_LINKS.sub(" ", text.casefold())))
 
 
 def collapse_similar(items: Iterable[T], text: Callable[[T], str], limit: int) -> list[tuple[T, int]]:
