@@ -13,6 +13,7 @@ from dashboard.safe import escape_markdown, link_markdown, plain
 from dashboard.trends import pct
 from sentimon.storage.alerts import ACKNOWLEDGED, RESOLVED, Alert
 from stream_processor.alerting.explain import headline as headline_text
+from stream_processor.alerting.explain import term_list
 
 SEVERITY_COLORS = {"critical": "red", "major": "orange", "minor": "blue"}
 SILENCE_CHOICES = {"30 minutes": 30, "1 hour": 60, "4 hours": 240, "1 day": 1440}
@@ -47,9 +48,13 @@ def explanation(a: Alert) -> None:
     details = a.explanation
     now = {"share_now": a.share_now, "baseline": a.baseline, "volume": a.volume}
     st.markdown(escape_markdown(headline_text(a.topic_name, {**details, **now})))
-    terms = [t.get("term", "") for t in details.get("terms") or [] if isinstance(t, dict)]
+    terms = [
+        {**t, "term": escape_markdown(str(t["term"]))}
+        for t in details.get("terms") or []
+        if isinstance(t, dict) and t.get("term")
+    ]
     if terms:
-        st.markdown("Terms driving it: " + ", ".join(f"**{escape_markdown(t)}**" for t in terms[:8]))
+        st.markdown("Terms driving it: " + term_list(terms[:8], markdown=True))
     with st.expander("Posts behind it"):
         quoted = [p for p in details.get("posts") or [] if isinstance(p, dict) and p.get("text")]
         for post in quoted:

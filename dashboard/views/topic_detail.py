@@ -107,12 +107,13 @@ found_terms = data.negativity_terms(focus, recent_start, end)
 st.caption(
     f"Words and word pairs carrying more of the negative weight since {widgets.when(recent_start)} "
     "than in the week before, in posts at least as negative as the rest; most certain first (z: how sure; "
-    "weak: below 2)."
+    "weak: below 2). Terms that come in the same posts share a row."
 )
 if found_terms:
     rows = [
         {
             "term": escape_markdown(t.term),
+            "comes with": escape_markdown(", ".join(t.companions[:4]) + (" …" * (len(t.companions) > 4))),
             "negative weight now": f"{t.spike_weight:.1f}",
             "in the week before": f"{t.base_weight:.1f}",
             "z": f"{t.z:.1f}",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +28,8 @@ STOPWORDS = frozenset(
     same she should so some such than that that's the their theirs them themselves then there there's
     these they they're this those through to too under until up very via was wasn't we we're were
     weren't what when where which while who whom why will with won't would wouldn't you you're your
-    yours yourself yourselves amp get got im like just also one really still even""".split()  # noqa: SIM905
+    yours yourself yourselves amp get got im like just also one really still even anyone anybody else
+    anything everyone everybody someone somebody something thing things""".split()  # noqa: SIM905
 )
 
 
@@ -49,11 +50,25 @@ class Term:
     log_odds: float
     spike_weight: float  # summed negative probability of the spike posts using it
     base_weight: float
+    companions: tuple[str, ...] = ()  # terms found in (nearly) the same posts, folded into this one
 
     @property
     def strength(self) -> str:
-        """How sure the over-representation is, in words: strong (z >= 3), moderate (>= 2) or weak."""
-        return "strong" if self.z >= 3 else "moderate" if self.z >= 2 else "weak"
+        return strength(self.z)
+
+
+def strength(z: float) -> str:
+    """How sure an over-representation is, in words: strong (z >= 3), moderate (>= 2) or weak."""
+    return "strong" if z >= 3 else "moderate" if z >= 2 else "weak"
+
+
+def term_list(terms: Iterable[dict[str, Any]], markdown: bool = False) -> str:
+    """Stored explanation terms for people: 'outage (strong), refund (weak)'."""
+    shown = []
+    for t in terms:
+        name = f"**{t['term']}**" if markdown else t["term"]
+        shown.append(f"{name} ({strength(float(t.get('z', 0.0)))})")
+    return ", ".join(shown)
 
 
 def terms_of(text: str) -> set[str]:
@@ -66,19 +81,19 @@ def terms_of(text: str) -> set[str]:
 
 
 def negative_term_weights(
-    posts: Iterable[PostText], uses: Counter[str] | None = None
+    posts: Iterable[PostText], uses: defaultdict[str, list[int]] | None = None
 ) -> tuple[defaultdict[str, float], float]:
     """Per term, the summed negative probability of posts using it; and the total of all posts.
-    `uses`, when given, counts the posts using each term."""
+    `uses`, when given, lists the positions of the posts using each term."""
     weights: defaultdict[str, float] = defaultdict(float)
     total = 0.0
-    for post in posts:
+    for i, post in enumerate(posts):
         p = min(max(post.p_neg, 0.0), 1.0)
         total += p
         for term in terms_of(post.text):
             weights[term] += p
             if uses is not None:
-                uses[term] += 1
+                uses[term].append(i)
     return weights, total
 
 
@@ -90,7 +105,7 @@ def over_represented(
 
     `prior` is the total pseudo-count of the Dirichlet prior, spread in proportion to each term's
     pooled frequency, so rare terms shrink toward no difference instead of topping the list."""
-    uses: Counter[str] = Counter()
+    uses: defaultdict[str, list[int]] = defaultdict(list)
     spike_w, spike_total = negative_term_weights(spike, uses)
     mean_neg = spike_total / len(spike) if spike else 0.0
     base_w, _base_total = negative_term_weights(base)
@@ -101,7 +116,7 @@ def over_represented(
     spike_sum, base_sum = sum(spike_w.values()), sum(base_w.values())
     terms = []
     for term, weight in spike_w.items():
-        if weight < min_weight or weight / uses[term] < mean_neg - 1e-9:
+        if weight < min_weight or weight / len(uses[term]) < mean_neg - 1e-9:
             continue  # too rare, or its posts are less negative than the rest: not a driver
         a = prior * pooled[term] / pooled_total
         y_i, y_j = weight, base_w.get(term, 0.0)
@@ -112,7 +127,40 @@ def over_represented(
         if z > 0:
             terms.append(Term(term, round(z, 3), round(delta, 4), round(y_i, 2), round(y_j, 2)))
     terms.sort(key=lambda t: (-t.z, t.term))
-    return _drop_contained(terms)[:top]
+    weights = [min(max(p.p_neg, 0.0), 1.0) for p in spike]
+    return _fold_together(_drop_contained(terms), uses, weights)[:top]
+
+
+def _fold_together(
+    terms: list[Term], uses: dict[str, list[int]], weights: list[float], overlap: float = 0.8
+) -> list[Term]:
+    """One row per group of terms that come in (nearly) the same negative posts: a repeated complaint
+    ("is anyone else's booking broken?") is one driver, not five. Overlap is weighted by each post's
+    negative probability; the group is named by its most negative, most specific term."""
+    groups: list[list[Term]] = []
+    posts: list[set[int]] = []
+    for term in terms:
+        mine = set(uses[term.term])
+        for members, theirs in zip(groups, posts, strict=True):
+            both = sum(weights[i] for i in mine & theirs)
+            either = sum(weights[i] for i in mine | theirs)
+            if either and both / either >= overlap:
+                members.append(term)
+                break
+        else:
+            groups.append([term])
+            posts.append(mine)
+    folded = []
+    for members in groups:
+
+        def specific(t: Term) -> tuple[float, int, float]:
+            return (t.spike_weight / len(uses[t.term]), len(t.term.split()), t.z)
+
+        name = max(members, key=specific)
+        rest = tuple(t.term for t in members if t is not name)
+        top_z = max(t.z for t in members)
+        folded.append(Term(name.term, top_z, name.log_odds, name.spike_weight, name.base_weight, rest))
+    return folded
 
 
 def _drop_contained(terms: list[Term]) -> list[Term]:
@@ -151,7 +199,14 @@ def explain(numbers: dict[str, Any], spike: Sequence[PostText], base: Sequence[P
     return {
         **numbers,
         "terms": [
-            {"term": t.term, "z": t.z, "spike": t.spike_weight, "baseline": t.base_weight} for t in terms
+            {
+                "term": t.term,
+                "z": t.z,
+                "spike": t.spike_weight,
+                "baseline": t.base_weight,
+                "with": list(t.companions),
+            }
+            for t in terms
         ],
         "posts": [
             {"id": p.id, "text": p.text[:500], "p_neg": round(p.p_neg, 3), "url": p.url} for p in posts

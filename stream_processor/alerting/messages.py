@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from stream_processor.alerting.explain import headline
+from stream_processor.alerting.explain import headline, term_list
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -47,7 +47,7 @@ def title(payload: dict[str, Any]) -> str:
 
 def _terms(payload: dict[str, Any], top: int = 6) -> str:
     terms = payload["explanation"].get("terms") or []
-    return ", ".join(t["term"] for t in terms[:top]) or "(no stand-out terms)"
+    return term_list(terms[:top]) or "(no stand-out terms)"
 
 
 def _quotes(payload: dict[str, Any]) -> list[str]:

@@ -76,3 +76,17 @@ def test_praise_that_grows_is_no_driver_of_negativity_and_weak_evidence_says_so(
     assert "awful" in names or "delayed" in names
     assert all(t.z > 0 for t in terms) and [t.z for t in terms] == sorted((t.z for t in terms), reverse=True)
     assert {t.strength for t in terms} <= {"strong", "moderate", "weak"}
+
+
+def test_a_repeated_complaint_is_one_driver_named_by_its_most_telling_term() -> None:
+    """The words of one template come in the same posts: one row, the others folded into it."""
+    spike = _posts(["Is anyone else's booking broken? Terrible, just terrible"] * 30, 0.9, start=500)
+    spike += _posts(["website is down and I can't check in, absolutely awful"] * 20, 0.9, start=600)
+    spike += _posts(["anyone know when the new route opens?"] * 10, 0.1, start=700)
+    base = _posts(["anyone know when the new route opens?"] * 20, 0.1) + BASE
+    terms = over_represented(spike, base)
+    assert len(terms) == 2, [(t.term, t.companions) for t in terms]
+    booking, website = sorted(terms, key=lambda t: "website" in t.term + " ".join(t.companions))
+    assert "booking" in booking.term and "terrible" in " ".join((booking.term, *booking.companions))
+    assert "website" in " ".join((website.term, *website.companions))
+    assert "anyone" not in [t.term for t in terms]

@@ -106,6 +106,7 @@ def test_email_reaches_a_local_smtp_server() -> None:
     assert mail["Subject"].startswith("Sentimon [major] Negative spike: acme")
     text = mail.get_payload(decode=True).decode()
     assert "Negative share now: 45%  usual: 20%" in text and "acme outage again" in text
+    assert "Terms driving it: outage (strong)" in text  # how sure, in words
 
 
 def test_email_to_a_closed_port_is_a_transient_failure() -> None:

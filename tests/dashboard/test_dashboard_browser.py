@@ -261,7 +261,7 @@ def test_admin_acknowledges_then_resolves_an_alert(page: Page, dashboard: Dashbo
     card = page.locator(f".st-key-alert-{alert_id}")
     expect(card).to_contain_text(name)
     expect(card).to_contain_text(f"{name}: negative share 70% vs 20% usual (+50 pts, 40 posts/min)")
-    expect(card).to_contain_text("Terms driving it: outage")
+    expect(card).to_contain_text("Terms driving it: outage (strong)")
     card.get_by_text("Posts behind it").click()
     expect(card.get_by_test_id("stText")).to_have_text("the outage again, awful")
     card.get_by_role("button", name="Acknowledge").click()
