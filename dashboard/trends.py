@@ -14,10 +14,9 @@ from typing import TypeVar
 import pandas as pd
 
 from sentimon.quantify import Estimate
-from sentimon.schema import WINDOW, WindowAggregate, bucket_size, total, window_start
+from sentimon.schema import CURRENT, WINDOW, WindowAggregate, bucket_size, total, window_start
 
 T = TypeVar("T")
-CURRENT = timedelta(minutes=15)  # "now" on the overview: the last quarter hour
 BASELINE = timedelta(hours=24)  # compared with the day before it
 SPARK = timedelta(hours=1)
 MIN_VOLUME = 5  # below this a share is too noisy to rank a topic by

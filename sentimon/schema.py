@@ -291,6 +291,7 @@ def total(
 # every part of Sentimon puts a moment in the same window to the microsecond.
 
 WINDOW = timedelta(minutes=1)  # every stored window is one minute
+CURRENT = timedelta(minutes=15)  # "now" wherever a share is shown: the overview's tiles, the console
 BUCKETS = {"1m": WINDOW, "5m": 5 * WINDOW, "1h": timedelta(hours=1), "1d": timedelta(days=1)}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

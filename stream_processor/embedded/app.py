@@ -159,22 +159,26 @@ def seed_demo_topics(engine: Engine) -> None:
 
 
 def print_status(view: MemoryLiveView, health: Health, engine: Engine) -> None:
-    """The console line: totals, then each topic's newest window by name, with its corrected share."""
+    """The console line: totals, then each topic by name with its corrected share over the quarter hour
+    ending at its newest window, the span the overview's tiles show (one minute alone is too few)."""
     from rich.markup import escape
 
+    from sentimon.schema import CURRENT, WINDOW, total
     from sentimon.storage import topics
 
     with engine.connect() as conn:
         names = {t.id: t.name for t in topics.list_topics(conn)}
     parts = []
-    for topic_id, w in sorted(view.latest_all().items()):
-        est = w.estimate()
+    for topic_id, newest in sorted(view.latest_all().items()):
+        since = newest.window_start - CURRENT + WINDOW
+        est = total(w for w in view.series(topic_id) if w.window_start >= since).estimate()
         shown = (
-            "too few posts"
+            "too few to tell"
             if est.too_few
             else f"{est.negative:.0%} negative ({est.negative_low:.0%}–{est.negative_high:.0%})"
         )
-        parts.append(f"{escape(names.get(topic_id, f'topic {topic_id}'))}: {w.n} posts, {shown}")
+        name = escape(names.get(topic_id, f"topic {topic_id}"))
+        parts.append(f"{name}: {est.n} posts in {CURRENT.seconds // 60} min, {shown}")
     line = f"[dim]{health.processed} processed, {health.dead} dead letters · {' · '.join(parts)}[/]"
     console.print(line, soft_wrap=not console.is_terminal)  # a log file gets one line, not 80 columns
 

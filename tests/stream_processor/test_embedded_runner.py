@@ -278,3 +278,32 @@ def test_status_line_off_a_terminal_is_one_unwrapped_line(
     engine.dispose()
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and all(name in lines[0] for name in names), lines
+
+
+def test_status_line_shows_the_quarter_hour_the_overview_shows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fifteen one-minute windows of 8 posts each: 120 posts together, enough to tell; one alone is not;
+    a window older than the quarter hour is left out."""
+    from datetime import UTC, datetime, timedelta
+
+    from stream_processor.embedded.app import print_status
+    from stream_processor.metrics import Health
+    from stream_processor.sinks.base import Batch
+    from stream_processor.windows import WindowState
+
+    url = f"sqlite:///{tmp_path / 'status.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        topic = topics.create_topic(conn, "Acme Air", "acme")
+    view = MemoryLiveView()
+    at = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    minutes = [at - timedelta(minutes=m) for m in range(16)]
+    view.add(Batch(windows=[WindowState(topic, m, n=8, n_neg=4, n_neu=2, n_pos=2) for m in minutes]))
+    view.flush()
+    print_status(view, Health(processed=128), engine)
+    engine.dispose()
+    line = capsys.readouterr().err.strip()
+    assert "Acme Air: 120 posts in 15 min" in line and "negative (" in line, line
+    assert "too few" not in line
