@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,9 +65,16 @@ def pretrain(
     threads: int = typer.Option(2, help="CPU threads for torch"),
     max_texts: int = typer.Option(0, help="Use only this many texts (0 = all)"),
     init_from: Path = typer.Option(None, help="Continue from an LM folder"),
+    forum: bool = typer.Option(False, help="Read the unlabelled forum comments (unlabeled-forum/) too"),
+    from_db: bool = typer.Option(
+        False, help="Train on the posts the monitor has stored instead (domain-adaptive; needs --init-from)"
+    ),
+    since: datetime = typer.Option(None, help="With --from-db: posts created at or after this (ISO)"),
+    until: datetime = typer.Option(None, help="With --from-db: posts created before this (ISO)"),
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
 ) -> None:
-    """Pretrain the RNN language model on unlabelled tweets + sentiment140 + SemEval training texts."""
+    """Pretrain the RNN language model on unlabelled tweets + sentiment140 + SemEval training texts
+    (+ forum comments), or continue one on the monitor's stored posts."""
     from model.train import pretrain as run
 
     base = {
@@ -96,9 +104,25 @@ def pretrain(
         "threads": threads,
         "max_texts": max_texts,
         "init_from": str(init_from) if init_from else None,
+        "forum": forum,
     }
-    folder = run(_config(base, options, set_), command=_command())
+    if from_db and init_from is None:
+        raise typer.BadParameter("--from-db continues a language model: give it one with --init-from")
+    texts, sources = _stored_texts(since, until, max_texts) if from_db else (None, None)
+    folder = run(_config(base, options, set_), command=_command(), texts=texts, sources=sources)
     typer.echo(f"language model saved to {folder}")
+
+
+def _stored_texts(since: datetime | None, until: datetime | None, limit: int) -> tuple[list[str], list[str]]:
+    from retraining.data import stored_corpus
+    from sentimon.settings import get_settings
+
+    try:
+        texts, span = stored_corpus(get_settings().database_url, since, until, limit or None)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(f"{len(texts)} distinct stored posts from {span}")
+    return texts, [f"stored posts ({span})"]
 
 
 def _command() -> str:

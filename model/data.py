@@ -165,12 +165,15 @@ def semeval_split(data_dir: Path, which: str) -> Labelled:
     return texts, labels
 
 
-def pretrain_texts(data_dir: Path) -> list[str]:
-    """Unlabelled tweets + sentiment140 texts + SemEval training texts (never the benchmark)."""
+def pretrain_texts(data_dir: Path, forum: bool = False) -> list[str]:
+    """Unlabelled tweets + sentiment140 texts + SemEval training texts (never the benchmark), and with
+    ``forum`` the unlabelled forum comments too (the monitor reads Reddit and Hacker News as well)."""
     data_dir = Path(data_dir)
     texts = list(iter_lines(data_dir / "unlabeled-tweets"))
     texts += list(iter_lines(data_dir / "sentiment140-sample"))
     texts += semeval_split(data_dir, "train")[0]
+    if forum:
+        texts += list(iter_lines(data_dir / "unlabeled-forum"))
     return texts
 
 

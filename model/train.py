@@ -18,7 +18,7 @@ from model.batching import encode_all, length_batches, pad
 from model.curves import save_curves
 from model.data import DEFAULT_DATA_DIR
 from model.metrics import scores
-from model.nets import LanguageModel, NetConfig, SentimentNet, param_groups, unfreeze_top
+from model.nets import LanguageModel, NetConfig, SentimentNet, load_encoder, param_groups, unfreeze_top
 from model.predict import batch_logits, lm_loss
 from model.registry import load_model, save_model
 from model.vocab import Vocab
@@ -39,6 +39,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     max_texts: int = 0  # cap on training texts (0 = all): quick runs and tests
+    forum: bool = False  # LM pretraining reads the unlabelled forum comments as well
     vocab_size: int = 25000
     min_count: int = 3
     max_tokens: int = 64
@@ -225,13 +226,20 @@ def fit(
     return best or {}
 
 
-def pretrain(cfg: TrainConfig, command: str = "") -> Path:
-    """Language-model pretraining on the unlabelled corpus (+ SemEval training texts)."""
+def pretrain(
+    cfg: TrainConfig, command: str = "", texts: list[str] | None = None, sources: list[str] | None = None
+) -> Path:
+    """Language-model pretraining on the unlabelled corpus (+ SemEval training texts), or on ``texts``
+    named by ``sources`` (a deployment's stored posts: domain-adaptive pretraining)."""
     from model.data import pretrain_texts
 
     rng = seed_everything(cfg.seed, cfg.threads)
     t0 = time.time()
-    texts = pretrain_texts(Path(cfg.data_dir))
+    if texts is None:
+        texts = pretrain_texts(Path(cfg.data_dir), forum=cfg.forum)
+        sources = ["unlabeled-tweets", "sentiment140-sample", "SemEval 2013-2016 training texts"]
+        sources += ["unlabeled-forum"] * cfg.forum
+    texts = list(texts)
     rng.shuffle(texts)
     if cfg.max_texts:
         texts = texts[: cfg.max_texts]
@@ -239,13 +247,18 @@ def pretrain(cfg: TrainConfig, command: str = "") -> Path:
     val_texts, train_texts = texts[:n_val], texts[n_val:]
     vocab = Vocab(itos=[], max_tokens=cfg.max_tokens)
     if cfg.init_from:
-        model, vocab, _, _ = load_model(Path(cfg.init_from), task="lm")
+        start, vocab, _, _ = load_model(Path(cfg.init_from))
+        if isinstance(start, SentimentNet):  # a classifier (the served one): its encoder, a new decoder
+            model = LanguageModel(start.cfg)
+            load_encoder(model, start.state_dict())
+        else:
+            model = start
     else:
         from model.vocab import build_vocab
 
         vocab = build_vocab(train_texts, cfg.vocab_size, cfg.min_count, cfg.max_tokens)
         model = LanguageModel(cfg.net(len(vocab)))
-    return train_lm(cfg, model, vocab, train_texts, val_texts, rng, t0, command)
+    return train_lm(cfg, model, vocab, train_texts, val_texts, rng, t0, command, sources or [])
 
 
 def train_lm(
@@ -257,6 +270,7 @@ def train_lm(
     rng: random.Random,
     t0: float,
     command: str = "",
+    sources: list[str] | None = None,
 ) -> Path:
     train_seqs = encode_all(vocab, train_texts, lm=True)
     val_seqs = encode_all(vocab, val_texts, lm=True)
@@ -270,7 +284,7 @@ def train_lm(
     data = {
         "pretrain_texts": len(train_texts),
         "val_texts": len(val_texts),
-        "sources": ["unlabeled-tweets", "sentiment140-sample", "SemEval 2013-2016 training texts"],
+        "sources": sources or [],
     }
 
     def save(best: dict) -> None:

@@ -7,9 +7,11 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from model.data import DEFAULT_DATA_DIR, SEMEVAL_DIR, VAL_FILES, read_labelled, read_semeval, semeval_split
+from sentimon.schema import as_utc
 from sentimon.sentiment import LABELS
 
 VALIDATION_FILE = "twitter-2016devtest-A.tsv"  # the fixed gate set; the benchmark file is never used
@@ -108,3 +110,29 @@ def mix(*parts: Labelled, repeat_last: int = 1) -> Labelled:
 
 def counts(labels: Sequence[int]) -> dict[str, int]:
     return {"n": len(labels), **{name: sum(1 for y in labels if y == i) for i, name in enumerate(LABELS)}}
+
+
+MIN_CORPUS = 200  # fewer stored texts than this teach a language model nothing but noise
+
+
+def stored_corpus(
+    database_url: str, since: datetime | None, until: datetime | None, limit: int | None = None
+) -> tuple[list[str], str]:
+    """The stored posts' distinct texts (none deleted) for domain-adaptive pretraining, and their span
+    in words; a ValueError when there are too few to be worth it."""
+    from sentimon.storage import posts
+    from sentimon.storage.db import make_engine
+
+    since, until = (as_utc(t) if t else None for t in (since, until))
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            texts = posts.stored_texts(conn, since, until, limit)
+    finally:
+        engine.dispose()
+    span = f"{since.isoformat() if since else 'the first'} to {until.isoformat() if until else 'now'}"
+    if len(texts) < MIN_CORPUS:
+        raise ValueError(
+            f"only {len(texts)} distinct stored posts from {span}; pretraining needs {MIN_CORPUS}+"
+        )
+    return texts, span

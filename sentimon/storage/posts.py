@@ -243,6 +243,20 @@ def recent_posts(
     return [post_row(r) for r in conn.execute(query)]
 
 
+def stored_texts(
+    conn: Connection, since: datetime | None = None, until: datetime | None = None, limit: int | None = None
+) -> list[str]:
+    """The distinct texts of the stored posts (none deleted at the source), newest first: what a
+    deployment has in abundance for domain-adaptive pretraining."""
+    query = select(posts.c.text).where(posts.c.deleted_at.is_(None)).group_by(posts.c.text)
+    if since is not None:
+        query = query.where(posts.c.created_at >= since)
+    if until is not None:
+        query = query.where(posts.c.created_at < until)
+    query = query.order_by(func.max(posts.c.created_at).desc()).limit(limit)
+    return [text for (text,) in conn.execute(query) if text.strip()]
+
+
 def top_posts(
     conn: Connection,
     topic_id: int,

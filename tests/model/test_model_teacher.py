@@ -73,3 +73,13 @@ def test_teacher_labels_are_cached_slice_by_slice(tmp_path, monkeypatch):
     torch.save(torch.tensor([[0, 0, 1.0]]), teacher.chunk_cache(folder, ["c"]))
     probs = teacher.teacher_probs(folder, texts)
     assert probs.argmax(dim=1).tolist() == [0, 1, 2]
+
+
+def test_language_model_pretraining_can_read_the_forum_comments(data_dir, tmp_path):
+    from model.data import pretrain_texts
+
+    data_dir = Path(shutil.copytree(data_dir, tmp_path / "data"))
+    (data_dir / "unlabeled-forum").mkdir()
+    (data_dir / "unlabeled-forum" / "reddit_comments.txt").write_text("a long forum comment\n")
+    assert "a long forum comment" in pretrain_texts(data_dir, forum=True)
+    assert "a long forum comment" not in pretrain_texts(data_dir)
