@@ -68,6 +68,7 @@ class TrainConfig:
     freeze_embedding: bool = False  # keep the LM's word vectors: 25k×d weights overfit a few labelled tweets
     log_every: int = 50
     half: bool = True  # store float16 weights (classifier)
+    resume: bool = False  # continue a cut-off run from <out>/checkpoint.pt (written after every epoch)
 
     @classmethod
     def with_overrides(cls, base: dict | None = None, **overrides) -> TrainConfig:
@@ -192,38 +193,80 @@ def plan(stages: list[Stage], n_groups: int, unfreeze: bool) -> list[tuple[Stage
     return [(stage, frac, min(n_groups, i + 1)) for i, (stage, frac, _) in enumerate(runs)]
 
 
+CHECKPOINT = "checkpoint.pt"
+
+
 def fit(
     trainer: Trainer, stages: list[Stage], evaluate, weight: torch.Tensor | None, unfreeze: bool, on_best=None
 ) -> dict:
     """Run the planned steps; evaluate after each, keep the best state of the last stage, stop early.
 
-    ``evaluate()`` returns a dict with a 'score' (higher is better) and other columns."""
+    ``evaluate()`` returns a dict with a 'score' (higher is better) and other columns. After every step
+    the whole run is checkpointed in the output folder, so ``cfg.resume`` picks a cut-off run up there."""
     cfg, model = trainer.cfg, trainer.model
     total = sum(_stage_steps(s, cfg.batch_size) for s in stages)
-    best, best_state, bad, epoch = None, None, 0, 0.0
+    state = {"done": 0, "best": None, "best_state": None, "bad": 0, "epoch": 0.0}
+    path = Path(cfg.out) / CHECKPOINT
+    if path.exists() and cfg.resume:
+        state = _restore(trainer, path)
+        print(f"resuming {path}: {state['done']} evaluated steps done")
+    elif path.exists():
+        print(f"{path}: an unfinished run's checkpoint; starting over (--set resume=true continues it)")
     n_groups = len(model.layer_groups())
-    for stage, frac, open_groups in plan(stages, n_groups, unfreeze):
-        if bad >= cfg.patience:
+    for i, (stage, frac, open_groups) in enumerate(plan(stages, n_groups, unfreeze)):
+        if i < state["done"]:
+            continue
+        if state["bad"] >= cfg.patience:
             break
         unfreeze_top(model, min(open_groups, n_groups - 1) if cfg.freeze_embedding else open_groups)
-        epoch = round(epoch + frac, 4)
+        state["epoch"] = epoch = round(state["epoch"] + frac, 4)
         trainer.run_epoch(stage, frac, total, weight, epoch)
         result = evaluate()
         trainer.rows.append({"stage": stage.name, "epoch": epoch, "step": trainer.step, **result})
         print(f"[{stage.name}] epoch {epoch:g}: " + ", ".join(f"{k}={v:.4f}" for k, v in result.items()))
-        if stage is not stages[-1]:
-            continue
-        if best is None or result["score"] > best["score"]:
-            best, bad = result, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            if on_best is not None:  # e.g. write the LM folder after every improving epoch
-                on_best(best)
-        else:
-            bad += 1
+        if stage is stages[-1]:
+            if state["best"] is None or result["score"] > state["best"]["score"]:
+                state["best"], state["bad"] = result, 0
+                state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                if on_best is not None:  # e.g. write the LM folder after every improving epoch
+                    on_best(state["best"])
+            else:
+                state["bad"] += 1
+        state["done"] = i + 1
+        _checkpoint(trainer, state, path)
     unfreeze_top(model, n_groups)
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    return best or {}
+    if state["best_state"] is not None:
+        model.load_state_dict(state["best_state"])
+    path.unlink(missing_ok=True)
+    return state["best"] or {}
+
+
+def _checkpoint(trainer: Trainer, state: dict, path: Path) -> None:
+    """Everything a resumed run needs to continue as if never stopped: weights, optimizer, schedule
+    position, curves, early-stopping state and both random generators."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    blob = {
+        **state,
+        "model": trainer.model.state_dict(),
+        "opt": trainer.opt.state_dict(),
+        "step": trainer.step,
+        "rows": trainer.rows,
+        "rng": trainer.rng.getstate(),
+        "torch_rng": torch.get_rng_state(),
+    }
+    tmp = path.with_suffix(".tmp")
+    torch.save(blob, tmp)
+    tmp.replace(path)
+
+
+def _restore(trainer: Trainer, path: Path) -> dict:
+    blob = torch.load(path, weights_only=False)  # our own file, written by _checkpoint
+    trainer.model.load_state_dict(blob.pop("model"))
+    trainer.opt.load_state_dict(blob.pop("opt"))
+    trainer.step, trainer.rows = blob.pop("step"), blob.pop("rows")
+    trainer.rng.setstate(blob.pop("rng"))
+    torch.set_rng_state(blob.pop("torch_rng"))
+    return blob
 
 
 def pretrain(
