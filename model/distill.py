@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from model.batching import encode_all
-from model.data import iter_lines
+from model.data import SEMEVAL_DIR, TRAIN_FILES, iter_lines, read_semeval
 from model.finetune import _data_card, _labelled, save_classifier, val_scorer
 from model.inference import load
 from model.lexicon import valence_vector
@@ -98,6 +98,10 @@ def distill(
     cfg = replace(cfg, emb_dim=teacher.net.cfg.emb_dim, vocab_size=len(vocab), max_tokens=vocab.max_tokens)
     texts = student_texts(cfg, rng, n_unlabelled, n_forum)
     targets = soft_targets(teacher_paths, texts)
+    held = set(held_out_texts(cfg)[0])
+    if held:  # after labelling, so the teacher's cached labels of the full list still match
+        kept = [i for i, t in enumerate(texts) if t not in held]
+        texts, targets = [texts[i] for i in kept], [targets[i] for i in kept]
     student = SentimentNet(cfg.net(len(vocab)))
     _init_student(student, teacher, cfg.init_from)
     val_texts, val_labels = _labelled(cfg, "val")
@@ -115,10 +119,24 @@ def distill(
         "unlabelled": n_unlabelled,
         "forum": n_forum,
         "init_from": cfg.init_from,
+        "held_out": list(cfg.hold_out),
     }
     reproduce = [line for p in teacher_paths for line in _reproduce_of(p)]
     reproduce = list(dict.fromkeys(reproduce)) + ([command] if command else [])
     return save_classifier(cfg, student, vocab, trainer, t0, (val_texts, val_labels), data, reproduce)
+
+
+def held_out_texts(cfg: TrainConfig) -> tuple[list[str], list[int]]:
+    """The labelled texts of the SemEval training files ``cfg.hold_out`` names (none: empty)."""
+    unknown = sorted(set(cfg.hold_out) - set(TRAIN_FILES))
+    if unknown:
+        raise ModelError(f"hold_out names no SemEval training file: {', '.join(unknown)}")
+    texts: list[str] = []
+    labels: list[int] = []
+    for name in cfg.hold_out:
+        t, y = read_semeval(Path(cfg.data_dir) / SEMEVAL_DIR / name)
+        texts, labels = texts + t, labels + y
+    return texts, labels
 
 
 def _teacher_name(path: Path) -> str:

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 from model.data import read_labelled, semeval_split
+from model.distill import held_out_texts
 from model.quantstats import fit_correction, write_quantification
 from model.registry import load_model, sha256, write_card
-from model.train import calibrate_and_score
+from model.train import TrainConfig, calibrate_and_score
 from sentimon.sentiment import LABELS
 
 
@@ -27,9 +28,13 @@ def recalibrate(folder: Path, data_dir: Path, val_data: Path | None = None, fmt:
     card["metrics"]["val"] = metrics
     card["files"]["config.json"] = sha256(folder / "config.json")
     write_card(folder, card)
-    stats = refit_quantification(
-        folder, texts, labels, "validation (dev+devtest)" if not val_data else str(val_data)
-    )
+    source = "validation (dev+devtest)" if not val_data else str(val_data)
+    held = ((card.get("data") or {}).get("distilled_from") or {}).get("held_out") or []
+    if held:  # training files the student never learnt from: more out-of-sample data, other years
+        more_texts, more_labels = held_out_texts(TrainConfig(data_dir=str(data_dir), hold_out=held))
+        texts, labels = texts + more_texts, labels + more_labels
+        source += " + held-out " + ", ".join(name.removesuffix(".tsv") for name in held)
+    stats = refit_quantification(folder, texts, labels, source)
     return {"calibration": calibration, "val": metrics, "quantification": stats}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -69,6 +69,9 @@ class TrainConfig:
     log_every: int = 50
     half: bool = True  # store float16 weights (classifier)
     resume: bool = False  # continue a cut-off run from <out>/checkpoint.pt (written after every epoch)
+    # SemEval training files a distilled student never learns from: out-of-sample labelled data beyond
+    # the 2016 validation files for its quantification correction statistics (`sentimon model calibrate`)
+    hold_out: list[str] = field(default_factory=list)
 
     @classmethod
     def with_overrides(cls, base: dict | None = None, **overrides) -> TrainConfig:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
 import torch
 
 from model.batching import encode_all, pad
@@ -157,3 +158,29 @@ def test_ensemble_distillation_into_a_same_size_student(tiny_clf, data_dir, tmp_
     assert len(card["data"]["distilled_from"]["teachers"]) == 2
     texts = ["love great happy", "hate awful sad", "meeting report schedule"]
     assert [x[0] for x in load(folder).classify(texts)] == [x[0] for x in load(tiny_clf).classify(texts)]
+
+
+def test_held_out_training_files_stay_out_of_the_student_and_feed_its_correction_statistics(
+    tiny_clf, data_dir, tmp_path
+):
+    """A student never learns from the files it holds out; calibrate fits its quantification
+    statistics on validation plus those files."""
+    import random
+
+    from model.distill import distill, held_out_texts, student_texts
+    from model.recalibrate import recalibrate
+    from model.registry import ModelError
+
+    base = {"data_dir": str(data_dir), "epochs": 1, "lr": 1e-3, "batch_size": 16, "threads": 1, "hidden": 24}
+    cfg = TrainConfig(**base, out=str(tmp_path / "held"), init_from=str(tiny_clf),
+                      hold_out=["twitter-2013test-A.tsv"])  # fmt: skip
+    held = set(held_out_texts(cfg)[0])
+    everything = student_texts(cfg, random.Random(cfg.seed), 50)
+    folder = distill(cfg, [tiny_clf], n_unlabelled=50)
+    card = json.loads((folder / "card.json").read_text())
+    assert card["data"]["distilled_from"]["held_out"] == ["twitter-2013test-A.tsv"]
+    assert card["data"]["distilled_from"]["texts"] == sum(t not in held for t in everything) < len(everything)
+    out = recalibrate(folder, data_dir)
+    assert out["quantification"]["source"] == "validation (dev+devtest) + held-out twitter-2013test-A"
+    with pytest.raises(ModelError, match="no SemEval training file"):
+        held_out_texts(TrainConfig(**base, hold_out=["twitter-2016test-A.tsv"]))
