@@ -29,7 +29,7 @@ STOPWORDS = frozenset(
     these they they're this those through to too under until up very via was wasn't we we're were
     weren't what when where which while who whom why will with won't would wouldn't you you're your
     yours yourself yourselves amp get got im like just also one really still even anyone anybody else
-    anything everyone everybody someone somebody something thing things""".split()  # noqa: SIM905
+    anything everyone everybody someone somebody something thing things every""".split()  # noqa: SIM905
 )
 
 

@@ -88,14 +88,25 @@ _TEXTS = {
     ],
 }
 _WHEN = ["today", "this morning", "last night", "again", "on a Sunday", "at 6am", "after work", ""]
-_SPIKE = [
-    "{n} website is down and I can't check in, absolutely awful",
-    "Stuck at the gate for three hours, {n} won't tell us anything. Disgusting.",
-    "{n} cancelled my flight with no explanation, furious",
-    "Worst day ever thanks to {n}, lost my bag and missed my connection",
-    "Is anyone else's {n} booking broken? Terrible, just terrible",
-    "{n} outage is a disaster, hundreds of angry people here",
+# A spike is one event told many ways: what happened, then how people feel about it.
+_SPIKE_WHAT = [
+    "{n} website is down and I can't check in",
+    "Stuck at the gate for three hours, {n} won't tell us anything.",
+    "{n} cancelled my flight with no explanation",
+    "{n} lost my bag and I missed my connection",
+    "Is anyone else's {n} booking broken?",
+    "{n} app crashes every time I try to rebook",
+    "{n} outage, still no flights out of here",
+    "check-in queue for {n} is two hours long because of the outage",
+    "{n} rebooked me on a flight that does not exist",
+    "90 minutes on hold, the {n} support line is down too",
+    "every {n} flight this morning cancelled and nobody at the desk",
+    "day ruined by the {n} outage, kids crying at the gate",
 ]
+_SPIKE_HOW = [
+    "absolutely awful", "Disgusting.", "furious", "worst airline ever", "Terrible, just terrible",
+    "what a disaster", "never again", "horrible", "so frustrated", "what a waste of a day",
+]  # fmt: skip
 _NOISE = [
     "Coffee first, then everything else",
     "What a beautiful morning for a run",
@@ -150,7 +161,8 @@ class DemoScenario:
 
     def _text(self, rng: random.Random, spike_post: bool) -> str:
         if spike_post:
-            return rng.choice(_SPIKE).format(n=rng.choice(_NAMES["Acme Air"]))
+            what = rng.choice(_SPIKE_WHAT).format(n=rng.choice(_NAMES["Acme Air"]))
+            return f"{what} {rng.choice(_SPIKE_HOW)}"
         if rng.random() < 0.25:
             return rng.choice(_NOISE)
         topic = rng.choice(list(_NAMES))
