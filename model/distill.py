@@ -121,7 +121,8 @@ def distill(
         "init_from": cfg.init_from,
         "held_out": list(cfg.hold_out),
     }
-    reproduce = [line for p in teacher_paths for line in _reproduce_of(p)]
+    start = [Path(cfg.init_from)] if cfg.init_from else []  # the student's starting point has a history too
+    reproduce = [line for p in [*start, *teacher_paths] for line in _reproduce_of(p)]
     reproduce = list(dict.fromkeys(reproduce)) + ([command] if command else [])
     return save_classifier(cfg, student, vocab, trainer, t0, (val_texts, val_labels), data, reproduce)
 

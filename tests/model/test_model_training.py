@@ -156,6 +156,7 @@ def test_ensemble_distillation_into_a_same_size_student(tiny_clf, data_dir, tmp_
     folder = distill(cfg, [tiny_clf, tiny_clf], n_unlabelled=50)
     card = json.loads((folder / "card.json").read_text())
     assert len(card["data"]["distilled_from"]["teachers"]) == 2
+    assert "sentimon model finetune --tiny" in card["reproduce"], "the starting point's history is kept"
     texts = ["love great happy", "hate awful sad", "meeting report schedule"]
     assert [x[0] for x in load(folder).classify(texts)] == [x[0] for x in load(tiny_clf).classify(texts)]
 
