@@ -119,7 +119,7 @@ def _stored_texts(since: datetime | None, until: datetime | None, limit: int) ->
     from sentimon.settings import get_settings
 
     try:
-        texts, span = stored_corpus(get_settings().database_url, since, until, limit or None)
+        texts, span = stored_corpus(get_settings().db_url, since, until, limit or None)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(f"{len(texts)} distinct stored posts from {span}")
