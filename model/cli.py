@@ -26,6 +26,8 @@ def main() -> None:
 
 
 SET_HELP = "Extra training setting KEY=VALUE (repeatable), e.g. --set weight_dropout=0.2"
+MODEL_HELP = "Model folder (default: the registry's live version, else the configured or shipped model)"
+VAL_HELP = "Labelled file/folder instead of SemEval 2016 dev+devtest"
 
 
 def _overrides(pairs: list[str]) -> dict:
@@ -158,9 +160,7 @@ def finetune(
     train_data: Path | None = typer.Option(
         None, help="Labelled file/folder instead of the SemEval training split"
     ),
-    val_data: Path | None = typer.Option(
-        None, help="Labelled file/folder instead of SemEval 2016 dev+devtest"
-    ),
+    val_data: Path | None = typer.Option(None, help=VAL_HELP),
     fmt: str = typer.Option("semeval", "--format", help="semeval, csv or jsonl (--train-data/--val-data)"),
     epochs: int | None = typer.Option(None),
     batch_size: int | None = typer.Option(None),
@@ -238,11 +238,7 @@ def eval_(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object"),
     predictions: Path | None = typer.Option(None, help="Write per-text predictions (JSONL) here"),
-    model_path: Path | None = typer.Option(
-        None,
-        "--model",
-        help="Model folder (default: the registry's live version, else the configured or shipped model)",
-    ),
+    model_path: Path | None = typer.Option(None, "--model", help=MODEL_HELP),
     confusion_png: Path | None = typer.Option(None, help="Write the confusion matrix as PNG here"),
     record: str | None = typer.Option(None, help="Store the metrics in the model card under this split name"),
     threads: int | None = typer.Option(None, help="CPU threads for torch"),
@@ -282,9 +278,7 @@ def eval_(
 def calibrate(
     model_path: Path = typer.Option(..., "--model", help="Classifier folder to re-calibrate in place"),
     data_dir: Path | None = typer.Option(None, help="Shared data folder (default ../shared/data)"),
-    val_data: Path | None = typer.Option(
-        None, help="Labelled file/folder instead of SemEval 2016 dev+devtest"
-    ),
+    val_data: Path | None = typer.Option(None, help=VAL_HELP),
     fmt: str = typer.Option("semeval", "--format", help="semeval, csv or jsonl"),
 ) -> None:
     """Refit temperature, bias and decision offsets on validation data; weights stay as they are."""
@@ -306,11 +300,7 @@ def calibrate(
 def bench(
     n: int = typer.Option(20000, help="Number of texts"),
     json_out: bool = typer.Option(False, "--json"),
-    model_path: Path | None = typer.Option(
-        None,
-        "--model",
-        help="Model folder (default: the registry's live version, else the configured or shipped model)",
-    ),
+    model_path: Path | None = typer.Option(None, "--model", help=MODEL_HELP),
     threads: int | None = typer.Option(None, help="CPU threads for torch"),
     int8: bool | None = typer.Option(None, "--int8/--fp32", help="Force dynamic int8 quantisation on or off"),
     record: bool = typer.Option(False, help="Store the figures in the model card (speed section)"),
