@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from model.data import DEFAULT_DATA_DIR, iter_lines
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
+    from rich.progress import Progress, TaskID
 
 _WORDS = (
     "love",
@@ -109,7 +109,7 @@ def throughput(
     return max(rates), statistics.median(rates)
 
 
-def _runs(repeats: int) -> Progress:
+def _runs(repeats: int) -> tuple[Progress, TaskID]:
     """Progress over both systems' warm-up and timed runs, on stderr (stdout stays clean for --json)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

@@ -23,11 +23,15 @@ def bench_quantify_command(
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout (progress on stderr)."),
     samples: int = typer.Option(50, min=1, help="Samples per grid point and sample size."),
     seed: int = typer.Option(0, help="Seed of the sampling protocol."),
-    plot: Path = typer.Option(
+    plot: Path | None = typer.Option(
         None, help="Where to draw the error curves (default <data dir>/bench/quantify.png)."
     ),
-    benchmark: Path = typer.Option(None, help="Labelled SemEval 4A file (default twitter-2016test-A)."),
-    topics: Path = typer.Option(None, help="SemEval 4B/D file with topics (default twitter-2016test-BD)."),
+    benchmark: Path | None = typer.Option(
+        None, help="Labelled SemEval 4A file (default twitter-2016test-A)."
+    ),
+    topics: Path | None = typer.Option(
+        None, help="SemEval 4B/D file with topics (default twitter-2016test-BD)."
+    ),
 ) -> None:
     """Per-topic shares against the truth: CC, PCC, ACC, PACC and EMQ on artificial-prevalence samples
     of twitter-2016test-A and on the topics of twitter-2016test-BD, with the shipped model as served."""

@@ -12,12 +12,16 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from model.data import DEFAULT_DATA_DIR, SEMEVAL_DIR
 from retraining import data as rd
 from retraining.data import VALIDATION_FILE, LabelledText, Slices, as_labelled, bucket, split_labels
+
+if TYPE_CHECKING:
+    from retraining.retrain import RetrainOptions
 
 POLICIES = (
     "uncertain",
@@ -72,8 +76,7 @@ def run(
 ) -> dict:
     """Baseline on the test slice, then per policy and budget the retrained model's gain over it."""
     from model.inference import load
-    from retraining.evaluate import evaluate_pair
-    from retraining.retrain import RetrainOptions, train_candidate
+    from retraining.retrain import RetrainOptions
     from retraining.serving import choose
 
     base = choose(model_path).path
@@ -83,7 +86,7 @@ def run(
     # Trained on the chosen labels alone; tuned and calibrated as `retrain` does, on SemEval 2016dev plus
     # the labels' tune slice: calibrating on the chosen posts alone would divide out the skewed class
     # mix of whatever a policy picked.
-    base_dir = base_data or rd.default_base_dir()
+    base_dir: Path | None = base_data or rd.default_base_dir()
     base_dir = base_dir if rd.base_available(base_dir) else None
     options = RetrainOptions(epochs=epochs, threads=threads, seed=seed, base_train=False, grow_vocab=0)
     tune = "2016dev + the labels' tune slice" if base_dir else "the labels' tune slice"
@@ -100,7 +103,7 @@ def run(
         for r, order in enumerate(policy_orders):
             for n in budgets:
                 chosen = order[: min(n, len(order))]
-                gain = _retrain_gain(base, chosen, test, options, base_dir, train_candidate, evaluate_pair)
+                gain = _retrain_gain(base, chosen, test, options, base_dir)
                 result["runs"].append({"policy": policy, "repeat": r, "labels": len(chosen), **gain})
                 say(f"{policy} #{r} {len(chosen)} labels: AvgRec {gain['old']:.4f} → {gain['new']:.4f}")
     result["baseline_avgrec"] = result["runs"][0]["old"] if result["runs"] else None
@@ -109,7 +112,16 @@ def run(
     return result
 
 
-def _retrain_gain(base: Path, chosen, test, options, base_dir, train_candidate, evaluate_pair) -> dict:
+def _retrain_gain(
+    base: Path,
+    chosen: list[LabelledText],
+    test: list[LabelledText],
+    options: RetrainOptions,
+    base_dir: Path | None,
+) -> dict:
+    from retraining.evaluate import evaluate_pair
+    from retraining.retrain import train_candidate
+
     slices = split_labels(chosen, holdout=0.0, tune=0.2)
     with (
         tempfile.TemporaryDirectory(prefix="sentimon-bench-labelling-") as work,
@@ -178,16 +190,20 @@ def bench_labelling_command(
     data: Path = typer.Option(
         DEFAULT_DATA, help="Labelled file standing in for the stream (CSV/JSONL/SemEval TSV)"
     ),
-    fmt: str = typer.Option(None, "--format", help="csv, jsonl or semeval (default: from the extension)"),
-    model_path: Path = typer.Option(None, "--model", help="Model to retrain (default: the serving one)"),
+    fmt: str | None = typer.Option(
+        None, "--format", help="csv, jsonl or semeval (default: from the extension)"
+    ),
+    model_path: Path | None = typer.Option(
+        None, "--model", help="Model to retrain (default: the serving one)"
+    ),
     budgets: str = typer.Option("50,100,200", help="Numbers of labels to give, comma-separated"),
     repeats: int = typer.Option(1, help="Random orders tried (the uncertain order is one)"),
     epochs: int = typer.Option(1, help="Fine-tuning epochs per retraining"),
     test_share: float = typer.Option(0.3, help="Share of the file kept as the never-labelled test slice"),
-    threads: int = typer.Option(None, help="CPU threads for torch"),
+    threads: int | None = typer.Option(None, help="CPU threads for torch"),
     seed: int = typer.Option(0),
     png: Path = typer.Option(Path("var/bench/labelling.png"), help="Plot of gain against labels"),
-    base_data: Path = typer.Option(
+    base_data: Path | None = typer.Option(
         None, help="Shared data folder whose 2016dev joins the tune set (default ../shared/data)"
     ),
 ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -40,9 +40,8 @@ def by_size(rows: pd.DataFrame, column: str) -> dict[str, dict[str, float]]:
 def by_prevalence(rows: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
     """{method: {size: {grid point: negative-share MAE}}}."""
     out: dict[str, dict[str, dict[str, float]]] = {}
-    for (method, size, point), value in (
-        rows.groupby(["method", "size", "grid"])["ae_negative"].mean().items()
-    ):
+    for key, value in rows.groupby(["method", "size", "grid"])["ae_negative"].mean().items():
+        method, size, point = cast(tuple[str, int, float], key)  # a three-level group key
         out.setdefault(method, {}).setdefault(str(size), {})[f"{point:.2f}"] = round(float(value), 5)
     return {m: out[m] for m in _methods(rows)}
 
@@ -149,6 +148,7 @@ def run_bench(
     figures |= topic_figures(tagged, correction)
     figures["in_domain"] = {"note": IN_DOMAIN_NOTE, **app_figures(inside)}
     figures["targets"] = targets(figures, correction.prior[0])
+    assert tagged.topics is not None, "loaded with_topics=True"
     figures["meta"] = {
         "model": clf.version,
         "correction_source": clf.quantification.get("source", ""),

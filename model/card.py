@@ -8,7 +8,7 @@ from model.gains import markdown
 from sentimon.sentiment import LABELS
 
 
-def _fmt(v) -> str:
+def _fmt(v: object) -> str:
     return f"{v:.4f}" if isinstance(v, float) else str(v)
 
 

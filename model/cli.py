@@ -14,6 +14,7 @@ from model.teacher_cli import app as teacher_app
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from model.train import TrainConfig
     from retraining.serving import Choice
 
 app = typer.Typer(help="Train, fine-tune and evaluate the RNN sentiment model.", no_args_is_help=True)
@@ -25,6 +26,8 @@ def main() -> None:
 
 
 SET_HELP = "Extra training setting KEY=VALUE (repeatable), e.g. --set weight_dropout=0.2"
+MODEL_HELP = "Model folder (default: the registry's live version, else the configured or shipped model)"
+VAL_HELP = "Labelled file/folder instead of SemEval 2016 dev+devtest"
 
 
 def _overrides(pairs: list[str]) -> dict:
@@ -40,7 +43,7 @@ def _overrides(pairs: list[str]) -> dict:
     return out
 
 
-def _config(base: dict, options: dict, sets: list[str]):
+def _config(base: dict, options: dict, sets: list[str]) -> TrainConfig:
     from model.train import TrainConfig
 
     try:
@@ -52,7 +55,7 @@ def _config(base: dict, options: dict, sets: list[str]):
 @app.command()
 def pretrain(
     out: Path = typer.Option(Path("var/models/lm"), help="Model folder to write"),
-    data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
+    data_dir: Path | None = typer.Option(None, help="Shared data folder (default ../shared/data)"),
     epochs: int = typer.Option(2),
     batch_size: int = typer.Option(128),
     lr: float = typer.Option(3e-3),
@@ -64,13 +67,13 @@ def pretrain(
     seed: int = typer.Option(0),
     threads: int = typer.Option(2, help="CPU threads for torch"),
     max_texts: int = typer.Option(0, help="Use only this many texts (0 = all)"),
-    init_from: Path = typer.Option(None, help="Continue from an LM folder"),
+    init_from: Path | None = typer.Option(None, help="Continue from an LM folder"),
     forum: bool = typer.Option(False, help="Read the unlabelled forum comments (unlabeled-forum/) too"),
     from_db: bool = typer.Option(
         False, help="Train on the posts the monitor has stored instead (domain-adaptive; needs --init-from)"
     ),
-    since: datetime = typer.Option(None, help="With --from-db: posts created at or after this (ISO)"),
-    until: datetime = typer.Option(None, help="With --from-db: posts created before this (ISO)"),
+    since: datetime | None = typer.Option(None, help="With --from-db: posts created at or after this (ISO)"),
+    until: datetime | None = typer.Option(None, help="With --from-db: posts created before this (ISO)"),
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
 ) -> None:
     """Pretrain the RNN language model on unlabelled tweets + sentiment140 + SemEval training texts
@@ -118,7 +121,7 @@ def _stored_texts(since: datetime | None, until: datetime | None, limit: int) ->
     from sentimon.settings import get_settings
 
     try:
-        texts, span = stored_corpus(get_settings().database_url, since, until, limit or None)
+        texts, span = stored_corpus(get_settings().db_url, since, until, limit or None)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(f"{len(texts)} distinct stored posts from {span}")
@@ -151,20 +154,24 @@ CLF_BASE = {
 
 @app.command()
 def finetune(
-    init_from: Path = typer.Option(None, help="LM folder (encoder reused) or classifier folder"),
+    init_from: Path | None = typer.Option(None, help="LM folder (encoder reused) or classifier folder"),
     out: Path = typer.Option(Path("var/models/clf"), help="Model folder to write"),
-    data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
-    train_data: Path = typer.Option(None, help="Labelled file/folder instead of the SemEval training split"),
-    val_data: Path = typer.Option(None, help="Labelled file/folder instead of SemEval 2016 dev+devtest"),
+    data_dir: Path | None = typer.Option(None, help="Shared data folder (default ../shared/data)"),
+    train_data: Path | None = typer.Option(
+        None, help="Labelled file/folder instead of the SemEval training split"
+    ),
+    val_data: Path | None = typer.Option(None, help=VAL_HELP),
     fmt: str = typer.Option("semeval", "--format", help="semeval, csv or jsonl (--train-data/--val-data)"),
-    epochs: int = typer.Option(None),
-    batch_size: int = typer.Option(None),
-    lr: float = typer.Option(None),
-    distant_epochs: float = typer.Option(None, help="Epochs of sentiment140 distant supervision first"),
-    name: str = typer.Option(None, help="Model name used in the version string"),
-    seed: int = typer.Option(None),
-    threads: int = typer.Option(None, help="CPU threads for torch"),
-    max_texts: int = typer.Option(None, help="Use only this many training texts (0 = all)"),
+    epochs: int | None = typer.Option(None),
+    batch_size: int | None = typer.Option(None),
+    lr: float | None = typer.Option(None),
+    distant_epochs: float | None = typer.Option(
+        None, help="Epochs of sentiment140 distant supervision first"
+    ),
+    name: str | None = typer.Option(None, help="Model name used in the version string"),
+    seed: int | None = typer.Option(None),
+    threads: int | None = typer.Option(None, help="CPU threads for torch"),
+    max_texts: int | None = typer.Option(None, help="Use only this many training texts (0 = all)"),
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
 ) -> None:
     """Fine-tune the classifier from a checkpoint (same loop as pretraining, other settings)."""
@@ -226,20 +233,18 @@ def _chosen(model_path: Path | None) -> Choice:
 @app.command("eval")
 def eval_(
     data: Path = typer.Option(..., help="Labelled file or folder"),
-    fmt: str = typer.Option(
+    fmt: str | None = typer.Option(
         None, "--format", help="semeval, csv or jsonl (default: from the extension; a folder is semeval)"
     ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object"),
-    predictions: Path = typer.Option(None, help="Write per-text predictions (JSONL) here"),
-    model_path: Path = typer.Option(
-        None,
-        "--model",
-        help="Model folder (default: the registry's live version, else the configured or shipped model)",
+    predictions: Path | None = typer.Option(None, help="Write per-text predictions (JSONL) here"),
+    model_path: Path | None = typer.Option(None, "--model", help=MODEL_HELP),
+    confusion_png: Path | None = typer.Option(None, help="Write the confusion matrix as PNG here"),
+    record: str | None = typer.Option(None, help="Store the metrics in the model card under this split name"),
+    threads: int | None = typer.Option(None, help="CPU threads for torch"),
+    int8: bool | None = typer.Option(
+        None, "--int8/--fp32", help="Force dynamic int8 quantisation on or off (CPU)"
     ),
-    confusion_png: Path = typer.Option(None, help="Write the confusion matrix as PNG here"),
-    record: str = typer.Option(None, help="Store the metrics in the model card under this split name"),
-    threads: int = typer.Option(None, help="CPU threads for torch"),
-    int8: bool = typer.Option(None, "--int8/--fp32", help="Force dynamic int8 quantisation on or off (CPU)"),
 ) -> None:
     """AvgRec, F1^PN, accuracy, per-class P/R/F1 and the confusion matrix of a model on labelled data."""
     from model.data import DataError
@@ -264,6 +269,7 @@ def eval_(
 
         save_confusion_png(metrics["confusion"], confusion_png, f"{clf.version} · {Path(data).name}")
     if record:
+        assert clf.path is not None, "load() keeps the folder it read"
         update_card(clf.path, metrics={record: {k: v for k, v in metrics.items() if k != "seconds"}})
     typer.echo(json.dumps(metrics) if json_out else "\n".join(summary_lines(metrics)))
 
@@ -271,8 +277,8 @@ def eval_(
 @app.command()
 def calibrate(
     model_path: Path = typer.Option(..., "--model", help="Classifier folder to re-calibrate in place"),
-    data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
-    val_data: Path = typer.Option(None, help="Labelled file/folder instead of SemEval 2016 dev+devtest"),
+    data_dir: Path | None = typer.Option(None, help="Shared data folder (default ../shared/data)"),
+    val_data: Path | None = typer.Option(None, help=VAL_HELP),
     fmt: str = typer.Option("semeval", "--format", help="semeval, csv or jsonl"),
 ) -> None:
     """Refit temperature, bias and decision offsets on validation data; weights stay as they are."""
@@ -294,13 +300,9 @@ def calibrate(
 def bench(
     n: int = typer.Option(20000, help="Number of texts"),
     json_out: bool = typer.Option(False, "--json"),
-    model_path: Path = typer.Option(
-        None,
-        "--model",
-        help="Model folder (default: the registry's live version, else the configured or shipped model)",
-    ),
-    threads: int = typer.Option(None, help="CPU threads for torch"),
-    int8: bool = typer.Option(None, "--int8/--fp32", help="Force dynamic int8 quantisation on or off"),
+    model_path: Path | None = typer.Option(None, "--model", help=MODEL_HELP),
+    threads: int | None = typer.Option(None, help="CPU threads for torch"),
+    int8: bool | None = typer.Option(None, "--int8/--fp32", help="Force dynamic int8 quantisation on or off"),
     record: bool = typer.Option(False, help="Store the figures in the model card (speed section)"),
 ) -> None:
     """Tweets/s of a model on CPU next to VADER (same texts, same run)."""
@@ -322,9 +324,9 @@ def distill(
         ...,
         help="Classifier or transformer-teacher folder(s) to imitate (repeat: ensemble; one RNN at least)",
     ),
-    init_from: Path = typer.Option(None, help="Start the student from this classifier/LM"),
+    init_from: Path | None = typer.Option(None, help="Start the student from this classifier/LM"),
     out: Path = typer.Option(Path("var/models/student"), help="Model folder to write"),
-    data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
+    data_dir: Path | None = typer.Option(None, help="Shared data folder (default ../shared/data)"),
     hidden: int = typer.Option(128, help="Student LSTM size"),
     epochs: int = typer.Option(2),
     unlabelled: int = typer.Option(100_000, help="Unlabelled tweets added to the SemEval training texts"),
@@ -366,7 +368,9 @@ def distill(
 
 @app.command("list")
 def list_(
-    root: Path = typer.Option(None, help="Folder of model folders to list too (default <data_dir>/models)"),
+    root: Path | None = typer.Option(
+        None, help="Folder of model folders to list too (default <data_dir>/models)"
+    ),
 ) -> None:
     """Every model: the registry's versions, the shipped default and model folders, with status,
     AvgRec from each card, and which one serves now (what eval and bench use by default)."""

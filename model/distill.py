@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from model.batching import encode_all
 from model.data import SEMEVAL_DIR, TRAIN_FILES, iter_lines, read_semeval
 from model.finetune import _data_card, _labelled, save_classifier, val_scorer
-from model.inference import load
+from model.inference import ServedModel, load
 from model.lexicon import valence_vector
 from model.nets import SentimentNet, load_encoder
 from model.registry import ModelError, load_model, read_card
@@ -43,7 +43,7 @@ def soft_targets(teacher_paths: list[Path], texts: list[str], batch_size: int = 
     return (total / len(teacher_paths)).tolist()
 
 
-def _init_student(student: SentimentNet, teacher, init_from: str | None) -> None:
+def _init_student(student: SentimentNet, teacher: ServedModel, init_from: str | None) -> None:
     """Teacher's word vectors (and lexicon); with init_from, also that classifier's encoder and head."""
     student.encoder.embedding.weight.data.copy_(teacher.net.encoder.embedding.weight.data)
     if student.cfg.lexicon:
@@ -74,7 +74,7 @@ def student_texts(cfg: TrainConfig, rng: random.Random, n_unlabelled: int, n_for
 
 def distill(
     cfg: TrainConfig,
-    teacher_paths: list[Path],
+    teacher_paths: list[Path] | Path,
     n_unlabelled: int = 100_000,
     command: str = "",
     n_forum: int = 0,

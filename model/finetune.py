@@ -4,6 +4,7 @@ then calibration on the held-out split and a complete registry folder."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def val_scorer(
     labels: list[int],
     weight: torch.Tensor | None,
     tuned: bool,
-):
+) -> Callable[[], dict[str, float]]:
     """Validation callback for ``fit``: loss, argmax AvgRec and AvgRec after calibration and the prior
     decision; the score is the latter when ``tuned`` (that is what calibration will ship)."""
     y = torch.tensor(labels)

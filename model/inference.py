@@ -33,7 +33,7 @@ class ServedModel:
     card: dict = field(default_factory=dict, repr=False)
     quantification: dict | None = field(default=None, repr=False)  # see model/quantstats.py
 
-    def logits(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> torch.Tensor:
+    def logits(self, texts: Sequence[object], progress: Callable[[int], None] | None = None) -> torch.Tensor:
         clean = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
         return batch_logits(self.net, self.vocab, clean, self.batch_size, self.device, progress)
 

@@ -9,11 +9,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from model.lexicon import valence_features
 
 N_LEXICON_FEATURES = 4
+
+# What an RNN layer returns: its outputs and its last state ((h, c) for an LSTM, h for a GRU).
+RnnResult = tuple[PackedSequence, torch.Tensor | tuple[torch.Tensor, torch.Tensor]]
 
 
 @dataclass
@@ -73,10 +76,10 @@ class Encoder(nn.Module):
             weight = weight * mask
         return F.embedding(ids, weight, padding_idx=0)
 
-    def _run_rnn(self, rnn: nn.Module, packed):
+    def _run_rnn(self, rnn: nn.Module, packed: PackedSequence) -> RnnResult:
         p = self.cfg.weight_dropout
         if self.training and p > 0:
-            dropped = {"weight_hh_l0": F.dropout(rnn.weight_hh_l0, p, True)}
+            dropped = {"weight_hh_l0": F.dropout(rnn.get_parameter("weight_hh_l0"), p, True)}
             return functional_call(rnn, dropped, (packed,))
         return rnn(packed)
 
@@ -84,7 +87,7 @@ class Encoder(nn.Module):
         """ids B×T (0 = pad), lengths B (≥1) → outputs B×T×H (zeros at pads), last states B×H."""
         x = locked_dropout(self.embed(ids), self.cfg.input_dropout, self.training)
         total = ids.size(1)
-        last = None
+        last: torch.Tensor | None = None
         for i, rnn in enumerate(self.rnns):
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
             out, state = self._run_rnn(rnn, packed)
@@ -92,6 +95,7 @@ class Encoder(nn.Module):
             last = state[0][-1] if isinstance(state, tuple) else state[-1]
             if i < len(self.rnns) - 1:
                 x = locked_dropout(x, self.cfg.hidden_dropout, self.training)
+        assert last is not None, "an encoder has at least one RNN layer"
         return x, last
 
 
@@ -106,6 +110,8 @@ def concat_pool(out: torch.Tensor, last: torch.Tensor, lengths: torch.Tensor) ->
 
 class SentimentNet(nn.Module):
     """Encoder → concat pooling → dropout → linear → class logits (no softmax: the loss owns it)."""
+
+    valence: torch.Tensor  # a buffer, only when cfg.lexicon
 
     def __init__(self, cfg: NetConfig):
         super().__init__()
@@ -141,6 +147,7 @@ class LanguageModel(nn.Module):
         self.cfg = cfg
         self.encoder = Encoder(cfg)
         cutoffs = [c for c in cfg.lm_cutoffs if c < cfg.vocab_size - 1]
+        self.decoder: nn.AdaptiveLogSoftmaxWithLoss | nn.Linear
         if cutoffs:
             self.decoder = nn.AdaptiveLogSoftmaxWithLoss(cfg.hidden, cfg.vocab_size, cutoffs, div_value=4.0)
         else:
@@ -191,7 +198,7 @@ def unfreeze_top(model: SentimentNet | LanguageModel, n_groups: int) -> None:
             p.requires_grad_(depth < n_groups)
 
 
-def load_encoder(target: nn.Module, state: dict[str, torch.Tensor]) -> None:
+def load_encoder(target: SentimentNet | LanguageModel, state: dict[str, torch.Tensor]) -> None:
     """Copy the ``encoder.*`` weights of a checkpoint (e.g. the pretrained LM) into a model."""
     enc = {k[len("encoder.") :]: v for k, v in state.items() if k.startswith("encoder.")}
     if not enc:

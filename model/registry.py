@@ -7,6 +7,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
+from typing import Literal, overload
 
 import torch
 
@@ -134,6 +135,14 @@ def verify(folder: Path) -> tuple[dict, dict]:
     if config.get("task") not in ("lm", "clf"):
         raise ModelError(f"{folder}: unknown task {config.get('task')!r}")
     return config, card
+
+
+@overload
+def load_model(folder: Path, task: Literal["clf"]) -> tuple[SentimentNet, Vocab, dict, dict]: ...
+@overload
+def load_model(folder: Path, task: Literal["lm"]) -> tuple[LanguageModel, Vocab, dict, dict]: ...
+@overload
+def load_model(folder: Path, task: None = None) -> tuple[SentimentNet | LanguageModel, Vocab, dict, dict]: ...
 
 
 def load_model(

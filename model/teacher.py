@@ -14,6 +14,7 @@ import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +24,9 @@ from tqdm import tqdm
 from model import calibrate
 from model.data import DEFAULT_DATA_DIR, semeval_split
 from model.metrics import scores
+
+if TYPE_CHECKING:  # the optional `teacher` extra; only the types here
+    from transformers import BertModel, PreTrainedTokenizerBase
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@\w+")
@@ -63,7 +67,7 @@ def normalise(text: str) -> str:
 class TeacherNet(nn.Module):
     """The transformer encoder, mean-pooled over real tokens, then one linear layer to three classes."""
 
-    def __init__(self, encoder: nn.Module, dropout: float) -> None:
+    def __init__(self, encoder: BertModel, dropout: float) -> None:
         super().__init__()
         self.encoder = encoder
         self.drop = nn.Dropout(dropout)
@@ -76,7 +80,7 @@ class TeacherNet(nn.Module):
         return self.head(self.drop(pooled))
 
 
-def _build(dropout: float) -> tuple[TeacherNet, object]:
+def _build(dropout: float) -> tuple[TeacherNet, PreTrainedTokenizerBase]:
     from transformers import AutoModel, AutoTokenizer
 
     path = str(checkpoint_dir())
@@ -93,7 +97,12 @@ def _batches(texts: list[str], batch_size: int, shuffle: bool, rng: random.Rando
 
 
 def logits_of(
-    net: TeacherNet, tokenizer, texts: list[str], max_len: int, batch_size: int = 128, quiet: bool = False
+    net: TeacherNet,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: list[str],
+    max_len: int,
+    batch_size: int = 128,
+    quiet: bool = False,
 ) -> torch.Tensor:
     """Raw teacher logits for ``texts`` (in their order), with a progress bar for long inputs."""
     net.eval()
@@ -117,8 +126,9 @@ def _score(logits: torch.Tensor, labels: list[int]) -> tuple[dict, dict]:
     """Calibration (temperature, bias, prior decision) fitted on these labels, and the scores under it."""
     y = torch.tensor(labels)
     temperature, bias = calibrate.fit_temperature(logits, y)
-    cal = {"temperature": temperature, "bias": bias, "decision": calibrate.prior_decision(y)}
-    _, pred = calibrate.calibrated(logits, temperature, bias, cal["decision"])
+    decision = calibrate.prior_decision(y)
+    cal = {"temperature": temperature, "bias": bias, "decision": decision}
+    _, pred = calibrate.calibrated(logits, temperature, bias, decision)
     return cal, scores(labels, pred.tolist())
 
 
@@ -202,7 +212,7 @@ def train_teacher(cfg: TeacherConfig, command: str = "") -> Path:
     return out
 
 
-def load_teacher(path: Path) -> tuple[TeacherNet, object, dict]:
+def load_teacher(path: Path) -> tuple[TeacherNet, PreTrainedTokenizerBase, dict]:
     """A saved teacher folder → (net, tokenizer, its teacher.json)."""
     meta = json.loads((Path(path) / "teacher.json").read_text())
     net, tokenizer = _build(meta["config"]["dropout"])
@@ -230,6 +240,7 @@ def teacher_probs(path: Path, texts: list[str], batch_size: int = 128) -> torch.
         for piece in slices:
             cache = chunk_cache(path, piece)
             if not cache.exists():
+                assert model is not None, "a slice not cached is in todo, so the teacher is loaded"
                 net, tokenizer, meta = model
                 cal = meta["calibration"]
                 logits = logits_of(net, tokenizer, piece, meta["config"]["max_len"], batch_size, quiet=True)

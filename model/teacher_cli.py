@@ -15,7 +15,7 @@ app = typer.Typer(
 @app.command("train")
 def teacher_train(
     out: Path = typer.Option(Path("var/models/teacher-minilm"), help="Teacher folder to write"),
-    data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
+    data_dir: Path | None = typer.Option(None, help="Shared data folder (default ../shared/data)"),
     epochs: float = typer.Option(1.0),
     lr: float = typer.Option(1e-4),
     batch_size: int = typer.Option(32),
@@ -45,7 +45,7 @@ def teacher_train(
 @app.command("eval")
 def teacher_eval(
     path: Path = typer.Argument(Path("var/models/teacher-minilm"), help="Teacher folder"),
-    data_dir: Path = typer.Option(None, help="Shared data folder (default ../shared/data)"),
+    data_dir: Path | None = typer.Option(None, help="Shared data folder (default ../shared/data)"),
     split: str = typer.Option("benchmark", help="train, val or benchmark (twitter-2016test-A)"),
 ) -> None:
     """The teacher's AvgRec / F1^PN / accuracy on a split, under its saved calibration."""

@@ -6,8 +6,10 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import TypedDict
 
 import torch
 import torch.nn.functional as F
@@ -74,7 +76,7 @@ class TrainConfig:
     hold_out: list[str] = field(default_factory=list)
 
     @classmethod
-    def with_overrides(cls, base: dict | None = None, **overrides) -> TrainConfig:
+    def with_overrides(cls, base: dict | None = None, **overrides: object) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         bad = [k for k in overrides if k not in known]
         if bad:
@@ -106,7 +108,7 @@ class Stage:
     """One pass over a dataset: encoded sequences, labels (None for LM), epochs, LR multiplier."""
 
     seqs: list[list[int]]
-    labels: list[int] | None
+    labels: list[int] | list[list[float]] | None  # class ids, or soft targets (distillation)
     epochs: float
     name: str
 
@@ -199,16 +201,31 @@ def plan(stages: list[Stage], n_groups: int, unfreeze: bool) -> list[tuple[Stage
 CHECKPOINT = "checkpoint.pt"
 
 
+class FitState(TypedDict):
+    """Where a run of ``fit`` stands: evaluated steps done, early stopping, the fractional epoch."""
+
+    done: int
+    best: dict[str, float] | None
+    best_state: dict[str, torch.Tensor] | None
+    bad: int
+    epoch: float
+
+
 def fit(
-    trainer: Trainer, stages: list[Stage], evaluate, weight: torch.Tensor | None, unfreeze: bool, on_best=None
-) -> dict:
+    trainer: Trainer,
+    stages: list[Stage],
+    evaluate: Callable[[], dict[str, float]],
+    weight: torch.Tensor | None,
+    unfreeze: bool,
+    on_best: Callable[[dict[str, float]], None] | None = None,
+) -> dict[str, float]:
     """Run the planned steps; evaluate after each, keep the best state of the last stage, stop early.
 
     ``evaluate()`` returns a dict with a 'score' (higher is better) and other columns. After every step
     the whole run is checkpointed in the output folder, so ``cfg.resume`` picks a cut-off run up there."""
     cfg, model = trainer.cfg, trainer.model
     total = sum(_stage_steps(s, cfg.batch_size) for s in stages)
-    state = {"done": 0, "best": None, "best_state": None, "bad": 0, "epoch": 0.0}
+    state: FitState = {"done": 0, "best": None, "best_state": None, "bad": 0, "epoch": 0.0}
     path = Path(cfg.out) / CHECKPOINT
     if path.exists() and cfg.resume:
         state = _restore(trainer, path)
@@ -232,7 +249,7 @@ def fit(
                 state["best"], state["bad"] = result, 0
                 state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 if on_best is not None:  # e.g. write the LM folder after every improving epoch
-                    on_best(state["best"])
+                    on_best(result)
             else:
                 state["bad"] += 1
         state["done"] = i + 1
@@ -244,7 +261,7 @@ def fit(
     return state["best"] or {}
 
 
-def _checkpoint(trainer: Trainer, state: dict, path: Path) -> None:
+def _checkpoint(trainer: Trainer, state: FitState, path: Path) -> None:
     """Everything a resumed run needs to continue as if never stopped: weights, optimizer, schedule
     position, curves, early-stopping state and both random generators."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -262,7 +279,7 @@ def _checkpoint(trainer: Trainer, state: dict, path: Path) -> None:
     tmp.replace(path)
 
 
-def _restore(trainer: Trainer, path: Path) -> dict:
+def _restore(trainer: Trainer, path: Path) -> FitState:
     blob = torch.load(path, weights_only=False)  # our own file, written by _checkpoint
     trainer.model.load_state_dict(blob.pop("model"))
     trainer.opt.load_state_dict(blob.pop("opt"))

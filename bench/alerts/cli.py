@@ -20,11 +20,11 @@ def bench_alerts_command(
     json_out: bool = typer.Option(False, "--json", help="Print the scores as JSON only."),
     seed: int = typer.Option(0, help="Seed of the generated scenarios (tuned on 0-4)."),
     seeds: int = typer.Option(1, min=1, help="Score this many seeds from --seed on, as one run."),
-    plot: Path = typer.Option(None, help="Also draw one spike scenario with its alerts to this PNG."),
+    plot: Path | None = typer.Option(None, help="Also draw one spike scenario with its alerts to this PNG."),
     synthetic: bool = typer.Option(
         False, "--synthetic", help="Fast Beta-drawn probabilities instead of real tweets through the model."
     ),
-    data: Path = typer.Option(None, help="Shared data folder with SemEval (default ../shared/data)."),
+    data: Path | None = typer.Option(None, help="Shared data folder with SemEval (default ../shared/data)."),
 ) -> None:
     """Replay generated topic-days, made of real labelled tweets scored by the shipped model, through
     the spike detector: precision, recall, delay, false alerts."""

@@ -93,7 +93,7 @@ def score(scenario: Scenario, run: Replay, tally: Tally) -> None:
     starts while an earlier alert is still open is detected when that alert escalates: people are
     told again, and the earlier alert still counts as false if it began outside every spike."""
     tally.topic_days += (scenario.windows - WARMUP) / DAY
-    matched: dict[int, int] = {}
+    matched: dict[int, int | None] = {}
     for fired in (f for f in run.fired if f >= WARMUP):
         hit = next((i for i, s in enumerate(scenario.spikes) if s.start <= fired <= s.end + s.fade), None)
         if hit is None or hit in matched:

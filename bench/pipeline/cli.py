@@ -10,18 +10,20 @@ import typer
 def bench_pipeline_command(
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout (progress on stderr)."),
     n: int = typer.Option(20_000, "--n", help="How many posts to send through each pass."),
-    rate: float = typer.Option(
+    rate: float | None = typer.Option(
         None, "--rate", help="Posts per second to produce (default: as fast as possible)."
     ),
     workers: int = typer.Option(1, "--workers", help="Faust worker processes sharing the partitions."),
     threads: int = typer.Option(
         1, "--threads", help="Torch threads per worker (and for the classifier alone)."
     ),
-    batch_size: int = typer.Option(None, "--batch-size", help="Worker micro-batch size (default: settings)."),
-    latency_ms: int = typer.Option(
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", help="Worker micro-batch size (default: settings)."
+    ),
+    latency_ms: int | None = typer.Option(
         None, "--latency-ms", help="Micro-batch latency bound (default: settings)."
     ),
-    out_dir: Path = typer.Option(
+    out_dir: Path | None = typer.Option(
         None, "--out", help="Folder for the plot, JSON and logs (default var/bench/…)."
     ),
     profile: bool = typer.Option(

@@ -19,12 +19,8 @@ from tests.model.tiny_data import make_texts
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-@pytest.fixture
-def stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """An embedded-default database with 300 posts a minute apart, the first 40 deleted at the source."""
-    from sentimon.settings import get_settings
-
-    url = f"sqlite:///{tmp_path / 'store.db'}"
+def _store_posts(url: str) -> None:
+    """300 posts a minute apart, the first 40 deleted at the source."""
     migrate(url)
     engine = make_engine(url)
     texts, _ = make_texts(300, seed=3)
@@ -38,6 +34,15 @@ def stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         for sp in scored[:40]:
             posts.mark_deleted(conn, "demo", sp.post.id, "")
     engine.dispose()
+
+
+@pytest.fixture
+def stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A configured database (SENTIMON_DATABASE_URL) holding those posts."""
+    from sentimon.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    _store_posts(url)
     monkeypatch.setenv("SENTIMON_DATABASE_URL", url)
     monkeypatch.delenv("SENTIMON_CONFIG", raising=False)
     get_settings.cache_clear()
@@ -79,3 +84,23 @@ def test_pretrain_from_db_refuses_too_few_posts_and_a_missing_start(stored: str,
     assert late.exit_code == 2 and "only 60 distinct stored posts" in late.output
     bare = CliRunner().invoke(app, ["pretrain", "--from-db"])
     assert bare.exit_code == 2 and "--init-from" in bare.output
+
+
+def test_pretrain_from_db_reads_the_embedded_default_store_when_no_database_is_configured(
+    tmp_path: Path, tiny_clf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sentimon.settings import get_settings
+
+    _store_posts(f"sqlite:///{tmp_path / 'sentimon.db'}")  # where the embedded default keeps them
+    monkeypatch.delenv("SENTIMON_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SENTIMON_CONFIG", raising=False)
+    monkeypatch.setenv("SENTIMON_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        late = CliRunner().invoke(
+            app,
+            ["pretrain", "--from-db", "--init-from", str(tiny_clf), "--since", "2026-11-01T04:00:00+00:00"],
+        )
+    finally:
+        get_settings.cache_clear()
+    assert late.exit_code == 2 and "only 60 distinct stored posts" in late.output, late.output
