@@ -389,8 +389,7 @@ def list_(
     out.print(f"▶ serving now: {choose().why}", markup=False, highlight=False)
 
 
+app.add_typer(teacher_app, name="teacher")
+
 if __name__ == "__main__":
     app()
-
-
-app.add_typer(teacher_app, name="teacher")
