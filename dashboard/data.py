@@ -153,14 +153,14 @@ def top_posts(
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def negativity_terms(topic_id: int, start: datetime, end: datetime) -> list[Term]:
+def negativity_terms(topic_id: int, start: datetime, end: datetime) -> tuple[list[Term], int]:
     """Terms over-represented in the negativity of [start, end) against the week before `start`
-    (the same weighted log-odds the alert explanations use)."""
+    (the same weighted log-odds the alert explanations use), and how many posts that week had."""
     with engine().connect() as conn:
         recent = posts.recent_posts(conn, topic_id, since=start, until=end, limit=2000)
         before = posts.recent_posts(conn, topic_id, since=start - timedelta(days=7), until=start, limit=5000)
     spike, base = ([PostText(p.id, p.text, p.p_neg, p.url) for p in group] for group in (recent, before))
-    return over_represented(spike, base, top=12)
+    return over_represented(spike, base, top=12), len(base)
 
 
 @st.cache_data(ttl=10, show_spinner=False)

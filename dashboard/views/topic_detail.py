@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import charts, data, session, trends, widgets
 from dashboard.safe import escape_markdown, plain
-from sentimon.schema import WINDOW, window_start
+from sentimon.schema import CURRENT, WINDOW, window_start
 
 RANGES = trends.RANGES
 DEFAULT_BUCKET = {"Last hour": "1 min", "Last day": "5 min", "Last week": "1 hour", "Custom": "1 hour"}
@@ -102,14 +102,16 @@ for column, order, title in ((neg_col, "negative", "Most negative"), (pos_col, "
         widgets.stored_posts(data.top_posts(focus, start, end, order), "None in this range.")
 
 st.subheader("What drives the negativity", anchor=False)
-recent_start = max(start, end - timedelta(hours=1))
-found_terms = data.negativity_terms(focus, recent_start, end)
+recent_start = max(start, end - CURRENT)  # "now", as on the overview's tiles
+found_terms, compared = data.negativity_terms(focus, recent_start, end)
 st.caption(
     f"Words and word pairs carrying more of the negative weight since {widgets.when(recent_start)} "
     "than in the week before, in posts at least as negative as the rest; most certain first (z: how sure; "
     "weak: below 2). Terms that come in the same posts share a row."
 )
-if found_terms:
+if not compared:
+    st.caption(f"No posts before {widgets.when(recent_start)} to compare with yet: drivers need a baseline.")
+elif found_terms:
     rows = [
         {
             "term": escape_markdown(t.term),

@@ -111,8 +111,8 @@ def over_represented(
     base_w, _base_total = negative_term_weights(base)
     pooled = {t: spike_w.get(t, 0.0) + base_w.get(t, 0.0) for t in spike_w.keys() | base_w.keys()}
     pooled_total = sum(pooled.values())
-    if not pooled_total or not spike_total:
-        return []
+    if not pooled_total or not spike_total or not base:
+        return []  # no baseline, no comparison: every term would score z = 0
     spike_sum, base_sum = sum(spike_w.values()), sum(base_w.values())
     terms = []
     for term, weight in spike_w.items():

@@ -64,6 +64,7 @@ def test_explanation_carries_numbers_terms_and_distinct_example_posts() -> None:
 def test_no_posts_means_no_terms() -> None:
     assert over_represented([], BASE) == []
     assert explain({}, [], [])["terms"] == []
+    assert over_represented(SPIKE, []) == [], "with no baseline every term would score z = 0"
 
 
 def test_praise_that_grows_is_no_driver_of_negativity_and_weak_evidence_says_so() -> None:
