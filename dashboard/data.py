@@ -146,9 +146,9 @@ def top_posts(
     topic_id: int, start: datetime, end: datetime, polarity: str, limit: int = 6
 ) -> list[tuple[posts.PostRow, int]]:
     """The most negative (or positive) posts, among those the model labelled so, near-duplicates
-    collapsed into one with their count."""
+    collapsed into one with their count (read deep: a retweet storm fills the first rows with one text)."""
     with engine().connect() as conn:
-        found = posts.top_posts(conn, topic_id, start, end, polarity, limit * 10)
+        found = posts.top_posts(conn, topic_id, start, end, polarity, limit * 50)
     return trends.collapse_similar((p for p in found if p.label == polarity), lambda p: p.text, limit)
 
 
