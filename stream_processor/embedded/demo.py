@@ -162,7 +162,9 @@ class DemoScenario:
     def _text(self, rng: random.Random, spike_post: bool) -> str:
         if spike_post:
             what = rng.choice(_SPIKE_WHAT).format(n=rng.choice(_NAMES["Acme Air"]))
-            return f"{what} {rng.choice(_SPIKE_HOW)}"
+            how = rng.choice(_SPIKE_HOW)
+            how = how[0].upper() + how[1:]
+            return f"{what} {how}" if what[-1] in ".?!" else f"{what}. {how}"
         if rng.random() < 0.25:
             return rng.choice(_NOISE)
         topic = rng.choice(list(_NAMES))
