@@ -76,6 +76,7 @@ def dashboard(
     # Become Streamlit (exec): a stop signal sent to this command then reaches the server itself.
     cmd = streamlit_command(port, address, secrets_file)
     os.chdir(ROOT)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # Streamlit's stdout banner only repeats the line above
     os.execve(cmd[0], cmd, child_env())
 
 
