@@ -135,6 +135,7 @@ class DemoScenario:
     def arrivals(self, run_id: str) -> Iterator[tuple[float, dict[str, Any]]]:
         """Endless (seconds since start, post fields) pairs; the caller sleeps and stamps created_at."""
         rng = random.Random(self.seed)
+        event = random.Random(self.seed + 2)  # the spike apart: rewording it never reshuffles the rest
         t, count = 0.0, 0
         while True:
             # Acme Air gets about a quarter of the usual traffic; a spike multiplies that by spike_factor.
@@ -142,7 +143,8 @@ class DemoScenario:
             t += rng.expovariate(self.rate + extra)
             count += 1
             spike_post = rng.random() < extra / (self.rate + extra)
-            yield t, {"source": "demo", "id": f"{run_id}-{count}", "text": self._text(rng, spike_post),
+            text = self._spike_text(event) if spike_post else self._text(rng)
+            yield t, {"source": "demo", "id": f"{run_id}-{count}", "text": text,
                       "author": f"user{rng.randrange(5000)}", "lang": "en"}  # fmt: skip
 
     def history(self, run_id: str, minutes: int) -> Iterator[tuple[float, dict[str, Any]]]:
@@ -156,15 +158,17 @@ class DemoScenario:
             if t >= span:
                 return
             count += 1
-            yield span - t, {"source": "demo", "id": f"{run_id}-h{count}", "text": self._text(rng, False),
+            yield span - t, {"source": "demo", "id": f"{run_id}-h{count}", "text": self._text(rng),
                              "author": f"user{rng.randrange(5000)}", "lang": "en"}  # fmt: skip
 
-    def _text(self, rng: random.Random, spike_post: bool) -> str:
-        if spike_post:
-            what = rng.choice(_SPIKE_WHAT).format(n=rng.choice(_NAMES["Acme Air"]))
-            how = rng.choice(_SPIKE_HOW)
-            how = how[0].upper() + how[1:]
-            return f"{what} {how}" if what[-1] in ".?!" else f"{what}. {how}"
+    @staticmethod
+    def _spike_text(rng: random.Random) -> str:
+        what = rng.choice(_SPIKE_WHAT).format(n=rng.choice(_NAMES["Acme Air"]))
+        how = rng.choice(_SPIKE_HOW)
+        how = how[0].upper() + how[1:]
+        return f"{what} {how}" if what[-1] in ".?!" else f"{what}. {how}"
+
+    def _text(self, rng: random.Random) -> str:
         if rng.random() < 0.25:
             return rng.choice(_NOISE)
         topic = rng.choice(list(_NAMES))
