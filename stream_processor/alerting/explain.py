@@ -150,12 +150,12 @@ def _fold_together(
         else:
             groups.append([term])
             posts.append(mine)
+
+    def specific(t: Term) -> tuple[float, int, float]:
+        return (t.spike_weight / len(uses[t.term]), len(t.term.split()), t.z)
+
     folded = []
     for members in groups:
-
-        def specific(t: Term) -> tuple[float, int, float]:
-            return (t.spike_weight / len(uses[t.term]), len(t.term.split()), t.z)
-
         name = max(members, key=specific)
         rest = tuple(t.term for t in members if t is not name)
         top_z = max(t.z for t in members)
