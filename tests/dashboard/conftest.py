@@ -188,8 +188,21 @@ def go(page: Page, base_url: str, path: str) -> None:
 
 
 def pick(page: Page, label: str, option: str) -> None:
-    """Choose an option of a select box by typing it (long option lists are virtualised)."""
-    box = page.get_by_label(label, exact=True)
-    box.click()
-    box.press_sequentially(option)
-    page.get_by_role("option", name=option, exact=True).click()
+    """Choose an option of a select box by typing it (long option lists are virtualised).
+
+    A rerun of the page (a cache expiring, a fragment refreshing) can replace the open list
+    under the click; then the list is opened again, up to three times.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        box = page.get_by_label(label, exact=True)
+        box.click()
+        box.press_sequentially(option)
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=7000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
