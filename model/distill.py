@@ -43,13 +43,16 @@ def soft_targets(teacher_paths: list[Path], texts: list[str], batch_size: int = 
     return (total / len(teacher_paths)).tolist()
 
 
-def _init_student(student: SentimentNet, teacher: ServedModel, init_from: str | None) -> None:
-    """Teacher's word vectors (and lexicon); with init_from, also that classifier's encoder and head."""
+def _init_student(
+    student: SentimentNet, teacher: ServedModel, init_from: str | None, encoder: bool = True
+) -> None:
+    """Teacher's word vectors (and lexicon); with init_from and `encoder`, also that classifier's
+    encoder and head."""
     student.encoder.embedding.weight.data.copy_(teacher.net.encoder.embedding.weight.data)
     if student.cfg.lexicon:
         lexicon = teacher.net.valence if teacher.net.cfg.lexicon else valence_vector(teacher.vocab)
         student.valence.copy_(lexicon)
-    if init_from:
+    if init_from and encoder:
         src, vocab, _, _ = load_model(Path(init_from))
         if vocab.itos != teacher.vocab.itos:
             raise ModelError(f"{init_from}: vocabulary differs from the teacher's")
@@ -103,7 +106,7 @@ def distill(
         kept = [i for i, t in enumerate(texts) if t not in held]
         texts, targets = [texts[i] for i in kept], [targets[i] for i in kept]
     student = SentimentNet(cfg.net(len(vocab)))
-    _init_student(student, teacher, cfg.init_from)
+    _init_student(student, teacher, cfg.init_from, cfg.init_encoder)
     val_texts, val_labels = _labelled(cfg, "val")
     _, train_labels = _labelled(cfg, "train")
     stage = Stage(encode_all(vocab, texts), targets, cfg.epochs, "distil")
@@ -119,6 +122,7 @@ def distill(
         "unlabelled": n_unlabelled,
         "forum": n_forum,
         "init_from": cfg.init_from,
+        "init_encoder": cfg.init_encoder,
         "held_out": list(cfg.hold_out),
     }
     start = [Path(cfg.init_from)] if cfg.init_from else []  # the student's starting point has a history too

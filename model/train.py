@@ -34,6 +34,9 @@ class TrainConfig:
     out: str = "var/models/run"
     name: str = "sentimon-rnn"
     init_from: str | None = None  # model folder: an LM (encoder reused) or a classifier (all reused)
+    # distillation: False takes only init_from's vocabulary and word vectors, so a student never learns,
+    # through its starting weights, the labelled files it holds out (init_from was trained on them)
+    init_encoder: bool = True
     data_dir: str = str(DEFAULT_DATA_DIR)
     train_data: str | None = None  # labelled file/folder instead of the SemEval training split
     val_data: str | None = None  # labelled file/folder instead of the SemEval 2016 dev+devtest split

@@ -185,3 +185,26 @@ def test_held_out_training_files_stay_out_of_the_student_and_feed_its_correction
     assert out["quantification"]["source"] == "validation (dev+devtest) + held-out twitter-2013test-A"
     with pytest.raises(ModelError, match="no SemEval training file"):
         held_out_texts(TrainConfig(**base, hold_out=["twitter-2016test-A.tsv"]))
+
+
+def test_a_student_can_take_only_the_word_vectors_of_its_starting_classifier(tiny_clf):
+    """init_encoder=false: the starting classifier saw the held-out files, so its encoder and head
+    must not carry them into the student; its vocabulary and word vectors still do."""
+    from model.distill import _init_student
+    from model.inference import load
+
+    teacher = load(tiny_clf, int8=False)
+    source = teacher.net.state_dict()
+
+    def started(encoder: bool) -> dict[str, torch.Tensor]:
+        torch.manual_seed(0)
+        student = SentimentNet(teacher.net.cfg)
+        _init_student(student, teacher, str(tiny_clf), encoder=encoder)
+        return student.state_dict()
+
+    for encoder in (True, False):
+        weights = started(encoder)
+        assert torch.equal(weights["encoder.embedding.weight"], source["encoder.embedding.weight"])
+        reused = [k for k in source if k != "encoder.embedding.weight" and torch.equal(weights[k], source[k])]
+        trained = [k for k in source if k.startswith(("encoder.", "head.")) and k != "encoder.embedding.weight"]
+        assert (set(trained) <= set(reused)) if encoder else not (set(trained) & set(reused)), encoder
