@@ -202,9 +202,10 @@ def test_a_student_can_take_only_the_word_vectors_of_its_starting_classifier(tin
         _init_student(student, teacher, str(tiny_clf), encoder=encoder)
         return student.state_dict()
 
+    vectors = "encoder.embedding.weight"
     for encoder in (True, False):
         weights = started(encoder)
-        assert torch.equal(weights["encoder.embedding.weight"], source["encoder.embedding.weight"])
-        reused = [k for k in source if k != "encoder.embedding.weight" and torch.equal(weights[k], source[k])]
-        trained = [k for k in source if k.startswith(("encoder.", "head.")) and k != "encoder.embedding.weight"]
+        assert torch.equal(weights[vectors], source[vectors])
+        reused = [k for k in source if k != vectors and torch.equal(weights[k], source[k])]
+        trained = [k for k in source if k.startswith(("encoder.", "head.")) and k != vectors]
         assert (set(trained) <= set(reused)) if encoder else not (set(trained) & set(reused)), encoder
