@@ -81,13 +81,19 @@ class Estimators:
         )
 
     def shares(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        return {method: hat for method, (hat, _, _) in self.estimates(index).items()}
+
+    def estimates(self, index: np.ndarray) -> dict[str, tuple[np.ndarray, float, float]]:
+        """Each method's class shares and the 90% interval of its negative share (EMQ has none: NaN)."""
         sums = self.sums(index)
         out = {}
         for method in self.methods:
             if method == "emq":
-                out[method] = np.asarray(emq(self.scored.probs[index].tolist(), self.correction.prior))
+                hat = emq(self.scored.probs[index].tolist(), self.correction.prior)
+                out[method] = (np.asarray(hat), float("nan"), float("nan"))
             else:
-                out[method] = np.asarray(estimate(sums, method).shares)
+                e = estimate(sums, method)
+                out[method] = (np.asarray(e.shares), e.negative_low, e.negative_high)
         return out
 
 
@@ -99,14 +105,16 @@ def app_rows(
     repeats: int = 50,
     seed: int = 0,
 ) -> Iterator[dict[str, float | int | str]]:
-    """One row per (sample, method): size, grid point, true and estimated negative share, errors."""
+    """One row per (sample, method): size, grid point, true and estimated negative share, errors, and
+    whether the 90% interval held the true negative share (NaN for a method without one)."""
     data = LabelledCollection(np.arange(len(scored.labels)), scored.labels, classes=list(CLASSES))
     for size in sizes:
         protocol = NegativeGridAPP(data, size, grid, repeats, random_state=seed + size)
         for point, index in protocol():
             truth = qp.functional.prevalence_from_labels(scored.labels[index], classes=list(CLASSES))
-            for method, hat in estimators.shares(index).items():
-                yield error_row(method, truth, hat, size) | {"size": size, "grid": point}
+            for method, (hat, low, high) in estimators.estimates(index).items():
+                covered = float(low <= truth[0] <= high) if low == low else float("nan")
+                yield error_row(method, truth, hat, size) | {"size": size, "grid": point, "covered": covered}
 
 
 def error_row(method: str, truth: np.ndarray, hat: np.ndarray, size: int) -> dict[str, float | str]:

@@ -57,6 +57,8 @@ def app_figures(rows: pd.DataFrame) -> dict[str, Any]:
         "mae_by_prevalence": by_prevalence(rows),
         "ae_three_classes": by_size(rows, "ae"),
         "kld": by_size(rows, "kld"),
+        # share of samples whose 90% interval held the true negative share: 0.9 is honest
+        "interval_coverage": by_size(rows[rows["covered"].notna()], "covered"),
     }
 
 

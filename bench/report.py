@@ -38,6 +38,8 @@ def print_report(figures: dict[str, Any], console: Console, plot: str | None = N
     console.print(_by_size("negative-share MAE (APP)", figures["mae_negative"], default))
     console.print(_by_size("mean absolute error, three classes (APP)", figures["ae_three_classes"], default))
     console.print(_by_size("KLD (APP, eps = 1/2n)", figures["kld"], default))
+    coverage = figures["interval_coverage"]
+    console.print(_by_size("90% interval coverage (APP; 0.90 is honest)", coverage, default))
     for size in next(iter(figures["mae_by_prevalence"].values())):
         console.print(_by_prevalence(figures["mae_by_prevalence"], size))
     topics = Table("method", "KLD over topics", "negative-share MAE over topics", title="Task 4D (topics)")
@@ -46,6 +48,8 @@ def print_report(figures: dict[str, Any], console: Console, plot: str | None = N
     console.print(topics)
     inside = figures["in_domain"]
     console.print(_by_size("in_domain (diagnostic): negative-share MAE", inside["mae_negative"], default))
+    coverage = inside["interval_coverage"]
+    console.print(_by_size("in_domain (diagnostic): 90% interval coverage", coverage, default))
     console.print(f"[dim]{inside['note']}[/]")
     t = figures["targets"]
     console.print(

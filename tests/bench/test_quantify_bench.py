@@ -153,5 +153,8 @@ def test_bench_quantify_json_has_every_figure_and_reuses_its_cache(
     assert all(len(figures["mae_by_prevalence"][m]["200"]) == 17 for m in ALL_METHODS)
     assert set(figures["kld_topics"]) == set(ALL_METHODS) and figures["meta"]["topic_count"] == 2
     assert set(figures["in_domain"]["mae_negative"]) == {"acc", "pacc"}
+    coverage = figures["interval_coverage"]  # every method with an interval; EMQ has none
+    assert set(coverage) == set(ALL_METHODS) - {"emq"}
+    assert all(0 <= v <= 1 for c in coverage.values() for v in c.values())
     assert Path(figures["meta"]["plot"]) == tmp_path / "var" / "bench" / "quantify.png"
     assert (tmp_path / "var" / "bench" / "quantify.png").stat().st_size > 10_000
