@@ -21,13 +21,23 @@ K = 3
 MIN_SINGULAR = 0.05
 
 
-def fit_correction(probs: Any, preds: Any, labels: Any, source: str = "") -> dict[str, Any]:
-    """Correction statistics from calibrated probabilities [n, 3], predicted and true class ids."""
+def fit_correction(
+    probs: Any, preds: Any, labels: Any, source: str = "", groups: Any = None
+) -> dict[str, Any]:
+    """Correction statistics from calibrated probabilities [n, 3], predicted and true class ids.
+
+    `groups` names each post's collection (a labelled file: a year, a sampling). The statistics
+    differ between collections by far more than their sampling error, and a live stream is one
+    more collection, so with two or more collections each column's spread between them is added to
+    its error (see `_between`)."""
     p = np.asarray(probs, dtype=float).reshape(-1, K)
     yhat = np.asarray(preds, dtype=int).reshape(-1)
     y = np.asarray(labels, dtype=int).reshape(-1)
-    if not len(p) == len(yhat) == len(y):
-        raise ValueError(f"probs, preds and labels differ in length ({len(p)}, {len(yhat)}, {len(y)})")
+    g = np.asarray(groups if groups is not None else [""] * len(y)).reshape(-1)
+    if not len(p) == len(yhat) == len(y) == len(g):
+        raise ValueError(
+            f"probs, preds, labels and groups differ in length ({len(p)}, {len(yhat)}, {len(y)}, {len(g)})"
+        )
     counts = np.bincount(y, minlength=K)[:K]
     if (counts == 0).any():
         missing = [c for c in range(K) if counts[c] == 0]
@@ -38,17 +48,37 @@ def fit_correction(probs: Any, preds: Any, labels: Any, source: str = "") -> dic
         rows = y == j
         m = onehot[rows].mean(0)
         acc_cols.append(m)
-        acc_covs.append((np.diag(m) - np.outer(m, m)) / counts[j])
+        acc_covs.append((np.diag(m) - np.outer(m, m)) / counts[j] + _between(onehot, rows, g))
         pacc_cols.append(p[rows].mean(0))
-        pacc_covs.append(np.cov(p[rows].T, ddof=1) / counts[j] if counts[j] > 1 else np.zeros((K, K)))
+        sampling = np.cov(p[rows].T, ddof=1) / counts[j] if counts[j] > 1 else np.zeros((K, K))
+        pacc_covs.append(sampling + _between(p, rows, g))
+    names = [str(name) for name in dict.fromkeys(g.tolist())]
     return {
         "n": len(y),
         "counts": [int(c) for c in counts],
         "prior": [float(c) for c in counts / counts.sum()],
         "source": source,
+        "collections": {name: int((g == name).sum()) for name in names} if len(names) > 1 else {},
         "acc": _method(np.stack(acc_cols, 1), acc_covs),
         "pacc": _method(np.stack(pacc_cols, 1), pacc_covs),
     }
+
+
+MIN_GROUP_POSTS = 30  # of a class, for a collection's column to count in the spread between them
+
+
+def _between(values: np.ndarray, rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Covariance, between collections, of one column (the mean of `values` over one true class):
+    the error of applying statistics pooled over the collections to a new one. It includes each
+    collection's own sampling noise, so it errs wide. Zero with fewer than two collections."""
+    means = [
+        values[rows & (groups == name)].mean(0)
+        for name in dict.fromkeys(groups[rows].tolist())
+        if (rows & (groups == name)).sum() >= MIN_GROUP_POSTS
+    ]
+    if len(means) < 2:
+        return np.zeros((K, K))
+    return np.atleast_2d(np.cov(np.stack(means).T, ddof=1))
 
 
 def _method(matrix: np.ndarray, covs: Sequence[np.ndarray]) -> dict[str, Any]:

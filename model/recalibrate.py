@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from model.data import read_labelled, semeval_split
+from model.data import SEMEVAL_DIR, VAL_FILES, read_labelled, read_semeval, semeval_split
 from model.distill import held_out_texts
 from model.quantstats import fit_correction, write_quantification
 from model.registry import load_model, sha256, write_card
@@ -29,24 +29,39 @@ def recalibrate(folder: Path, data_dir: Path, val_data: Path | None = None, fmt:
     card["files"]["config.json"] = sha256(folder / "config.json")
     write_card(folder, card)
     source = "validation (dev+devtest)" if not val_data else str(val_data)
+    groups = [str(val_data)] * len(texts) if val_data else _val_collections(data_dir)
     held = ((card.get("data") or {}).get("distilled_from") or {}).get("held_out") or []
-    if held:  # training files the student never learnt from: more out-of-sample data, other years
-        more_texts, more_labels = held_out_texts(TrainConfig(data_dir=str(data_dir), hold_out=held))
+    for name in held:  # training files the student never learnt from: more out-of-sample data, other years
+        more_texts, more_labels = held_out_texts(TrainConfig(data_dir=str(data_dir), hold_out=[name]))
         texts, labels = texts + more_texts, labels + more_labels
+        groups += [name.removesuffix(".tsv")] * len(more_texts)
+    if held:
         source += " + held-out " + ", ".join(name.removesuffix(".tsv") for name in held)
-    stats = refit_quantification(folder, texts, labels, source)
+    stats = refit_quantification(folder, texts, labels, source, groups)
     return {"calibration": calibration, "val": metrics, "quantification": stats}
 
 
-def refit_quantification(folder: Path, texts: list[str], labels: list[int], source: str) -> dict:
+def _val_collections(data_dir: Path) -> list[str]:
+    """Each validation post's file, in `semeval_split`'s order: dev and devtest are two samplings."""
+    return [
+        name.removesuffix(".tsv")
+        for name in VAL_FILES
+        for _ in read_semeval(Path(data_dir) / SEMEVAL_DIR / name)[0]
+    ]
+
+
+def refit_quantification(
+    folder: Path, texts: list[str], labels: list[int], source: str, groups: list[str] | None = None
+) -> dict:
     """Fit the correction statistics of per-topic shares on labelled texts the model was not trained
-    on, scored exactly as served (int8 on CPU when the card says so), and store them in the folder."""
+    on, scored exactly as served (int8 on CPU when the card says so), and store them in the folder.
+    `groups` names each text's collection (see `fit_correction`)."""
     from model.inference import load
 
     clf = load(folder)
     out = clf.classify(texts)
     stats = fit_correction(
-        [p for _, p in out], [LABELS.index(label) for label, _ in out], labels, source=source
+        [p for _, p in out], [LABELS.index(label) for label, _ in out], labels, source=source, groups=groups
     )
     write_quantification(folder, stats)
     return stats

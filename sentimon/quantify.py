@@ -8,7 +8,8 @@ on; see `model/quantstats.py`). Both corrections are linear, so each post contri
 corrected vector, computed with the statistics of the model that scored it, and windows add those
 up: any span of windows, scored by any mix of model versions, is answered from sums. The 90%
 interval adds the window's sampling variance and the error of the correction statistics (delta
-method). Pure Python; no I/O.
+method), which includes how much they differ between the labelled collections they were fitted on:
+a stream is one more collection. Pure Python; no I/O.
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ class Estimate:
     positive: float
     negative_low: float
     negative_high: float
+    # the negative share's standard error from this window's own posts alone: what the spike detector
+    # weighs, since the correction's error (and a collection shift) is shared by a window and its baseline
+    sampling_se: float = 0.5
 
     @property
     def shares(self) -> tuple[float, float, float]:
@@ -140,10 +144,11 @@ def estimate(s: Sums, method: str = DEFAULT_METHOD) -> Estimate:
     if method == "cc":
         raw = (s.n_neg / n, s.n_neu / n, s.n_pos / n)
         var = raw[0] * (1 - raw[0]) / n
-        return _finish(method, n, raw, var)
+        return _finish(method, n, raw, var, var)
     if method == "pcc":
         raw = (s.sum_neg / n, s.sum_neu / n, s.sum_pos / n)
-        return _finish(method, n, raw, _sample_var(s.sq_neg, s.sum_neg, n))
+        var = _sample_var(s.sq_neg, s.sum_neg, n)
+        return _finish(method, n, raw, var, var)
     if method in ("acc", "pacc"):
         raw = (
             getattr(s, f"{method}_neg") / n,
@@ -153,7 +158,7 @@ def estimate(s: Sums, method: str = DEFAULT_METHOD) -> Estimate:
         sampling = _sample_var(getattr(s, f"{method}_sq"), getattr(s, f"{method}_neg"), n)
         shares = simplex(raw)
         correction = getattr(s, f"{method}_cv") / n * sum(p * p for p in shares)
-        return _finish(method, n, raw, sampling + correction)
+        return _finish(method, n, raw, sampling + correction, sampling)
     raise ValueError(f"unknown method {method!r}; one of {', '.join(METHODS)} (emq needs per-post data)")
 
 
@@ -164,10 +169,11 @@ def _sample_var(sum_sq: float, total: float, n: int) -> float:
     return max(sum_sq - total * total / n, 0.0) / (n - 1) / n
 
 
-def _finish(method: str, n: int, raw: Sequence[float], var: float) -> Estimate:
+def _finish(method: str, n: int, raw: Sequence[float], var: float, sampling: float) -> Estimate:
     neg, neu, pos = simplex(raw)
     half = Z90 * math.sqrt(max(var, 0.0))
-    return Estimate(method, n, neg, neu, pos, max(0.0, neg - half), min(1.0, neg + half))
+    se = math.sqrt(max(sampling, 0.0))
+    return Estimate(method, n, neg, neu, pos, max(0.0, neg - half), min(1.0, neg + half), se)
 
 
 def simplex(raw: Sequence[float]) -> tuple[float, float, float]:

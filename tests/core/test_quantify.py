@@ -152,3 +152,46 @@ def test_too_few_posts_to_tell() -> None:
     assert (
         not _window(IDENTITY, [(0, (0.9, 0.05, 0.05))] * 30 + [(1, (0.1, 0.8, 0.1))] * 30).estimate().too_few
     )
+
+
+def test_statistics_from_several_collections_widen_the_interval_by_their_spread() -> None:
+    """Each labelled collection has its own confusion matrix (a year, a sampling), and a topic's
+    stream is one more. Fitted on four collections, the 90% interval of a large sample from a fifth
+    covers its truth about as often as it says only when the spread between collections is counted;
+    the window's own sampling error, what the spike detector weighs, stays the same."""
+    rng = np.random.default_rng(7)
+    base = np.array([[0.70, 0.25, 0.10], [0.20, 0.55, 0.25], [0.10, 0.20, 0.65]])  # columns: true class
+
+    def collection() -> np.ndarray:
+        m = np.clip(base + rng.normal(0, 0.06, (3, 3)), 0.02, None)
+        return m / m.sum(0)
+
+    def draw(matrix: np.ndarray, counts: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        labels = np.repeat([0, 1, 2], counts)
+        preds = np.array([rng.choice(3, p=matrix[:, y]) for y in labels])
+        return np.eye(3)[preds], preds, labels
+
+    covered = {"pooled": 0, "grouped": 0}
+    trials = 60
+    for _ in range(trials):
+        parts = [draw(collection(), [400, 400, 400]) for _ in range(4)]
+        probs, preds, labels = (np.concatenate([p[i] for p in parts]) for i in range(3))
+        groups = np.repeat(["a", "b", "c", "d"], 1200)
+        truth = rng.uniform(0.1, 0.7)
+        counts = list(rng.multinomial(2000, [truth, (1 - truth) / 2, (1 - truth) / 2]))
+        _, stream, _ = draw(collection(), counts)
+        share = counts[0] / 2000
+        ses = []
+        for name, stats in (("pooled", fit_correction(probs, preds, labels)),
+                            ("grouped", fit_correction(probs, preds, labels, groups=groups))):  # fmt: skip
+            correction = Correction.from_stats(stats)
+            w = WindowAggregate(1, T0)
+            for c in stream:
+                w.add(_as_window(correction.contribution(int(c), tuple(np.eye(3)[c])), int(c), np.eye(3)[c]))
+            est = estimate(w, "acc")
+            covered[name] += est.negative_low <= share <= est.negative_high
+            ses.append(est.sampling_se)
+        assert ses[0] == pytest.approx(ses[1], rel=0.05)
+    assert covered["pooled"] / trials < 0.7 <= 0.8 <= covered["grouped"] / trials, covered
+    stats = fit_correction(probs, preds, labels, groups=groups)
+    assert stats["collections"] == {"a": 1200, "b": 1200, "c": 1200, "d": 1200}

@@ -183,6 +183,9 @@ def test_held_out_training_files_stay_out_of_the_student_and_feed_its_correction
     assert card["data"]["distilled_from"]["texts"] == sum(t not in held for t in everything) < len(everything)
     out = recalibrate(folder, data_dir)
     assert out["quantification"]["source"] == "validation (dev+devtest) + held-out twitter-2013test-A"
+    collections = out["quantification"]["collections"]
+    assert list(collections) == ["twitter-2016dev-A", "twitter-2016devtest-A", "twitter-2013test-A"]
+    assert sum(collections.values()) == out["quantification"]["n"]
     with pytest.raises(ModelError, match="no SemEval training file"):
         held_out_texts(TrainConfig(**base, hold_out=["twitter-2016test-A.tsv"]))
 
