@@ -86,17 +86,20 @@ def _method(matrix: np.ndarray, covs: Sequence[np.ndarray]) -> dict[str, Any]:
 
     Delta method: with p = M^-1 q, an error E in M moves p by -M^-1 E p, so the variance of class c's
     share is sum_j p_j^2 a_c C_j a_c (a_c the c-th row of M^-1, C_j the covariance of column j's
-    estimate). `var_bound[c]` = max_j a_c C_j a_c, which times sum_j p_j^2 bounds it from above."""
+    estimate): `var_by_class[c][j]` = a_c C_j a_c. `var_bound[c]` = its max over j, which times
+    sum_j p_j^2 bounds the variance from above (what statistics written before var_by_class had)."""
     singular = float(np.linalg.svd(matrix, compute_uv=False).min())
     usable = singular >= MIN_SINGULAR
     inverse = np.linalg.inv(matrix) if usable else np.eye(K)
-    bound = [max(float(inverse[c] @ cov @ inverse[c]) for cov in covs) if usable else 0.0 for c in range(K)]
+    # by_class[c][j] = a_c C_j a_c: class c's share variance per unit p_j^2
+    by_class = [[float(inverse[c] @ cov @ inverse[c]) if usable else 0.0 for cov in covs] for c in range(K)]
     return {
         "matrix": matrix.round(6).tolist(),
         "inverse": inverse.round(6).tolist(),
         "min_singular_value": round(singular, 6),
         "usable": usable,
-        "var_bound": [round(b, 8) for b in bound],
+        "var_bound": [round(max(row), 8) for row in by_class],
+        "var_by_class": [[round(v, 8) for v in row] for row in by_class],
     }
 
 

@@ -31,8 +31,10 @@ QUANT_SUMS = (
     "sq_neg",  # sum of p_neg^2: PCC's sampling variance
     "acc_neg", "acc_neu", "acc_pos",  # sum of M^-1 e_predicted (ACC's corrected vector)
     "acc_sq",  # sum of its negative component squared (sampling variance)
-    "acc_cv",  # sum of the negative share's correction-variance bound (error of M)
+    "acc_cv",  # sum of the negative share's variance per unit p_neg^2 from M's error (true-negative column)
     "pacc_neg", "pacc_neu", "pacc_pos", "pacc_sq", "pacc_cv",  # the same for PACC (M = mean posteriors)
+    "acc_cv_neu", "acc_cv_pos",  # acc_cv's terms of the true-neutral and true-positive columns
+    "pacc_cv_neu", "pacc_cv_pos",  # (last, so the sums stored with a post before them still line up)
 )  # fmt: skip
 
 
@@ -57,6 +59,10 @@ class Sums(Protocol):
     pacc_pos: float
     pacc_sq: float
     pacc_cv: float
+    acc_cv_neu: float
+    acc_cv_pos: float
+    pacc_cv_neu: float
+    pacc_cv_pos: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +104,10 @@ class Correction:
 
     acc_inv: tuple[tuple[float, float, float], ...]  # rows of M^-1 (identity: plain counting)
     pacc_inv: tuple[tuple[float, float, float], ...]
-    acc_cv: float = 0.0  # max over true classes j of Var(negative share | p_j = 1) from M's error
-    pacc_cv: float = 0.0
+    # per true class j, Var(negative share) per unit p_j^2 from the error of M (and the spread of the
+    # collections it was fitted on)
+    acc_cv: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    pacc_cv: tuple[float, float, float] = (0.0, 0.0, 0.0)
     prior: tuple[float, float, float] = (1 / 3, 1 / 3, 1 / 3)  # class mix the statistics came from
 
     @classmethod
@@ -110,8 +118,8 @@ class Correction:
         return cls(
             acc_inv=_rows(stats["acc"]["inverse"]) if stats["acc"]["usable"] else IDENTITY.acc_inv,
             pacc_inv=_rows(stats["pacc"]["inverse"]) if stats["pacc"]["usable"] else IDENTITY.pacc_inv,
-            acc_cv=float(stats["acc"]["var_bound"][0]) if stats["acc"]["usable"] else 0.0,
-            pacc_cv=float(stats["pacc"]["var_bound"][0]) if stats["pacc"]["usable"] else 0.0,
+            acc_cv=_variances(stats["acc"]),
+            pacc_cv=_variances(stats["pacc"]),
             prior=_triple(stats["prior"]),
         )
 
@@ -122,7 +130,19 @@ class Correction:
         b = self.pacc_inv
         p0, p1, p2 = probs[0], probs[1], probs[2]
         pacc = tuple(r[0] * p0 + r[1] * p1 + r[2] * p2 for r in b)
-        return (p0 * p0, *acc, acc[0] * acc[0], self.acc_cv, *pacc, pacc[0] * pacc[0], self.pacc_cv)
+        cv, pcv = self.acc_cv, self.pacc_cv
+        return (p0 * p0, *acc, acc[0] * acc[0], cv[0], *pacc, pacc[0] * pacc[0], pcv[0], *cv[1:], *pcv[1:])
+
+
+def _variances(method: Mapping[str, Any]) -> tuple[float, float, float]:
+    """The negative share's variance terms per true class; statistics from before they were kept
+    per class give their upper bound for every class."""
+    if not method["usable"]:
+        return (0.0, 0.0, 0.0)
+    if "var_by_class" in method:
+        return _triple(method["var_by_class"][0])
+    bound = float(method["var_bound"][0])
+    return (bound, bound, bound)
 
 
 def _triple(row: Sequence[float]) -> tuple[float, float, float]:
@@ -156,8 +176,9 @@ def estimate(s: Sums, method: str = DEFAULT_METHOD) -> Estimate:
             getattr(s, f"{method}_pos") / n,
         )
         sampling = _sample_var(getattr(s, f"{method}_sq"), getattr(s, f"{method}_neg"), n)
-        shares = simplex(raw)
-        correction = getattr(s, f"{method}_cv") / n * sum(p * p for p in shares)
+        p = simplex(raw)
+        cv = (getattr(s, f"{method}_cv"), getattr(s, f"{method}_cv_neu"), getattr(s, f"{method}_cv_pos"))
+        correction = (p[0] * p[0] * cv[0] + p[1] * p[1] * cv[1] + p[2] * p[2] * cv[2]) / n
         return _finish(method, n, raw, sampling + correction, sampling)
     raise ValueError(f"unknown method {method!r}; one of {', '.join(METHODS)} (emq needs per-post data)")
 

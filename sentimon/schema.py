@@ -252,6 +252,10 @@ class WindowAggregate:
     pacc_pos: float = 0.0
     pacc_sq: float = 0.0
     pacc_cv: float = 0.0
+    acc_cv_neu: float = 0.0
+    acc_cv_pos: float = 0.0
+    pacc_cv_neu: float = 0.0
+    pacc_cv_pos: float = 0.0
 
     def estimate(self, method: str | None = None) -> Estimate:
         """The topic's class shares in this window (or span), corrected: the number people see."""

@@ -50,3 +50,28 @@ def test_models_and_migrations_agree(tmp_path: Path) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_windows_stored_before_per_class_correction_terms_read_as_before(tmp_path: Path) -> None:
+    """0006 gives old windows their one correction bound for every class, so their interval is the
+    one they had."""
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    migrate(url, "0005_edits")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO topics (id, name, rule, alert_config) VALUES (1, 't', 't', '{}')"))
+            sums = "n, n_neg, n_neu, n_pos, sum_neg, sum_neu, sum_pos, acc_cv, pacc_cv"
+            values = "5, 1, 2, 2, 1.0, 2.0, 2.0, 0.25, 0.5"
+            into = f"INSERT INTO topic_windows (topic_id, window_start, {sums})"
+            conn.execute(text(f"{into} VALUES (1, '2026-12-01', {values})"))
+        migrate(url)
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT acc_cv_neu, acc_cv_pos, pacc_cv_neu, pacc_cv_pos FROM topic_windows")
+            )
+            assert tuple(row.one()) == (0.25, 0.25, 0.5, 0.5)
+    finally:
+        engine.dispose()

@@ -195,3 +195,25 @@ def test_statistics_from_several_collections_widen_the_interval_by_their_spread(
     assert covered["pooled"] / trials < 0.7 <= 0.8 <= covered["grouped"] / trials, covered
     stats = fit_correction(probs, preds, labels, groups=groups)
     assert stats["collections"] == {"a": 1200, "b": 1200, "c": 1200, "d": 1200}
+
+
+def test_each_true_class_adds_its_own_correction_term_to_the_interval() -> None:
+    """The error of M's true-neutral column widens a window only as far as the window is neutral;
+    statistics stored before the terms were kept per class bound every class by the widest."""
+    from sentimon.quantify import Z90
+
+    def half(correction: Correction, posts: list[tuple[int, tuple[float, float, float]]]) -> float:
+        e = _window(correction, posts).estimate("acc")
+        return (e.negative_high - e.negative_low) / 2
+
+    neutral_only = Correction(acc_inv=IDENTITY.acc_inv, pacc_inv=IDENTITY.pacc_inv, acc_cv=(0.0, 0.04, 0.0))
+    no_neutral = [(0, (0.8, 0.1, 0.1))] * 50 + [(2, (0.1, 0.1, 0.8))] * 50
+    half_neutral = [(0, (0.8, 0.1, 0.1))] * 50 + [(1, (0.1, 0.8, 0.1))] * 50
+    assert half(neutral_only, no_neutral) == pytest.approx(half(IDENTITY, no_neutral))
+    sampling = (half(IDENTITY, half_neutral) / Z90) ** 2
+    assert half(neutral_only, half_neutral) == pytest.approx(Z90 * (sampling + 0.5**2 * 0.04) ** 0.5)
+    usable = {"usable": True, "inverse": IDENTITY.acc_inv}
+    old = {"acc": {**usable, "var_bound": [0.04, 0, 0]}, "pacc": {**usable, "var_bound": [0.0, 0, 0]},
+           "prior": [0.2, 0.4, 0.4]}  # fmt: skip
+    assert Correction.from_stats(old).acc_cv == (0.04, 0.04, 0.04)
+    assert half(Correction.from_stats(old), no_neutral) > half(neutral_only, no_neutral)
