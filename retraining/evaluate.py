@@ -20,6 +20,7 @@ class Outputs:
     probs: list[tuple[float, float, float]] = field(default_factory=list)
     preds: list[int] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # which set each came from: a collection each
 
 
 def evaluate_pair(
@@ -40,5 +41,6 @@ def evaluate_pair(
                 outputs.probs += [probs for _, probs in got]
                 outputs.preds += pred
                 outputs.labels += list(gold)
+                outputs.groups += [name] * len(got)
         out[name] = row
     return out, outputs

@@ -17,7 +17,7 @@ from model.gains import gains
 from model.registry import read_card, update_card
 from model.train import TrainConfig
 from retraining import data as rd
-from retraining.evaluate import evaluate_pair
+from retraining.evaluate import Outputs, evaluate_pair
 from retraining.gate import Comparison, Decision, decide
 from retraining.promotion import ensure_live, promote_version
 from retraining.vocab_grow import grow
@@ -152,19 +152,23 @@ def judge(parent: str, parent_path: Path, final: Path, plan: Plan, options: Retr
     metrics = _metrics(results, decision, parent, options, data_card, plan.validation_name, len(plan.waiting))
     _write_card(final, metrics, data_card)
     # ---- quantification refit: the single call site (held-back labels + validation, new model) ----
-    _refit_quantification(final, outputs.probs, outputs.preds, outputs.labels, say)
+    _refit_quantification(final, outputs, say)
     return decision, metrics
 
 
-def _refit_quantification(folder: Path, probs: list, preds: list[int], labels: list[int], say: Say) -> None:
+def _refit_quantification(folder: Path, outputs: Outputs, say: Say) -> None:
     """Refit the new version's quantification correction statistics from its calibrated outputs on
     data it was not trained on (held-back labels + validation), so per-topic shares stay right
-    across a promotion."""
+    across a promotion. The two are two collections: how far the model's errors on the deployment's
+    own posts differ from those on validation widens every interval."""
     # Looked up at each run, so that a test can stand in for the statistics.
     from model.quantstats import fit_correction, write_quantification
 
     try:
-        stats = fit_correction(probs, preds, labels, source="retrain: held-back labels + validation")
+        stats = fit_correction(
+            outputs.probs, outputs.preds, outputs.labels,
+            source="retrain: held-back labels + validation", groups=outputs.groups,
+        )  # fmt: skip
     except ValueError as exc:  # e.g. a class without any labelled example: no correction is better
         say(f"quantification statistics not refitted: {exc}")
         return

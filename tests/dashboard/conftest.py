@@ -179,11 +179,21 @@ def sign_in(page: Page, base_url: str, password: str = ADMIN_PASSWORD, name: str
 
 
 def go(page: Page, base_url: str, path: str) -> None:
-    """Open a page through the sidebar (a fresh URL would start a new, signed-out session)."""
+    """Open a page through the sidebar (a fresh URL would start a new, signed-out session).
+
+    A click that lands while the current page is still rerunning can be dropped by the app; when
+    the page has not changed after a while, the link is clicked again (three tries in all)."""
     from playwright.sync_api import expect
 
-    page.get_by_role("link", name=path, exact=True).click()
-    expect(page.get_by_role("heading", name=path, level=1)).to_be_visible()
+    heading = page.get_by_role("heading", name=path, level=1)
+    for attempt in range(3):
+        page.get_by_role("link", name=path, exact=True).click()
+        try:
+            expect(heading).to_be_visible(timeout=10_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     settle(page)
 
 

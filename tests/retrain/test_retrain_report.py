@@ -27,8 +27,8 @@ def fake_quantstats(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
     calls: dict[str, list] = {"fit": [], "write": []}
     module = types.ModuleType("model.quantstats")
 
-    def fit_correction(probs, preds, labels, source: str = "") -> dict:  # type: ignore[no-untyped-def]
-        calls["fit"].append((list(probs), list(preds), list(labels), source))
+    def fit_correction(probs, preds, labels, source: str = "", groups=None) -> dict:  # type: ignore[no-untyped-def]
+        calls["fit"].append((list(probs), list(preds), list(labels), source, list(groups)))
         return {"n": len(labels)}
 
     def write_quantification(folder: Path, stats: dict) -> None:
@@ -70,8 +70,9 @@ def test_retraining_records_what_the_labels_bought_everywhere(
     assert "## What the labels bought" in md and "| validation | 90 | AvgRec |" in md
     assert "Confusion on held-back labels" in md
 
-    ((probs, preds, labels_seen, source),) = fake_quantstats["fit"]
+    ((probs, preds, labels_seen, source, groups),) = fake_quantstats["fit"]
     assert len(probs) == len(preds) == len(labels_seen) == held["n"] + val["n"]
+    assert groups == ["held-back labels"] * held["n"] + ["validation"] * val["n"]
     assert all(abs(sum(p) - 1) < 1e-4 for p in probs) and "held-back labels + validation" in source
     assert fake_quantstats["write"] == [(Path(new.path), {"n": held["n"] + val["n"]})]
 
