@@ -76,9 +76,6 @@ class Estimate:
     positive: float
     negative_low: float
     negative_high: float
-    # the negative share's standard error from this window's own posts alone: what the spike detector
-    # weighs, since the correction's error (and a collection shift) is shared by a window and its baseline
-    sampling_se: float = 0.5
 
     @property
     def shares(self) -> tuple[float, float, float]:
@@ -164,11 +161,10 @@ def estimate(s: Sums, method: str = DEFAULT_METHOD) -> Estimate:
     if method == "cc":
         raw = (s.n_neg / n, s.n_neu / n, s.n_pos / n)
         var = raw[0] * (1 - raw[0]) / n
-        return _finish(method, n, raw, var, var)
+        return _finish(method, n, raw, var)
     if method == "pcc":
         raw = (s.sum_neg / n, s.sum_neu / n, s.sum_pos / n)
-        var = _sample_var(s.sq_neg, s.sum_neg, n)
-        return _finish(method, n, raw, var, var)
+        return _finish(method, n, raw, _sample_var(s.sq_neg, s.sum_neg, n))
     if method in ("acc", "pacc"):
         raw = (
             getattr(s, f"{method}_neg") / n,
@@ -179,7 +175,7 @@ def estimate(s: Sums, method: str = DEFAULT_METHOD) -> Estimate:
         p = simplex(raw)
         cv = (getattr(s, f"{method}_cv"), getattr(s, f"{method}_cv_neu"), getattr(s, f"{method}_cv_pos"))
         correction = (p[0] * p[0] * cv[0] + p[1] * p[1] * cv[1] + p[2] * p[2] * cv[2]) / n
-        return _finish(method, n, raw, sampling + correction, sampling)
+        return _finish(method, n, raw, sampling + correction)
     raise ValueError(f"unknown method {method!r}; one of {', '.join(METHODS)} (emq needs per-post data)")
 
 
@@ -190,11 +186,10 @@ def _sample_var(sum_sq: float, total: float, n: int) -> float:
     return max(sum_sq - total * total / n, 0.0) / (n - 1) / n
 
 
-def _finish(method: str, n: int, raw: Sequence[float], var: float, sampling: float) -> Estimate:
+def _finish(method: str, n: int, raw: Sequence[float], var: float) -> Estimate:
     neg, neu, pos = simplex(raw)
     half = Z90 * math.sqrt(max(var, 0.0))
-    se = math.sqrt(max(sampling, 0.0))
-    return Estimate(method, n, neg, neu, pos, max(0.0, neg - half), min(1.0, neg + half), se)
+    return Estimate(method, n, neg, neu, pos, max(0.0, neg - half), min(1.0, neg + half))
 
 
 def simplex(raw: Sequence[float]) -> tuple[float, float, float]:
