@@ -72,7 +72,10 @@ def tile(t: Tile) -> None:
             chart_type="area",
             help=(
                 "Share of negative posts in the last 15 minutes, corrected for this topic's own mix "
-                f"({est.method.upper()}, from the model's error rates); the line: the last hour, per minute."
+                f"({est.method.upper()}, from the model's error rates); the line: the last hour, per minute. "
+                "The 90% interval counts how much those error rates differ between the labelled sets they "
+                "were measured on, not only how many posts there are; statistics refitted on labelled "
+                "posts of this stream alone (`sentimon model calibrate --val-data`) narrow it."
             ),
         )
         if not est.n:
