@@ -25,7 +25,7 @@ ALL_METHODS = (*METHODS, "emq")
 DEFAULT_METHOD = "acc"
 Z90 = 1.6448536269514722  # two-sided 90% normal quantile
 MIN_POSTS = 10  # fewer posts than this: "too few posts to tell", whatever the interval says
-MAX_WIDTH = 0.5  # an interval wider than this says nothing useful either
+MAX_WIDTH = 0.5  # an interval this wide from the posts' own sampling error says nothing useful either
 # What each post adds to its windows, beside the counts and probability sums they already hold.
 QUANT_SUMS = (
     "sq_neg",  # sum of p_neg^2: PCC's sampling variance
@@ -76,6 +76,8 @@ class Estimate:
     positive: float
     negative_low: float
     negative_high: float
+    # the part of the error that more posts would shrink (the rest, the correction's, does not)
+    sampling_se: float = 0.5
 
     @property
     def shares(self) -> tuple[float, float, float]:
@@ -83,8 +85,9 @@ class Estimate:
 
     @property
     def too_few(self) -> bool:
-        """True when the interval is too wide (or the sample too small) to mean anything."""
-        return self.n < MIN_POSTS or self.negative_high - self.negative_low > MAX_WIDTH
+        """True when there are too few posts to mean anything: under MIN_POSTS, or so few that their
+        own sampling error alone spans MAX_WIDTH. (A wide correction term is not a lack of posts.)"""
+        return self.n < MIN_POSTS or 2 * Z90 * self.sampling_se > MAX_WIDTH
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -161,10 +164,11 @@ def estimate(s: Sums, method: str = DEFAULT_METHOD) -> Estimate:
     if method == "cc":
         raw = (s.n_neg / n, s.n_neu / n, s.n_pos / n)
         var = raw[0] * (1 - raw[0]) / n
-        return _finish(method, n, raw, var)
+        return _finish(method, n, raw, var, var)
     if method == "pcc":
         raw = (s.sum_neg / n, s.sum_neu / n, s.sum_pos / n)
-        return _finish(method, n, raw, _sample_var(s.sq_neg, s.sum_neg, n))
+        var = _sample_var(s.sq_neg, s.sum_neg, n)
+        return _finish(method, n, raw, var, var)
     if method in ("acc", "pacc"):
         raw = (
             getattr(s, f"{method}_neg") / n,
@@ -175,7 +179,7 @@ def estimate(s: Sums, method: str = DEFAULT_METHOD) -> Estimate:
         p = simplex(raw)
         cv = (getattr(s, f"{method}_cv"), getattr(s, f"{method}_cv_neu"), getattr(s, f"{method}_cv_pos"))
         correction = (p[0] * p[0] * cv[0] + p[1] * p[1] * cv[1] + p[2] * p[2] * cv[2]) / n
-        return _finish(method, n, raw, sampling + correction)
+        return _finish(method, n, raw, sampling + correction, sampling)
     raise ValueError(f"unknown method {method!r}; one of {', '.join(METHODS)} (emq needs per-post data)")
 
 
@@ -186,10 +190,11 @@ def _sample_var(sum_sq: float, total: float, n: int) -> float:
     return max(sum_sq - total * total / n, 0.0) / (n - 1) / n
 
 
-def _finish(method: str, n: int, raw: Sequence[float], var: float) -> Estimate:
+def _finish(method: str, n: int, raw: Sequence[float], var: float, sampling: float) -> Estimate:
     neg, neu, pos = simplex(raw)
     half = Z90 * math.sqrt(max(var, 0.0))
-    return Estimate(method, n, neg, neu, pos, max(0.0, neg - half), min(1.0, neg + half))
+    se = math.sqrt(max(sampling, 0.0))
+    return Estimate(method, n, neg, neu, pos, max(0.0, neg - half), min(1.0, neg + half), se)
 
 
 def simplex(raw: Sequence[float]) -> tuple[float, float, float]:

@@ -88,8 +88,9 @@ def _emq_estimate(
         return Estimate("emq", 0, 0.0, 0.0, 0.0, 0.0, 1.0)
     neg, neu, pos = emq(probs, prior)
     # EMQ has no closed-form interval here: the binomial one of its sample size, a lower bound.
-    half = 1.6448536 * (neg * (1 - neg) / len(probs)) ** 0.5
-    return Estimate("emq", len(probs), neg, neu, pos, max(0.0, neg - half), min(1.0, neg + half))
+    se = (neg * (1 - neg) / len(probs)) ** 0.5
+    half = 1.6448536 * se
+    return Estimate("emq", len(probs), neg, neu, pos, max(0.0, neg - half), min(1.0, neg + half), se)
 
 
 def model_prior(model_path: Path) -> list[float] | None:

@@ -213,3 +213,13 @@ def test_each_true_class_adds_its_own_correction_term_to_the_interval() -> None:
            "prior": [0.2, 0.4, 0.4]}  # fmt: skip
     assert Correction.from_stats(old).acc_cv == (0.04, 0.04, 0.04)
     assert half(Correction.from_stats(old), no_neutral) > half(neutral_only, no_neutral)
+
+
+def test_a_wide_correction_term_is_not_called_too_few_posts() -> None:
+    """Many posts with a wide interval from the correction statistics get their number and interval;
+    "too few posts to tell" is for windows whose own sampling error is what makes them wide."""
+    wide = Correction(acc_inv=IDENTITY.acc_inv, pacc_inv=IDENTITY.pacc_inv, acc_cv=(0.2, 0.2, 0.2))
+    many = _window(wide, [(0, (0.8, 0.1, 0.1))] * 300 + [(1, (0.1, 0.8, 0.1))] * 300).estimate("acc")
+    assert many.negative_high - many.negative_low > 0.5 and not many.too_few
+    few = _window(IDENTITY, [(0, (0.8, 0.1, 0.1))] * 5 + [(1, (0.1, 0.8, 0.1))] * 5).estimate("acc")
+    assert few.too_few
