@@ -8,6 +8,7 @@ contribution` per post, `estimate` on the sums), EMQ the per-post probabilities.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from types import SimpleNamespace
 
@@ -113,7 +114,7 @@ def app_rows(
         for point, index in protocol():
             truth = qp.functional.prevalence_from_labels(scored.labels[index], classes=list(CLASSES))
             for method, (hat, low, high) in estimators.estimates(index).items():
-                covered = float(low <= truth[0] <= high) if low == low else float("nan")
+                covered = float("nan") if math.isnan(low) else float(low <= truth[0] <= high)
                 yield error_row(method, truth, hat, size) | {"size": size, "grid": point, "covered": covered}
 
 

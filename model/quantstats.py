@@ -71,11 +71,8 @@ def _between(values: np.ndarray, rows: np.ndarray, groups: np.ndarray) -> np.nda
     """Covariance, between collections, of one column (the mean of `values` over one true class):
     the error of applying statistics pooled over the collections to a new one. It includes each
     collection's own sampling noise, so it errs wide. Zero with fewer than two collections."""
-    means = [
-        values[rows & (groups == name)].mean(0)
-        for name in dict.fromkeys(groups[rows].tolist())
-        if (rows & (groups == name)).sum() >= MIN_GROUP_POSTS
-    ]
+    masks = (rows & (groups == name) for name in dict.fromkeys(groups[rows].tolist()))
+    means = [values[mask].mean(0) for mask in masks if mask.sum() >= MIN_GROUP_POSTS]
     if len(means) < 2:
         return np.zeros((K, K))
     return np.atleast_2d(np.cov(np.stack(means).T, ddof=1))

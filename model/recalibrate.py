@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
-from model.data import SEMEVAL_DIR, VAL_FILES, read_labelled, read_semeval, semeval_split
-from model.distill import held_out_texts
+from model.data import SEMEVAL_DIR, VAL_FILES, read_labelled, read_semeval
 from model.quantstats import fit_correction, write_quantification
 from model.registry import load_model, sha256, write_card
-from model.train import TrainConfig, calibrate_and_score
+from model.train import calibrate_and_score
 from sentimon.sentiment import LABELS
 
 
@@ -19,7 +19,11 @@ def recalibrate(folder: Path, data_dir: Path, val_data: Path | None = None, fmt:
     are dropped from the card; record them again with `sentimon model eval --record`."""
     folder = Path(folder)
     model, vocab, config, card = load_model(folder, task="clf")
-    texts, labels = read_labelled(val_data, fmt) if val_data else semeval_split(data_dir, "val")
+    if val_data:
+        texts, labels = read_labelled(val_data, fmt)
+        groups = [str(val_data)] * len(texts)
+    else:  # dev and devtest: two samplings, two collections
+        texts, labels, groups = _collections(data_dir, VAL_FILES)
     calibration, metrics = calibrate_and_score(model, vocab, texts, labels)
     config["calibration"] = calibration
     (folder / "config.json").write_text(json.dumps(config, indent=2))
@@ -29,25 +33,24 @@ def recalibrate(folder: Path, data_dir: Path, val_data: Path | None = None, fmt:
     card["files"]["config.json"] = sha256(folder / "config.json")
     write_card(folder, card)
     source = "validation (dev+devtest)" if not val_data else str(val_data)
-    groups = [str(val_data)] * len(texts) if val_data else _val_collections(data_dir)
     held = ((card.get("data") or {}).get("distilled_from") or {}).get("held_out") or []
-    for name in held:  # training files the student never learnt from: more out-of-sample data, other years
-        more_texts, more_labels = held_out_texts(TrainConfig(data_dir=str(data_dir), hold_out=[name]))
-        texts, labels = texts + more_texts, labels + more_labels
-        groups += [name.removesuffix(".tsv")] * len(more_texts)
-    if held:
+    if held:  # training files the student never learnt from: more out-of-sample data, other years
+        more_texts, more_labels, more_groups = _collections(data_dir, held)
+        texts, labels, groups = texts + more_texts, labels + more_labels, groups + more_groups
         source += " + held-out " + ", ".join(name.removesuffix(".tsv") for name in held)
     stats = refit_quantification(folder, texts, labels, source, groups)
     return {"calibration": calibration, "val": metrics, "quantification": stats}
 
 
-def _val_collections(data_dir: Path) -> list[str]:
-    """Each validation post's file, in `semeval_split`'s order: dev and devtest are two samplings."""
-    return [
-        name.removesuffix(".tsv")
-        for name in VAL_FILES
-        for _ in read_semeval(Path(data_dir) / SEMEVAL_DIR / name)[0]
-    ]
+def _collections(data_dir: Path, names: Sequence[str]) -> tuple[list[str], list[int], list[str]]:
+    """The texts and labels of SemEval files, and each one's file (its collection), in file order."""
+    texts: list[str] = []
+    labels: list[int] = []
+    groups: list[str] = []
+    for name in names:
+        t, y = read_semeval(Path(data_dir) / SEMEVAL_DIR / name)
+        texts, labels, groups = texts + t, labels + y, groups + [name.removesuffix(".tsv")] * len(t)
+    return texts, labels, groups
 
 
 def refit_quantification(
