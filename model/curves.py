@@ -29,11 +29,15 @@ def save_curves(rows: list[dict], folder: Path) -> None:
             ax.plot(*zip(*pts, strict=True), marker="o" if key == "val_loss" else None, label=key)
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
-    score_pts = [(r["step"], r["val_avgrec"]) for r in rows if r.get("val_avgrec") is not None]
+    # The score that picks the kept epoch (val AvgRec, after the decision rule when the run selects on
+    # that); older curves have only the raw AvgRec.
+    key = "score" if any(r.get("score") not in (None, "") for r in rows) else "val_avgrec"
+    score_pts = [(r["step"], float(r[key])) for r in rows if r.get(key) not in (None, "")]
     if score_pts:
+        name = "val score (picks the epoch)" if key == "score" else "val AvgRec"
         ax2 = ax.twinx()
-        ax2.plot(*zip(*score_pts, strict=True), color="tab:green", marker="s", label="val AvgRec")
-        ax2.set_ylabel("val AvgRec")
+        ax2.plot(*zip(*score_pts, strict=True), color="tab:green", marker="s", label=name)
+        ax2.set_ylabel(name)
         ax2.legend(loc="upper right")
     ax.legend(loc="upper left")
     fig.tight_layout()
