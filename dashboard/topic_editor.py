@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.safe import escape_markdown, one_line
 from dashboard.widgets import ago
-from stream_processor.alerting.config import AlertConfigError, parse_alert_config
+from stream_processor.alerting.config import AlertConfigError, AlertSettings, parse_alert_config
 from stream_processor.matcher import TopicMatcher
 from stream_processor.rules import check_rule
 
@@ -21,6 +21,7 @@ RULE_HELP = (
     "`a b` or `a OR b` means either, `+a` or `a AND b` means required, `-a` or `NOT a` excludes; "
     "parentheses group."
 )
+_DEFAULTS = AlertSettings()  # what a topic without its own alert settings gets
 BASIC_ALERT_KEYS = ("enabled", "min_volume", "min_rise", "sinks")
 
 
@@ -72,7 +73,7 @@ def alert_fields(key: str, config: dict[str, Any]) -> tuple[dict[str, Any] | Non
         "Min posts per minute",
         1,
         100_000,
-        int(config.get("min_volume", 20)),
+        int(config.get("min_volume", _DEFAULTS.min_volume)),
         key=f"{key}_al_vol",
         help="A minute with fewer posts is not evidence enough.",
     )
@@ -80,7 +81,7 @@ def alert_fields(key: str, config: dict[str, Any]) -> tuple[dict[str, Any] | Non
         "Alert on a rise of (points)",
         1,
         99,
-        round(100 * float(config.get("min_rise", 0.08))),
+        round(100 * float(config.get("min_rise", _DEFAULTS.min_rise))),
         key=f"{key}_al_rise",
         help="How far the negative share must climb above its usual level.",
     )

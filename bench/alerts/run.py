@@ -53,9 +53,10 @@ class Replay:
 def replay(scenario: Scenario, settings: AlertSettings) -> Replay:
     detector, out = Detector(settings), Replay()
     se = scenario.se.tolist() if scenario.se is not None else [None] * scenario.windows
-    rows = zip(scenario.n.tolist(), scenario.sum_neg.tolist(), se, strict=True)
-    for minute, (n, sum_neg, window_se) in enumerate(rows):
-        for event in detector.observe(minute, n, sum_neg, window_se):
+    shifts = scenario.shifts or [None] * scenario.windows
+    rows = zip(scenario.n.tolist(), scenario.sum_neg.tolist(), se, shifts, strict=True)
+    for minute, (n, sum_neg, window_se, shift) in enumerate(rows):
+        for event in detector.observe(minute, n, sum_neg, window_se, shift):
             if event.kind == "fired":
                 out.fired.append(minute)
             elif event.kind == "escalated":

@@ -19,6 +19,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from bench.alerts.textpool import TextPool
+    from stream_processor.alerting.detector import Shift
 
 DAY = 1440
 WARMUP = 120  # windows before scoring starts (the service rebuilds a baseline from history)
@@ -45,7 +46,8 @@ class Scenario:
     sum_neg: np.ndarray
     theta: np.ndarray
     spikes: list[Spike] = field(default_factory=list)
-    se: np.ndarray | None = None  # standard error of each window's share (real text), else None
+    se: np.ndarray | None = None  # sampling standard error of each window's share (real text), else None
+    shifts: list[Shift | None] | None = None  # each window's class mix and correction variance (real text)
 
     @property
     def windows(self) -> int:
@@ -105,17 +107,18 @@ def generate(family: str, rng: np.random.Generator, index: int, pool: TextPool |
             shape[end + 1 : end + 1 + fade] = np.linspace(1, 0, fade + 2)[1:-1]
             theta = theta + size * shape
             rates = rates * (1 + (surge - 1) * shape)
-    se = None
+    se, shifts = None, None
     if pool is None:
         n, sums, theta = _draw(rng, rates, theta, kappa)
     else:
-        n, sums, se, theta = _draw_texts(rng, pool, rates, theta)
+        n, sums, se, shifts, theta = _draw_texts(rng, pool, rates, theta)
     spikes = [Spike(s, e, f, size, float(n[s : s + 3].mean())) for s, e, f, size, _ in spikes_plan]
-    return Scenario(f"{family}-{index}", family, n, sums, theta, spikes, se)
+    return Scenario(f"{family}-{index}", family, n, sums, theta, spikes, se, shifts)
 
 
 def _draw_texts(rng: np.random.Generator, pool: TextPool, rate: np.ndarray, theta: np.ndarray) -> tuple:
-    """Volumes, n x corrected negative share and its standard error per window, from real posts."""
+    """Volumes, n x corrected negative share, its sampling error and class-mix shift per window,
+    from real posts."""
     from bench.alerts.textpool import detector_inputs
 
     theta = np.clip(theta, 0.01, 0.95)

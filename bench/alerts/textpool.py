@@ -77,10 +77,12 @@ def _aggregate(n: int, row: list[float]) -> WindowAggregate:
     return window
 
 
-def detector_inputs(windows: list[WindowAggregate]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """n, n x corrected negative share and its standard error per window, as the service feeds them."""
-    rows = np.array([observation(w) for w in windows]).reshape(-1, 3)
-    return rows[:, 0].astype(int), rows[:, 1], rows[:, 2]
+def detector_inputs(windows: list[WindowAggregate]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """n, n x corrected negative share, its sampling standard error and the class-mix shift per
+    window, as the service feeds them."""
+    obs = [observation(w) for w in windows]
+    rows = np.array([o[:3] for o in obs]).reshape(-1, 3)
+    return rows[:, 0].astype(int), rows[:, 1], rows[:, 2], [o[3] for o in obs]
 
 
 def load_pool(data_dir: Path | None = None, cache_dir: Path | None = None, quiet: bool = False) -> TextPool:

@@ -26,11 +26,11 @@ class AlertSettings:
 
     enabled: bool = True
     min_volume: int = 20  # posts in a window for it to count as evidence
-    min_rise: float = 0.08  # mean rise of the negative share over the baseline to alert at all
+    min_rise: float = 0.10  # mean rise of the negative share over the baseline to alert at all
     half_life: float = 30.0  # of the EWMA baseline and its spread
     warmup_windows: int = 30  # windows with data before the first alert
     z_enter: float = 2.0  # a window this high (and min_rise up) opens a pending episode
-    threshold: float = 3.0  # combined z of the recent elevated windows needed to fire
+    threshold: float = 3.2  # combined z of the recent elevated windows needed to fire
     z_cap: float = 5.0  # one window counts at most this much (a lone outlier cannot carry an alert)
     confirm_windows: int = 2  # pending period: windows of evidence needed, at least
     scan_windows: int = 4  # ... and at most (older windows of a long run no longer count)

@@ -1,10 +1,13 @@
 """The per-topic negative-spike detector: pure state machine over 1-minute window aggregates.
 
-Input: each window's corrected negative share and its standard error (`inputs.observation`: the
-estimate people see). Baseline: an EWMA of that share with a robust spread (an EW mean absolute
-deviation of Huber-clipped residuals, scaled per post so one baseline serves busy and quiet
-minutes). Each window gets a robust z-score against the larger of the learned spread and the
-window's own standard error, so a small, noisy window counts for little. Evidence: over the current run
+Input: each window's corrected negative share, its sampling error and its class mix with the
+correction's variance per class (`inputs.observation`: the estimate people see). Baseline: an EWMA
+of that share (and of the mix) with a robust spread (an EW mean absolute deviation of Huber-clipped
+residuals, scaled per post so one baseline serves busy and quiet minutes). Each window gets a robust
+z-score against the larger of the learned spread and the error of its rise over the baseline: its
+sampling error, plus the correction statistics' error for the part of the class mix that moved (the
+window and its baseline are corrected by the same statistics, so the rest of that error is common
+to both and cancels in the rise). A small, noisy window counts for little. Evidence: over the current run
 of elevated windows (not back at the baseline), the best recent stretch of at least
 `confirm_windows` windows is scored by Stouffer's combined z (sum of capped z / sqrt(length)) and
 its mean rise; it fires when both pass their thresholds, so a spike must last (the pending period)
@@ -51,6 +54,7 @@ class DetectorState:
     recent: list[float] = field(default_factory=list)  # rises of the last 3 windows while firing
     last_level: float = 0.0  # highest mean rise of the last alert (what a cooldown holds back)
     armed: bool = True  # False after a resolve by hand, until a window is back at the baseline
+    mix: list[float] = field(default_factory=list)  # baseline corrected class mix (when windows give one)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,6 +85,16 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class Shift:
+    """A window's corrected class mix (negative, neutral, positive) and, per true class, the variance
+    the correction statistics' error adds to the negative share per unit of that class's share
+    squared (`sentimon.quantify.Correction.acc_cv`, averaged over the window's posts)."""
+
+    mix: tuple[float, float, float]
+    var: tuple[float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
 class _Obs:
     minute: int
     n: int
@@ -88,6 +102,7 @@ class _Obs:
     rise: float
     z: float
     se: float | None
+    shift: Shift | None = None
 
 
 class Detector:
@@ -97,9 +112,12 @@ class Detector:
         self.settings = settings
         self.state = state or DetectorState()
 
-    def observe(self, minute: int, n: int, sum_neg: float, se: float | None = None) -> list[Event]:
-        """One closed window: posts, posts x negative share, and the share's standard error if known
-        (see `inputs.observation`). Windows at or before the last one seen are ignored (late or repeated)."""
+    def observe(
+        self, minute: int, n: int, sum_neg: float, se: float | None = None, shift: Shift | None = None
+    ) -> list[Event]:
+        """One closed window: posts, posts x negative share, and if known the share's sampling
+        standard error and its class mix with the correction's variance (see `inputs.observation`).
+        Windows at or before the last one seen are ignored (late or repeated)."""
         s = self.state
         if s.last_minute is not None and minute <= s.last_minute:
             return []
@@ -107,14 +125,18 @@ class Detector:
         s.last_minute = minute
         if n < self.settings.min_volume or n <= 0:
             if n > 0 and s.phase == NORMAL and not s.run:  # too few posts to judge, enough to learn
+                se = self._error(se, shift)
                 self._learn(min(max(sum_neg / n, 0.0), 1.0), n, se, weight=n / self.settings.min_volume)
+                self._learn_mix(shift, weight=n / self.settings.min_volume)
             return events + self._quiet(1, minute, n)
         s.quiet = 0
         share = min(max(sum_neg / n, 0.0), 1.0)
+        se, mix = self._error(se, shift), shift
         if s.count < self.settings.warmup_windows:
             self._learn(share, n, se)
+            self._learn_mix(mix)
             return events
-        obs = _Obs(minute, n, share, share - s.mean, (share - s.mean) / self._sigma(n, se), se)
+        obs = _Obs(minute, n, share, share - s.mean, (share - s.mean) / self._sigma(n, se), se, mix)
         if s.phase == FIRING:
             return events + self._while_firing(obs)
         return events + self._while_watching(obs)
@@ -164,6 +186,7 @@ class Detector:
             if s.phase == PENDING:
                 return [self._cancel(o, "rise did not last")]
             self._learn(o.share, o.n, o.se)
+            self._learn_mix(o.shift)
             return []
         s.run = [*s.run[-(cfg.scan_windows - 1) :], [min(o.z, cfg.z_cap), o.rise]]
         s.run_len += 1
@@ -182,6 +205,7 @@ class Detector:
             events.append(self._event("fired", o.minute, o))
         elif s.phase == NORMAL:  # mildly elevated, or a rise dealt with by hand: part of normal life,
             self._learn(o.share, o.n, o.se, spread=s.armed)  # but a known rise must not widen the spread
+            self._learn_mix(o.shift)
         return events
 
     def _elevated(self, o: _Obs) -> bool:
@@ -234,6 +258,26 @@ class Detector:
         event = self._event("resolved", minute, o, reason=reason)
         self.reset(cooldown=True)
         return event
+
+    def _error(self, sampling: float | None, shift: Shift | None) -> float | None:
+        """Standard error of the window's rise over the baseline: sampling, plus the correction's
+        error for the classes whose share moved (all of the window's mix before a baseline mix exists)."""
+        if shift is None:
+            return sampling
+        base = self.state.mix or (0.0, 0.0, 0.0)
+        moved = sum((m - b) ** 2 * v for m, b, v in zip(shift.mix, base, shift.var, strict=True))
+        return math.sqrt((sampling or 0.0) ** 2 + moved)
+
+    def _learn_mix(self, shift: Shift | None, weight: float = 1.0) -> None:
+        """Move the baseline class mix toward a normal window's, at the baseline share's pace."""
+        s = self.state
+        if shift is None:
+            return
+        if not s.mix:
+            s.mix = list(shift.mix)
+            return
+        alpha = max(self.settings.alpha, 1.0 / s.count if s.count else 1.0) * weight
+        s.mix = [b + alpha * (m - b) for b, m in zip(s.mix, shift.mix, strict=True)]
 
     def _sigma(self, n: int, se: float | None) -> float:
         """The spread a window of n posts is judged against: learned, or its own error if larger."""

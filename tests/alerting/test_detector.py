@@ -10,13 +10,12 @@ from datetime import UTC, datetime
 from sentimon.quantify import Z90
 from sentimon.schema import WindowAggregate
 from stream_processor.alerting.config import AlertSettings
-from stream_processor.alerting.detector import FIRING, NORMAL, Detector, DetectorState, Event
+from stream_processor.alerting.detector import FIRING, NORMAL, Detector, DetectorState, Event, Shift
 from stream_processor.alerting.inputs import observation
 
-# The standard error of a corrected share (from its interval) is about this much above its spread
-# over windows: it also carries the error of the correction statistics (`sentimon bench alerts`
-# measured 1 / 0.79 on real text). The detector's thresholds are tuned on that scale.
-SE_MARGIN = 1.25
+# The sampling standard error a window reports is its spread over windows (on a steady topic's real
+# text, `sentimon bench alerts` sees the two agree); the detector's thresholds are tuned on that scale.
+SE_MARGIN = 1.0
 
 
 def windows(shares: list[float], n: int | list[int] = 100, seed: int = 1, noise: float = 0.02):
@@ -65,12 +64,70 @@ def test_the_window_standard_error_is_read_off_its_corrected_estimate() -> None:
     the sample one, sqrt(p (1 - p) / (n - 1))."""
     window = WindowAggregate(1, datetime(2026, 1, 5, tzinfo=UTC), n=100, n_neg=30, n_neu=50, n_pos=20)
     window.acc_neg, window.acc_neu, window.acc_pos, window.acc_sq = 30.0, 50.0, 20.0, 30.0
-    n, sum_neg, se = observation(window)
+    n, sum_neg, se, shift = observation(window)
     assert n == 100 and math.isclose(sum_neg, 30.0)
     assert math.isclose(se, math.sqrt(0.3 * 0.7 / 99), rel_tol=1e-9)
+    assert shift == Shift(mix=(0.3, 0.5, 0.2), var=(0.0, 0.0, 0.0))
     lone = observation(WindowAggregate(1, window.window_start, n=1, acc_neg=1.0, acc_sq=1.0))
-    assert math.isclose(lone[2], 0.5), "one post: share 1, its interval clipped at 1; the wider half counts"
+    assert math.isclose(lone[2], 0.5), "one post: the sampling error of a single share is 0.5"
     assert Z90 * lone[2] < 1
+    assert observation(window, "cc")[3] is None, "uncorrected counts have no correction error"
+
+
+def test_the_correction_error_per_class_is_read_off_the_window_sums() -> None:
+    """A window's acc_cv sums hold each post's per-class variance constants: the shift carries their
+    mean, so a window scored by two model versions gets the mean of theirs."""
+    window = WindowAggregate(1, datetime(2026, 1, 5, tzinfo=UTC), n=4, n_neg=2, n_neu=1, n_pos=1)
+    window.acc_neg, window.acc_neu, window.acc_pos, window.acc_sq = 2.0, 1.0, 1.0, 2.0
+    window.acc_cv, window.acc_cv_neu, window.acc_cv_pos = 0.4, 2.0, 1.2
+    shift = observation(window)[3]
+    assert shift is not None and shift.var == (0.1, 0.5, 0.3)
+
+
+# Per true class, the negative share's variance from the correction statistics per unit share^2:
+# about the shipped model's (the true-neutral column is the one collections disagree on most).
+VAR = (0.01, 0.07, 0.001)
+
+
+def _mixed(n: int, mixes: list[tuple[float, float, float]], seed: int = 2):
+    """Windows of n posts with the given corrected class mixes (negative first), sampling noise on
+    the negative share, and the correction variances VAR."""
+    rng = random.Random(seed)
+    se = math.sqrt(0.2 * 0.8 / n)
+    for minute, mix in enumerate(mixes):
+        neg = min(max(mix[0] + rng.gauss(0, se), 0.0), 1.0)
+        yield minute, n, neg * n, se, Shift(mix=(neg, mix[1], mix[2]), var=VAR)
+
+
+def test_a_busy_topics_rise_is_judged_on_its_sampling_error_not_the_whole_correction() -> None:
+    """400 posts a minute, half of them neutral: the statistics' error alone puts +-22 points on
+    each window's share. But the window and its baseline are corrected by the same statistics, so a
+    +15 point rise that leaves the rest of the mix in proportion is plain to see, and fires. Judged
+    on the whole interval, it would not."""
+    mixes = [(0.2, 0.5, 0.3)] * 120 + [(0.35, 0.4063, 0.2437)] * 10
+    fired = [e for e in run_shifts(Detector(AlertSettings()), _mixed(400, mixes)) if e.kind == "fired"]
+    assert len(fired) == 1 and fired[0].minute in (121, 122)
+    whole = math.sqrt(sum(m * m * v for m, v in zip(mixes[0], VAR, strict=True)))
+    assert Z90 * whole > 0.2
+    full = ((m, n, s, math.hypot(se, whole)) for m, n, s, se, _ in _mixed(400, mixes))
+    assert "fired" not in kinds(run(Detector(AlertSettings()), full))
+
+
+def test_a_moved_class_mix_is_held_back_by_the_correction_error() -> None:
+    """The negative reading rises 12 points only because neutral posts turned positive, a mix the
+    statistics are unsure about: its error covers the rise, and nothing fires. Fed the sampling
+    error alone, the same windows alert."""
+    mixes = [(0.2, 0.6, 0.2)] * 120 + [(0.32, 0.1, 0.58)] * 10
+    assert "fired" not in kinds(run_shifts(Detector(AlertSettings()), _mixed(400, mixes)))
+    sampling_only = ((m, n, s, se) for m, n, s, se, _ in _mixed(400, mixes))
+    assert "fired" in kinds(run(Detector(AlertSettings()), sampling_only))
+
+
+def run_shifts(detector: Detector, stream) -> list[Event]:
+    events: list[Event] = []
+    for minute, n, sum_neg, se, shift in stream:
+        events += detector.observe(minute, n, sum_neg, se, shift)
+    return events
 
 
 def test_a_single_noisy_small_window_cannot_fire() -> None:

@@ -62,7 +62,7 @@ def test_the_detector_reads_the_corrected_share_of_a_biased_classifier(fake_pool
     rng = np.random.default_rng(11)
     for theta in (0.1, 0.7):
         windows = fake_pool.windows(rng, np.full(300, 200), np.full(300, theta), neutral=0.5)
-        n, sum_neg, se = detector_inputs(windows)
+        n, sum_neg, se, _ = detector_inputs(windows)
         corrected = sum_neg.sum() / n.sum()
         pcc = sum(w.sum_neg for w in windows) / n.sum()
         assert abs(corrected - theta) < 0.02, (theta, corrected)
