@@ -3,8 +3,9 @@
 Two benchmarks the model never trained on: the artificial-prevalence protocol (APP) on
 twitter-2016test-A (samples of 50, 200 and 1,000 posts at negative shares 0.05–0.85) and SemEval
 Task 4D topic quantification on twitter-2016test-BD (KLD over its 100 topics, as the task scored
-it). The correction statistics are the shipped ones (fitted on dev+devtest); nothing is fitted on
-the benchmark, except in the `in_domain` diagnostic, which never changes what ships.
+it). The correction statistics are the shipped ones (fitted on the collections the card names);
+nothing is fitted on the benchmark, except in the `in_domain` diagnostic, which never changes what
+ships. The `transfer` diagnostic holds out each of those collections in turn.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from model.quantstats import fit_correction
 from sentimon.quantify import ALL_METHODS, DEFAULT_METHOD, Correction
 
 IN_DOMAIN_METHODS = ("acc", "pacc")
+TRANSFER_METHODS = ("cc", "acc", "pacc")
 PRIOR_BAND = 0.1  # the issue's "training mix ± 0.1": inside it, CC and PCC are hard to beat
 IN_DOMAIN_NOTE = (
     "diagnostic only: ACC/PACC with correction statistics cross-fitted on the benchmark itself "
@@ -76,6 +78,43 @@ def in_domain_rows(
         est = Estimators(held_out, Correction.from_stats(stats), IN_DOMAIN_METHODS)
         frames.append(pd.DataFrame(app_rows(held_out, est, sizes, grid, repeats, seed)))
     return pd.concat(frames, ignore_index=True)
+
+
+TRANSFER_NOTE = (
+    "diagnostic only: each collection the shipped statistics were fitted on, held out in turn and "
+    "sampled as the benchmark is, corrected by statistics fitted on the others (as calibrate fits "
+    "them): how far statistics carry from one collection to the next, which a live stream is"
+)
+
+
+def transfer_figures(
+    collections: dict[str, Scored], repeats: int, seed: int, sizes: Sequence[int], grid: Sequence[float]
+) -> dict[str, Any]:
+    """Leave-one-collection-out APP: per held-out collection and on average, the negative-share MAE
+    and interval coverage of CC, ACC and PACC with statistics from the other collections."""
+    by_collection: dict[str, Any] = {}
+    frames = []
+    for name, held_out in collections.items():
+        others = [(other, part) for other, part in collections.items() if other != name]
+        stats = fit_correction(
+            np.concatenate([part.probs for _, part in others]),
+            np.concatenate([part.preds for _, part in others]),
+            np.concatenate([part.labels for _, part in others]),
+            source=f"all but {name} (diagnostic)",
+            groups=np.concatenate([[other] * len(part.labels) for other, part in others]),
+        )
+        est = Estimators(held_out, Correction.from_stats(stats), TRANSFER_METHODS)
+        rows = pd.DataFrame(app_rows(held_out, est, sizes, grid, repeats, seed))
+        by_collection[name] = by_size(rows, "ae_negative")
+        frames.append(rows)
+    everything = pd.concat(frames, ignore_index=True)
+    return {
+        "note": TRANSFER_NOTE,
+        "collections": list(collections),
+        "mae_negative": by_size(everything, "ae_negative"),
+        "interval_coverage": by_size(everything[everything["covered"].notna()], "covered"),
+        "mae_negative_by_collection": by_collection,
+    }
 
 
 def topic_figures(scored: Scored, correction: Correction) -> dict[str, dict[str, float]]:
@@ -149,6 +188,14 @@ def run_bench(
     figures: dict[str, Any] = {"default_method": DEFAULT_METHOD, **app_figures(rows)}
     figures |= topic_figures(tagged, correction)
     figures["in_domain"] = {"note": IN_DOMAIN_NOTE, **app_figures(inside)}
+    files = [Path(benchmark).parent / f"{name}.tsv" for name in clf.quantification.get("collections") or {}]
+    missing = [f.name for f in files if not f.is_file()]
+    if len(files) < 3 or missing:  # with two, each would be corrected by one other: too little
+        why = f"missing {', '.join(missing)}" if missing else "the statistics name fewer than 3 collections"
+        figures["transfer"] = {"note": TRANSFER_NOTE, "skipped": why}
+    else:
+        scored_by_name = {f.stem: load_scored(f, clf, cache_dir) for f in files}
+        figures["transfer"] = transfer_figures(scored_by_name, max(5, repeats // 5), seed, sizes, grid)
     figures["targets"] = targets(figures, correction.prior[0])
     assert tagged.topics is not None, "loaded with_topics=True"
     figures["meta"] = {

@@ -51,6 +51,19 @@ def print_report(figures: dict[str, Any], console: Console, plot: str | None = N
     coverage = inside["interval_coverage"]
     console.print(_by_size("in_domain (diagnostic): 90% interval coverage", coverage, default))
     console.print(f"[dim]{inside['note']}[/]")
+    transfer = figures.get("transfer", {})
+    if "skipped" in transfer:
+        console.print(f"[dim]transfer diagnostic skipped: {transfer['skipped']}[/]")
+    elif transfer:
+        mae, coverage = transfer["mae_negative"], transfer["interval_coverage"]
+        console.print(_by_size("transfer (diagnostic): negative-share MAE", mae, default))
+        console.print(_by_size("transfer (diagnostic): 90% interval coverage", coverage, default))
+        title = "transfer: negative-share MAE, n = 50 / 200 / 1000"
+        held = Table("held-out collection", *mae, title=title)
+        for name, methods in transfer["mae_negative_by_collection"].items():
+            held.add_row(name, *[" / ".join(f"{v:.3f}" for v in methods[m].values()) for m in methods])
+        console.print(held)
+        console.print(f"[dim]{transfer['note']}[/]")
     t = figures["targets"]
     console.print(
         f"targets for {t['method']}: MAE@1000 ≤ 0.03 {_mark(t['mae_1000_at_most_0.03'])}, "

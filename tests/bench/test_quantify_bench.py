@@ -16,7 +16,7 @@ pytest.importorskip("quapy")
 
 from bench.data import Scored, read_topics
 from bench.protocol import GRID, SIZES, Estimators, NegativeGridAPP
-from bench.quantify import topic_figures
+from bench.quantify import topic_figures, transfer_figures
 from sentimon.quantify import ALL_METHODS, DEFAULT_METHOD, IDENTITY
 
 
@@ -95,6 +95,30 @@ def write_files(folder: Path) -> tuple[Path, Path]:
     return a, bd
 
 
+def _confused(rng: np.random.Generator, neutral_as_negative: float, per_class: int = 400) -> Scored:
+    """Posts predicted right 80% of the time, but true neutrals called negative at the given rate."""
+    labels = np.repeat([0, 1, 2], per_class)
+    preds = np.where(rng.random(len(labels)) < 0.8, labels, rng.integers(0, 3, len(labels)))
+    neutral = np.flatnonzero(labels == 1)
+    preds[neutral[rng.random(len(neutral)) < neutral_as_negative]] = 0
+    return Scored(np.eye(3)[preds] * 0.8 + 0.2 / 3, preds, labels)
+
+
+def test_transfer_holds_each_collection_out_and_finds_the_one_unlike_the_others() -> None:
+    """Statistics fitted on collections a and b carry to c, which errs like them; not to d, whose
+    neutrals are called negative four times as often: its held-out error is the largest."""
+    rng = np.random.default_rng(5)
+    rates = {"a": 0.1, "b": 0.1, "c": 0.1, "d": 0.4}
+    collections = {name: _confused(rng, rate) for name, rate in rates.items()}
+    figures = transfer_figures(collections, repeats=3, seed=1, sizes=(200,), grid=(0.1, 0.5))
+    held = figures["mae_negative_by_collection"]
+    assert figures["collections"] == ["a", "b", "c", "d"] and set(held) == set(collections)
+    assert set(figures["mae_negative"]) == {"cc", "acc", "pacc"}
+    assert max(held, key=lambda name: held[name]["acc"]["200"]) == "d"
+    assert held["d"]["acc"]["200"] > held["c"]["acc"]["200"] + 0.03
+    assert all(0 <= v <= 1 for c in figures["interval_coverage"].values() for v in c.values())
+
+
 def test_read_topics_parses_the_4d_layout(tmp_path: Path) -> None:
     _, bd = write_files(tmp_path)
     texts, labels, topics = read_topics(bd)
@@ -153,6 +177,8 @@ def test_bench_quantify_json_has_every_figure_and_reuses_its_cache(
     assert all(len(figures["mae_by_prevalence"][m]["200"]) == 17 for m in ALL_METHODS)
     assert set(figures["kld_topics"]) == set(ALL_METHODS) and figures["meta"]["topic_count"] == 2
     assert set(figures["in_domain"]["mae_negative"]) == {"acc", "pacc"}
+    transfer = figures["transfer"]
+    assert "skipped" in transfer or set(transfer["mae_negative"]) == {"cc", "acc", "pacc"}
     coverage = figures["interval_coverage"]  # every method with an interval; EMQ has none
     assert set(coverage) == set(ALL_METHODS) - {"emq"}
     assert all(0 <= v <= 1 for c in coverage.values() for v in c.values())
