@@ -327,7 +327,7 @@ def distill(
     init_from: Path | None = typer.Option(None, help="Start the student from this classifier/LM"),
     out: Path = typer.Option(Path("var/models/student"), help="Model folder to write"),
     data_dir: Path | None = typer.Option(None, help="Shared data folder (default ../shared/data)"),
-    hidden: int = typer.Option(128, help="Student LSTM size"),
+    hidden: int = typer.Option(128, help="Student RNN hidden size"),
     epochs: int = typer.Option(2),
     unlabelled: int = typer.Option(100_000, help="Unlabelled tweets added to the SemEval training texts"),
     forum: int = typer.Option(0, help="Unlabelled forum comments (unlabeled-forum/) added as well"),
