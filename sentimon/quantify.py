@@ -176,11 +176,21 @@ def estimate(s: Sums, method: str = DEFAULT_METHOD) -> Estimate:
             getattr(s, f"{method}_pos") / n,
         )
         sampling = _sample_var(getattr(s, f"{method}_sq"), getattr(s, f"{method}_neg"), n)
-        p = simplex(raw)
-        cv = (getattr(s, f"{method}_cv"), getattr(s, f"{method}_cv_neu"), getattr(s, f"{method}_cv_pos"))
-        correction = (p[0] * p[0] * cv[0] + p[1] * p[1] * cv[1] + p[2] * p[2] * cv[2]) / n
+        p, cv = simplex(raw), correction_variances(s, method)
+        correction = p[0] * p[0] * cv[0] + p[1] * p[1] * cv[1] + p[2] * p[2] * cv[2]
         return _finish(method, n, raw, sampling + correction, sampling)
     raise ValueError(f"unknown method {method!r}; one of {', '.join(METHODS)} (emq needs per-post data)")
+
+
+def correction_variances(s: Sums, method: str) -> tuple[float, float, float]:
+    """Per true class j, the variance the correction statistics' error adds to the negative share of
+    ACC or PACC per unit p_j^2, averaged over the posts in `s` (each post carries its own model's)."""
+    n = max(int(s.n), 1)
+    return (
+        getattr(s, f"{method}_cv") / n,
+        getattr(s, f"{method}_cv_neu") / n,
+        getattr(s, f"{method}_cv_pos") / n,
+    )
 
 
 def _sample_var(sum_sq: float, total: float, n: int) -> float:

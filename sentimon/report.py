@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from sentimon.quantify import ALL_METHODS, DEFAULT_METHOD, Estimate, emq, estimate
+from sentimon.quantify import ALL_METHODS, DEFAULT_METHOD, Z90, Estimate, emq, estimate
 from sentimon.storage import topics as topic_store
 from sentimon.storage import windows
 from sentimon.storage.tables import posts
@@ -89,7 +89,7 @@ def _emq_estimate(
     neg, neu, pos = emq(probs, prior)
     # EMQ has no closed-form interval here: the binomial one of its sample size, a lower bound.
     se = (neg * (1 - neg) / len(probs)) ** 0.5
-    half = 1.6448536 * se
+    half = Z90 * se
     return Estimate("emq", len(probs), neg, neu, pos, max(0.0, neg - half), min(1.0, neg + half), se)
 
 

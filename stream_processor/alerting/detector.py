@@ -131,12 +131,12 @@ class Detector:
             return events + self._quiet(1, minute, n)
         s.quiet = 0
         share = min(max(sum_neg / n, 0.0), 1.0)
-        se, mix = self._error(se, shift), shift
+        se = self._error(se, shift)
         if s.count < self.settings.warmup_windows:
             self._learn(share, n, se)
-            self._learn_mix(mix)
+            self._learn_mix(shift)
             return events
-        obs = _Obs(minute, n, share, share - s.mean, (share - s.mean) / self._sigma(n, se), se, mix)
+        obs = _Obs(minute, n, share, share - s.mean, (share - s.mean) / self._sigma(n, se), se, shift)
         if s.phase == FIRING:
             return events + self._while_firing(obs)
         return events + self._while_watching(obs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sentimon.quantify import DEFAULT_METHOD, Sums, estimate
+from sentimon.quantify import DEFAULT_METHOD, Sums, correction_variances, estimate
 from stream_processor.alerting.detector import Shift
 
 
@@ -14,8 +14,6 @@ def observation(window: Sums, method: str = DEFAULT_METHOD) -> tuple[int, float,
     same in the window and its baseline. The alert service and `bench alerts` both feed the
     detector through this, so alert texts carry the number the dashboard shows."""
     e = estimate(window, method)
-    shift = None
-    if method in ("acc", "pacc") and e.n > 0:
-        var = tuple(getattr(window, f"{method}_cv{part}") / e.n for part in ("", "_neu", "_pos"))
-        shift = Shift(mix=e.shares, var=(var[0], var[1], var[2]))
+    corrected = method in ("acc", "pacc") and e.n > 0
+    shift = Shift(mix=e.shares, var=correction_variances(window, method)) if corrected else None
     return e.n, e.n * e.negative, e.sampling_se, shift
