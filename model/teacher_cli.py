@@ -22,8 +22,10 @@ def teacher_train(
     freeze_layers: int = typer.Option(0, help="Keep the embeddings and this many lower layers frozen"),
     seed: int = typer.Option(0),
     threads: int = typer.Option(2, help="CPU threads for torch"),
+    resume: bool = typer.Option(False, help="Continue a cut-off run from OUT/checkpoint.pt"),
 ) -> None:
-    """Fine-tune MiniLM-L6 on the SemEval training files; keep its best validation state."""
+    """Fine-tune MiniLM-L6 on the SemEval training files; keep its best validation state (checkpointed
+    as it goes: --resume continues a cut-off run)."""
     from model.cli import _command
     from model.data import DEFAULT_DATA_DIR
     from model.teacher import TeacherConfig, train_teacher
@@ -37,6 +39,7 @@ def teacher_train(
         freeze_layers=freeze_layers,
         seed=seed,
         threads=threads,
+        resume=resume,
     )
     folder = train_teacher(cfg, command=_command())
     typer.echo(f"teacher saved to {folder}")

@@ -83,3 +83,63 @@ def test_language_model_pretraining_can_read_the_forum_comments(data_dir, tmp_pa
     (data_dir / "unlabeled-forum" / "reddit_comments.txt").write_text("a long forum comment\n")
     assert "a long forum comment" in pretrain_texts(data_dir, forum=True)
     assert "a long forum comment" not in pretrain_texts(data_dir)
+
+
+class _WordTokenizer:
+    """Stands in for the transformer's tokenizer: word hashes, padded, with an attention mask."""
+
+    def __call__(self, texts, padding, truncation, max_length, return_tensors):
+        rows = [[1 + sum(map(ord, w)) % 49 for w in t.split()][:max_length] or [1] for t in texts]
+        width = max(map(len, rows))
+        ids = torch.tensor([r + [0] * (width - len(r)) for r in rows])
+        return {"input_ids": ids, "attention_mask": (ids > 0).long()}
+
+
+class _BagNet(torch.nn.Module):
+    """Stands in for the transformer: mean word vector, dropout (so the torch generator matters), linear."""
+
+    def __init__(self, stop_at: int | None = None):
+        super().__init__()
+        torch.manual_seed(1)
+        self.embed = torch.nn.Embedding(50, 8, padding_idx=0)
+        self.drop = torch.nn.Dropout(0.3)
+        self.head = torch.nn.Linear(8, 3)
+        self.stop_at, self.calls = stop_at, 0
+
+    def forward(self, input_ids, attention_mask):
+        if self.training:
+            self.calls += 1
+            if self.calls == self.stop_at:
+                raise KeyboardInterrupt  # the machine went away mid-run
+        mask = attention_mask.unsqueeze(-1).float()
+        pooled = (self.embed(input_ids) * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return self.head(self.drop(pooled))
+
+
+def test_a_cut_off_teacher_fine_tune_resumes_as_if_it_had_not_stopped(data_dir, tmp_path):
+    from model.teacher import CHECKPOINT, TeacherConfig, fine_tune
+
+    def cfg(out, resume=False):
+        return TeacherConfig(
+            out=str(out),
+            data_dir=str(data_dir),
+            epochs=2.0,
+            batch_size=8,
+            lr=1e-2,
+            evals_per_epoch=2,
+            checkpoint_every=3,
+            resume=resume,
+        )
+
+    whole = fine_tune(_BagNet(), _WordTokenizer(), cfg(tmp_path / "whole"))
+    with pytest.raises(KeyboardInterrupt):
+        fine_tune(_BagNet(stop_at=8), _WordTokenizer(), cfg(tmp_path / "cut"))
+    assert (tmp_path / "cut" / CHECKPOINT).exists()
+    resumed = fine_tune(_BagNet(), _WordTokenizer(), cfg(tmp_path / "cut", resume=True))
+
+    a = torch.load(whole / "teacher.pt", weights_only=True)
+    b = torch.load(resumed / "teacher.pt", weights_only=True)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    history = [json.loads((f / "teacher.json").read_text())["history"] for f in (whole, resumed)]
+    assert history[0] == history[1] and len(history[0]) >= 3
+    assert not (resumed / CHECKPOINT).exists()  # a finished run leaves no checkpoint behind
