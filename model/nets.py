@@ -28,6 +28,7 @@ class NetConfig:
     hidden: int = 256
     layers: int = 1
     cell: str = "lstm"  # "lstm" or "gru"
+    bidirectional: bool = False  # classifier only: a language model must not see the next word
     emb_dropout: float = 0.1  # drops whole word vectors (same word dropped everywhere in a batch)
     input_dropout: float = 0.25  # variational (locked) dropout on the embeddings
     weight_dropout: float = 0.3  # DropConnect on the hidden-to-hidden matrices
@@ -63,10 +64,20 @@ class Encoder(nn.Module):
         self.embedding = nn.Embedding(cfg.vocab_size, cfg.emb_dim, padding_idx=0)
         nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
         rnn_cls = {"lstm": nn.LSTM, "gru": nn.GRU}[cfg.cell]
-        sizes = [cfg.emb_dim] + [cfg.hidden] * cfg.layers
+        sizes = [cfg.emb_dim] + [cfg.hidden * self.directions] * cfg.layers
         self.rnns = nn.ModuleList(
-            rnn_cls(sizes[i], sizes[i + 1], batch_first=True) for i in range(cfg.layers)
+            rnn_cls(sizes[i], cfg.hidden, batch_first=True, bidirectional=cfg.bidirectional)
+            for i in range(cfg.layers)
         )
+
+    @property
+    def directions(self) -> int:
+        return 2 if self.cfg.bidirectional else 1
+
+    @property
+    def width(self) -> int:
+        """Size of each output step and of the last state: hidden per direction × directions."""
+        return self.cfg.hidden * self.directions
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         weight = self.embedding.weight
@@ -79,12 +90,15 @@ class Encoder(nn.Module):
     def _run_rnn(self, rnn: nn.Module, packed: PackedSequence) -> RnnResult:
         p = self.cfg.weight_dropout
         if self.training and p > 0:
-            dropped = {"weight_hh_l0": F.dropout(rnn.get_parameter("weight_hh_l0"), p, True)}
+            names = ["weight_hh_l0", "weight_hh_l0_reverse"][: self.directions]
+            dropped = {n: F.dropout(rnn.get_parameter(n), p, True) for n in names}
             return functional_call(rnn, dropped, (packed,))
         return rnn(packed)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """ids B×T (0 = pad), lengths B (≥1) → outputs B×T×H (zeros at pads), last states B×H."""
+        """ids B×T (0 = pad), lengths B (≥1) → outputs B×T×W (zeros at pads), last states B×W (W =
+        ``width``; a bidirectional layer's last state is the forward one's end and the backward one's
+        start)."""
         x = locked_dropout(self.embed(ids), self.cfg.input_dropout, self.training)
         total = ids.size(1)
         last: torch.Tensor | None = None
@@ -92,7 +106,8 @@ class Encoder(nn.Module):
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
             out, state = self._run_rnn(rnn, packed)
             x, _ = pad_packed_sequence(out, batch_first=True, total_length=total)
-            last = state[0][-1] if isinstance(state, tuple) else state[-1]
+            h = state[0] if isinstance(state, tuple) else state
+            last = torch.cat(list(h[-self.directions :]), dim=1)
             if i < len(self.rnns) - 1:
                 x = locked_dropout(x, self.cfg.hidden_dropout, self.training)
         assert last is not None, "an encoder has at least one RNN layer"
@@ -120,7 +135,7 @@ class SentimentNet(nn.Module):
         extra = N_LEXICON_FEATURES if cfg.lexicon else 0
         if cfg.lexicon:  # filled from the lexicon when the model is created, then saved with the weights
             self.register_buffer("valence", torch.zeros(cfg.vocab_size))
-        self.head = nn.Linear(3 * cfg.hidden + extra, cfg.n_classes)
+        self.head = nn.Linear(3 * self.encoder.width + extra, cfg.n_classes)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         out, last = self.encoder(ids, lengths)
@@ -144,6 +159,10 @@ class LanguageModel(nn.Module):
 
     def __init__(self, cfg: NetConfig):
         super().__init__()
+        if cfg.bidirectional:
+            raise ValueError(
+                "a language model reads left to right: a bidirectional one sees the word it predicts"
+            )
         self.cfg = cfg
         self.encoder = Encoder(cfg)
         cutoffs = [c for c in cfg.lm_cutoffs if c < cfg.vocab_size - 1]

@@ -22,7 +22,7 @@ from model.data import DEFAULT_DATA_DIR
 from model.metrics import scores
 from model.nets import LanguageModel, NetConfig, SentimentNet, load_encoder, param_groups, unfreeze_top
 from model.predict import batch_logits, lm_loss
-from model.registry import load_model, save_model
+from model.registry import ModelError, load_model, save_model
 from model.vocab import Vocab
 
 
@@ -52,6 +52,7 @@ class TrainConfig:
     hidden: int = 256
     layers: int = 1
     cell: str = "lstm"
+    bidirectional: bool = False  # classifiers only (distill, finetune from scratch); never an LM
     emb_dropout: float = 0.1
     input_dropout: float = 0.25
     weight_dropout: float = 0.3
@@ -315,6 +316,8 @@ def pretrain(
     if cfg.init_from:
         start, vocab, _, _ = load_model(Path(cfg.init_from))
         if isinstance(start, SentimentNet):  # a classifier (the served one): its encoder, a new decoder
+            if start.cfg.bidirectional:
+                raise ModelError(f"{cfg.init_from}: a bidirectional encoder cannot go on as a language model")
             model = LanguageModel(start.cfg)
             load_encoder(model, start.state_dict())
         else:

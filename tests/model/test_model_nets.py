@@ -15,22 +15,47 @@ def _batch():
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("layers", [1, 2])
-def test_classifier_gives_raw_logits_per_text(cell, layers):
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_classifier_gives_raw_logits_per_text(cell, layers, bidirectional):
     torch.manual_seed(0)
-    net = SentimentNet(NetConfig(vocab_size=40, emb_dim=8, hidden=12, layers=layers, cell=cell)).eval()
+    cfg = NetConfig(
+        vocab_size=40, emb_dim=8, hidden=12, layers=layers, cell=cell, bidirectional=bidirectional
+    )
+    net = SentimentNet(cfg).eval()
     ids, lengths = _batch()
     logits = net(ids, lengths)
     assert logits.shape == (3, 3)
     assert not torch.allclose(logits.softmax(1).sum(1), logits.sum(1))  # not probabilities
+    assert net.head.in_features == 3 * 12 * (2 if bidirectional else 1)
 
 
-def test_padding_does_not_change_the_output():
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padding_does_not_change_the_output(bidirectional):
     torch.manual_seed(0)
-    net = SentimentNet(NetConfig(vocab_size=40, emb_dim=8, hidden=12, layers=2)).eval()
+    net = SentimentNet(
+        NetConfig(vocab_size=40, emb_dim=8, hidden=12, layers=2, bidirectional=bidirectional)
+    ).eval()
     ids, lengths = _batch()
     together = net(ids, lengths)
     alone = net(ids[1:2, :3], lengths[1:2])
     assert torch.allclose(together[1], alone[0], atol=1e-6)
+
+
+def test_a_bidirectional_encoder_reads_the_text_backwards_too():
+    """The backward direction's state at the first word has read the whole text: changing the last word
+    changes it, which a forward-only state at the first word could not."""
+    torch.manual_seed(0)
+    enc = SentimentNet(NetConfig(vocab_size=40, emb_dim=8, hidden=12, bidirectional=True)).encoder.eval()
+    a, b = torch.tensor([[2, 5, 6, 7]]), torch.tensor([[2, 5, 6, 9]])
+    out_a, _ = enc(a, torch.tensor([4]))
+    out_b, _ = enc(b, torch.tensor([4]))
+    assert torch.allclose(out_a[0, 0, :12], out_b[0, 0, :12])  # forward half at word 1: unchanged
+    assert not torch.allclose(out_a[0, 0, 12:], out_b[0, 0, 12:])  # backward half: it saw the change
+
+
+def test_a_language_model_refuses_a_bidirectional_encoder():
+    with pytest.raises(ValueError, match="left to right"):
+        LanguageModel(NetConfig(vocab_size=40, emb_dim=8, hidden=12, bidirectional=True))
 
 
 def test_lm_loss_is_a_scalar_near_log_vocab_at_start():
