@@ -22,7 +22,7 @@ from model.registry import load_model, save_model
 from model.train import Stage, TrainConfig, Trainer, calibrate_and_score, class_weight, fit, seed_everything
 from model.vocab import Vocab, build_vocab
 
-ARCH = ("emb_dim", "hidden", "layers", "cell", "vocab_size", "max_tokens")
+ARCH = ("emb_dim", "hidden", "layers", "cell", "bidirectional", "vocab_size", "max_tokens")
 
 
 def _labelled(cfg: TrainConfig, which: str) -> tuple[list[str], list[int]]:
