@@ -111,8 +111,15 @@ def pretrain(
     }
     if from_db and init_from is None:
         raise typer.BadParameter("--from-db continues a language model: give it one with --init-from")
+    from model.data import DataError
+    from model.registry import ModelError
+
     texts, sources = _stored_texts(since, until, max_texts) if from_db else (None, None)
-    folder = run(_config(base, options, set_), command=_command(), texts=texts, sources=sources)
+    try:
+        folder = run(_config(base, options, set_), command=_command(), texts=texts, sources=sources)
+    except (ModelError, DataError) as exc:  # a missing, corrupt or unsuitable start; unreadable data
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(f"language model saved to {folder}")
 
 

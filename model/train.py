@@ -300,6 +300,8 @@ def pretrain(
     named by ``sources`` (a deployment's stored posts: domain-adaptive pretraining)."""
     from model.data import pretrain_texts
 
+    if cfg.bidirectional:
+        raise ModelError("a language model reads left to right: bidirectional=true is for classifiers")
     rng = seed_everything(cfg.seed, cfg.threads)
     t0 = time.time()
     if texts is None:

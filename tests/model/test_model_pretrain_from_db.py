@@ -104,3 +104,39 @@ def test_pretrain_from_db_reads_the_embedded_default_store_when_no_database_is_c
     finally:
         get_settings.cache_clear()
     assert late.exit_code == 2 and "only 60 distinct stored posts" in late.output, late.output
+
+
+def test_pretrain_from_db_refuses_a_bidirectional_classifier(
+    stored: str, tiny_clf: Path, tmp_path: Path
+) -> None:
+    """A backward direction would see the word a language model predicts: refused with the reason."""
+    from dataclasses import replace
+
+    from model.nets import SentimentNet
+    from model.registry import save_model
+
+    clf, vocab, _, _ = load_model(tiny_clf)
+    bi = SentimentNet(replace(clf.cfg, bidirectional=True))
+    folder = tmp_path / "bi"
+    save_model(folder, bi, vocab, name="bi", train={}, metrics={}, calibration={"temperature": 1.0})
+    args = [
+        "pretrain",
+        "--from-db",
+        "--init-from",
+        str(folder),
+        "--out",
+        str(tmp_path / "lm"),
+        "--threads",
+        "1",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert (
+        "error:" in result.output
+        and "bidirectional encoder cannot go on as a language model" in result.output
+    )
+    assert not (tmp_path / "lm" / "weights.pt").exists()
+    asked = CliRunner().invoke(
+        app, ["pretrain", "--set", "bidirectional=true", "--out", str(tmp_path / "lm")]
+    )
+    assert asked.exit_code == 2 and "bidirectional=true is for classifiers" in asked.output
