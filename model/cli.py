@@ -78,6 +78,7 @@ def pretrain(
 ) -> None:
     """Pretrain the RNN language model on unlabelled tweets + sentiment140 + SemEval training texts
     (+ forum comments), or continue one on the monitor's stored posts."""
+    from model.registry import ModelError
     from model.train import pretrain as run
 
     base = {
@@ -111,15 +112,11 @@ def pretrain(
     }
     if from_db and init_from is None:
         raise typer.BadParameter("--from-db continues a language model: give it one with --init-from")
-    from model.data import DataError
-    from model.registry import ModelError
-
     texts, sources = _stored_texts(since, until, max_texts) if from_db else (None, None)
-    try:
+    try:  # a missing, corrupt or unsuitable start: say why, no traceback
         folder = run(_config(base, options, set_), command=_command(), texts=texts, sources=sources)
-    except (ModelError, DataError) as exc:  # a missing, corrupt or unsuitable start; unreadable data
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    except ModelError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     typer.echo(f"language model saved to {folder}")
 
 
